@@ -1,0 +1,33 @@
+-- policykb store, format 1. SQLite in WAL mode; the source of truth for every derived index.
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuers TEXT NOT NULL,
+    date TEXT NOT NULL, level TEXT NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL,
+    script TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL, addressees TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_sha256 ON documents (sha256);
+CREATE TABLE IF NOT EXISTS clauses (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, kind TEXT NOT NULL, number TEXT NOT NULL, path TEXT NOT NULL,
+    heading_path TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL, topics TEXT NOT NULL,
+    measures TEXT NOT NULL, targets TEXT NOT NULL, citations TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clauses_doc ON clauses (doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS tasks (
+    clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE, ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL, marker TEXT NOT NULL, PRIMARY KEY (clause_id, ordinal)
+);
+-- One row per department of a task (task_ordinal >= 0) or inherited by a clause (task_ordinal = -1).
+CREATE TABLE IF NOT EXISTS responsibilities (
+    clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE, task_ordinal INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL, name TEXT NOT NULL, canonical TEXT NOT NULL, role TEXT NOT NULL,
+    basis TEXT NOT NULL, level TEXT NOT NULL, includes TEXT NOT NULL,
+    PRIMARY KEY (clause_id, task_ordinal, ordinal)
+);
+CREATE INDEX IF NOT EXISTS responsibilities_canonical ON responsibilities (canonical, role);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT NOT NULL, canonical TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    PRIMARY KEY (alias, canonical, doc_id)
+);

@@ -1,0 +1,195 @@
+"""The SQLite store: documents, clauses, tasks, responsibilities and learned aliases.
+
+One transaction per document: a document is either wholly present in its latest version or
+absent. Putting a document whose sha256 is already stored is a no-op; putting a new version with
+the same id replaces the old one inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from ingest import Citation, Clause, Document, Responsibility, Target, Task
+from ingest.errors import NotFound, StoreError
+
+logger = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+STORE_FILE = "policykb.sqlite3"
+_DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
+                    "format", "encoding", "addressees")
+
+
+class Store:
+    """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, home: Path | str) -> "Store":
+        home = Path(home)
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(home / STORE_FILE, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"无法打开数据目录 {home}：{error}；请检查 --home 或 POLICYKB_HOME 指向可写目录") from error
+        store = cls(connection, home / STORE_FILE)
+        store._ensure_schema()
+        return store
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _ensure_schema(self) -> None:
+        try:
+            self._connection.executescript((Path(__file__).parent / "schema.sql").read_text(encoding="utf-8"))
+            row = self._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} 不是 policykb 数据库（{error}）；请换一个 --home 目录") from error
+        if row is None:
+            self._connection.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+        elif int(row[0]) != FORMAT_VERSION:
+            raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
+                             f"请换一个 --home 目录后重新运行 policykb ingest")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def has_sha256(self, sha256: str) -> bool:
+        return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def put_document(self, document: Document) -> str:
+        """Store a document in one transaction; returns "added", "replaced" or "unchanged"."""
+        with self._transaction() as connection:
+            row = connection.execute("SELECT sha256 FROM documents WHERE id = ?", (document.id,)).fetchone()
+            if row is not None and row[0] == document.sha256:
+                return "unchanged"
+            if row is not None:
+                connection.execute("DELETE FROM documents WHERE id = ?", (document.id,))
+            self._insert(document)
+        logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
+        return "replaced" if row else "added"
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._transaction() as connection:
+            if connection.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount == 0:
+                raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (also KeyboardInterrupt)."""
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._connection
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+
+    def _insert(self, document: Document) -> None:
+        execute = self._connection.execute
+        values = [getattr(document, name) for name in _DOCUMENT_FIELDS]
+        values[_DOCUMENT_FIELDS.index("issuers")] = _dumps(document.issuers)
+        execute(f"INSERT INTO documents VALUES ({', '.join('?' * (len(values) + 1))})",
+                (*values, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        for ordinal, clause in enumerate(document.clauses):
+            execute("INSERT INTO clauses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                clause.id, document.id, ordinal, clause.kind, clause.number, _dumps(clause.path),
+                _dumps(clause.heading_path), clause.title, clause.text, _dumps(clause.topics),
+                _dumps(clause.measures), _dumps([asdict(t) for t in clause.targets]),
+                _dumps([asdict(c) for c in clause.citations])))
+            for task_ordinal, task in enumerate(clause.tasks):
+                execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (clause.id, task_ordinal, task.text, task.marker))
+                self._insert_responsibilities(clause.id, task_ordinal, task.departments)
+            self._insert_responsibilities(clause.id, -1, clause.inherited)
+        self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
+                                     [(alias, canonical, document.id) for alias, canonical in document.aliases])
+
+    def _insert_responsibilities(self, clause_id: str, task_ordinal: int,
+                                 responsibilities: tuple[Responsibility, ...]) -> None:
+        self._connection.executemany("INSERT INTO responsibilities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (clause_id, task_ordinal, ordinal, item.name, item.canonical, item.role, item.basis, item.level,
+             _dumps(item.includes)) for ordinal, item in enumerate(responsibilities)])
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        """Every document, without clauses, ordered by id."""
+        rows = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents ORDER BY id")
+        return [_document(row) for row in rows]
+
+    def document(self, doc_id: str) -> Document:
+        """A document with all its clauses, tasks and responsibilities."""
+        row = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
+                                       (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件的 ID")
+        aliases = self._connection.execute("SELECT alias, canonical FROM aliases WHERE doc_id = ? ORDER BY alias",
+                                           (doc_id,)).fetchall()
+        clause_rows = self._connection.execute(
+            "SELECT id, kind, number, path, heading_path, title, text, topics, measures, targets, citations "
+            "FROM clauses WHERE doc_id = ? ORDER BY ordinal", (doc_id,)).fetchall()
+        tasks = self._tasks_by_clause(doc_id)
+        responsibilities = self._responsibilities_by_clause(doc_id)
+        clauses = tuple(_clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows)
+        return _document(row, clauses=clauses, aliases=tuple(map(tuple, aliases)))
+
+    def _tasks_by_clause(self, doc_id: str) -> dict[str, list[tuple[int, str, str]]]:
+        result: dict[str, list[tuple[int, str, str]]] = {}
+        for clause_id, ordinal, text, marker in self._connection.execute(
+                "SELECT t.clause_id, t.ordinal, t.text, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
+                "WHERE c.doc_id = ? ORDER BY t.clause_id, t.ordinal", (doc_id,)):
+            result.setdefault(clause_id, []).append((ordinal, text, marker))
+        return result
+
+    def _responsibilities_by_clause(self, doc_id: str) -> dict[str, dict[int, list[Responsibility]]]:
+        result: dict[str, dict[int, list[Responsibility]]] = {}
+        for clause_id, task_ordinal, name, canonical, role, basis, level, includes in self._connection.execute(
+                "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
+                "FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE c.doc_id = ? "
+                "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", (doc_id,)):
+            item = Responsibility(name, canonical, role, basis, level, tuple(json.loads(includes)))
+            result.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
+        return result
+
+    def counts(self) -> dict[str, int]:
+        return {table: self._connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("documents", "clauses", "tasks", "responsibilities")}
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ()) -> Document:
+    fields = dict(zip(_DOCUMENT_FIELDS, row))
+    fields["issuers"] = tuple(json.loads(fields["issuers"]))
+    return Document(**fields, aliases=aliases, clauses=clauses)
+
+
+def _clause(row: tuple, tasks: list[tuple[int, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
+    clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
+    return Clause(
+        id=clause_id, kind=kind, number=number, path=tuple(json.loads(path)),
+        heading_path=tuple(json.loads(heading_path)), title=title, text=text,
+        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())))
+                    for ordinal, task_text, marker in tasks),
+        inherited=tuple(responsibilities.get(-1, ())), topics=tuple(json.loads(topics)),
+        measures=tuple(json.loads(measures)), targets=tuple(Target(**item) for item in json.loads(targets)),
+        citations=tuple(Citation(**item) for item in json.loads(citations)))

@@ -1,0 +1,68 @@
+"""Named errors of policykb. Every message says what went wrong and what to do next.
+
+    PolicyKBError
+    ├── InputError               a source file cannot be ingested (the CLI reports it per file)
+    │   ├── UnsupportedFormat     not a type we read (.txt .html .docx .pdf .md)
+    │   ├── EmptyDocument         no text at all
+    │   ├── FileTooLarge          over the configured size limit
+    │   ├── UndecodableText       not UTF-8, GB18030/GBK or Big5
+    │   ├── ScannedPDF            a PDF without a text layer (needs OCR)
+    │   ├── EncryptedPDF          a password-protected PDF
+    │   ├── CorruptFile           a broken PDF or DOCX container
+    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries
+    ├── ParseError               text was read but no document structure could be found
+    ├── StoreError               the SQLite store is missing, locked or of another format
+    └── NotFound                 a document or clause id that is not in the store
+"""
+
+
+class PolicyKBError(Exception):
+    """Base of every error policykb raises on purpose."""
+
+
+class InputError(PolicyKBError):
+    """A source file that cannot be ingested; the message names the file and the reason."""
+
+
+class UnsupportedFormat(InputError):
+    pass
+
+
+class EmptyDocument(InputError):
+    pass
+
+
+class FileTooLarge(InputError):
+    pass
+
+
+class UndecodableText(InputError):
+    pass
+
+
+class ScannedPDF(InputError):
+    pass
+
+
+class EncryptedPDF(InputError):
+    pass
+
+
+class CorruptFile(InputError):
+    pass
+
+
+class UnsafeArchive(InputError):
+    pass
+
+
+class ParseError(PolicyKBError):
+    pass
+
+
+class StoreError(PolicyKBError):
+    pass
+
+
+class NotFound(PolicyKBError):
+    pass

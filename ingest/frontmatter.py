@@ -1,0 +1,153 @@
+"""The parts of a document around its measures: page noise, title, 文号, addressees, signature.
+
+Front matter is everything before the first heading. Its lines are classified one by one; the
+lines before the first title-like line are web-page noise (the seed's news lead) and are dropped
+along with lines that match the noise table. A signature block (issuers, then a date, then an
+optional 「（此件公开发布）」) is taken from the end of the front matter or of the whole text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .normalize import chinese_number, compact
+
+_DATA = Path(__file__).parent / "data"
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d+号|国令第\d+号")
+_DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})月"
+                   r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})日$")
+_PUBLICATION_NOTE = re.compile(r"^\((此件|本件)[^)]*\)$")
+_TITLE_END = re.compile(r"(通知|意见|决定|方案|办法|规定|条例|规划|纲要|细则|计划|报告|批复|复函|函|通报|答复|"
+                        r"规则|措施|公告|指引|指南|法|解释)(\([^)]*\))?$")
+_ORG_LINE = re.compile(r"^([\u4e00-\u9fa5()]{2,30}(政府|国务院|办公厅|办公室|委员会|局|委|部|厅|院|署|会|中心|行|社)\s*)+$")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    title: str  # as printed; the plan's own title when a notice carries the plan
+    notice_title: str  # the covering notice's title, when there is one
+    doc_number: str
+    addressees: str
+    issuers: tuple[str, ...]  # names as printed in the signature block
+    issuer_short_names: tuple[str, ...]  # names listed before 关于 in the notice title
+    date: str  # ISO
+    notice: tuple[str, ...]  # paragraphs of the covering notice
+    preamble: tuple[str, ...]  # paragraphs before the first heading that are neither
+    signature: tuple[str, ...]  # the signature block lines
+    noise: tuple[str, ...]  # dropped lines
+
+
+@functools.cache
+def noise_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    rows = (line.split("\t", 1) for line in (_DATA / "noise.tsv").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#"))
+    return tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in rows)
+
+
+def is_noise(line: str) -> bool:
+    copy = compact(line) if len(line) < 200 else ""
+    return bool(copy) and any(pattern.search(copy) for _, pattern in noise_patterns())
+
+
+def parse_date(line: str) -> str:
+    match = _DATE.match(compact(line))
+    if not match:
+        return ""
+    year = match.group("y")
+    year = year if year.isdigit() else "".join(str(chinese_number(char)) for char in year)
+    month, day = (chinese_number(match.group(key)) for key in ("m", "d"))
+    return f"{int(year):04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else ""
+
+
+def is_title_line(line: str) -> bool:
+    copy = compact(line).strip("《》")
+    return (4 <= len(copy) <= 80 and not re.search(r"[。,;:!?]", copy) and not DOC_NUMBER.fullmatch(copy)
+            and not parse_date(line) and not _ORG_LINE.match(copy))
+
+
+def split_signature(blocks: list[str]) -> tuple[list[str], list[str], str]:
+    """(blocks before the signature, signature lines, ISO date) from the end of `blocks`."""
+    end = len(blocks)
+    while end and _PUBLICATION_NOTE.match(compact(blocks[end - 1])):
+        end -= 1
+    if not end or not (date := parse_date(blocks[end - 1])):
+        return blocks, [], ""
+    start = end - 1
+    while start and end - start <= 4 and _ORG_LINE.match(compact(blocks[start - 1]).replace(" ", "")) \
+            and len(compact(blocks[start - 1])) <= 60:
+        start -= 1
+    return blocks[:start], blocks[start:len(blocks)], date
+
+
+def parse_front_matter(blocks: list[str]) -> FrontMatter:
+    kept = [block for block in blocks if not is_noise(block)]
+    noise = [block for block in blocks if is_noise(block)]
+    first_title = next((index for index, block in enumerate(kept) if is_title_line(block)), None)
+    if first_title:
+        noise += kept[:first_title]
+        kept = kept[first_title:]
+    titles: list[tuple[str, str]] = []
+    doc_number, addressees, notice, preamble = "", "", [], []
+    before, signature, date = _signature_inside(kept)
+    after_signature = kept[len(before) + len(signature):]
+    for part, lines in (("notice", before), ("preamble", after_signature)):
+        for line in lines:
+            copy = compact(line)
+            if DOC_NUMBER.fullmatch(copy):
+                doc_number = doc_number or line.strip()
+            elif _PUBLICATION_NOTE.match(copy):
+                continue
+            elif is_title_line(line) and not (notice if part == "notice" else preamble):
+                if titles and titles[-1][0] == part and _wrapped(titles[-1][1]):
+                    titles[-1] = (part, titles[-1][1] + line.strip())
+                else:
+                    titles.append((part, line.strip()))
+            elif copy.endswith(":") and len(copy) <= 120 and not addressees and part == "notice":
+                addressees = line.strip().rstrip(":：")
+            else:
+                (notice if part == "notice" and signature else preamble).append(line)
+    title_groups = [text.strip("《》") for _, text in titles]
+    notice_title = title_groups[0] if len(title_groups) > 1 else ""
+    title = title_groups[-1] if title_groups else ""
+    return FrontMatter(title, notice_title, doc_number, addressees, _signature_names(signature),
+                       _issuer_short_names(notice_title or title), date, tuple(notice), tuple(preamble),
+                       tuple(signature), tuple(noise))
+
+
+def _wrapped(previous_title: str) -> bool:
+    """A title line continues on the next line unless it already ends like a title."""
+    return not _TITLE_END.search(compact(previous_title).strip("《》"))
+
+
+def _signature_inside(kept: list[str]) -> tuple[list[str], list[str], str]:
+    """Split front matter at a signature block that closes a covering notice, if there is one."""
+    for index in range(len(kept)):
+        if parse_date(kept[index]):
+            end = index + 1
+            while end < len(kept) and _PUBLICATION_NOTE.match(compact(kept[end])):
+                end += 1
+            before, signature, date = split_signature(kept[:end])
+            if signature:
+                return before, signature, date
+    return kept, [], ""
+
+
+def _signature_names(signature: list[str]) -> tuple[str, ...]:
+    names = []
+    for line in signature:
+        if parse_date(line) or _PUBLICATION_NOTE.match(compact(line)):
+            continue
+        names += [name for name in re.split(r"[\s\u3000]+", line.strip()) if name]
+    return tuple(names)
+
+
+def _issuer_short_names(title: str) -> tuple[str, ...]:
+    """「市生态环境局 市发改委 …关于印发…的通知」 → the listed issuers."""
+    printed = title.strip("《》")
+    head = re.split(r"關于|关于|關於|关於", printed, maxsplit=1)[0]
+    if head == printed:
+        return ()
+    return tuple(name for name in re.split(r"[\s\u3000、，,]+", head) if name)

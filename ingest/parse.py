@@ -1,0 +1,226 @@
+"""From paragraphs to a `Document`: front matter, heading tree, tasks and their departments.
+
+    blocks ─► front matter (title, 文号, notice, signature; noise dropped)
+           └► body ─► clauses by heading grammar ─► markers split tasks ─► roles and aliases
+                                                 └► tags, targets, citations
+
+Document-wide state flows forward through the clauses in reading order: a marker's
+「列第一位者为牵头单位，下同」 applies to every later marker, and 「以下均需…落实，不再列出」 makes its
+units inherited by that measure and every later one at the same or a deeper level.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from . import departments
+from .errors import ParseError
+from .frontmatter import FrontMatter, parse_front_matter, split_signature
+from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
+from .identity import clause_id, document_id
+from .markers import Assignment, Marker, find_markers
+from .normalize import compact, detect_script, matching_copy
+from .records import Clause, Document, Responsibility, SourceText, Task
+from .tagging import extract_citations, extract_targets, tag_clause
+
+_SPECIAL_KINDS = ("notice", "preamble", "signature")
+
+
+@dataclass
+class _Draft:
+    """A clause being collected: its heading and its paragraphs (original and matching copy)."""
+
+    kind: str
+    number: str
+    path: tuple[str, ...]
+    heading_path: tuple[str, ...]
+    title: str = ""
+    originals: list[str] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)
+
+    def add(self, original: str) -> None:
+        self.originals.append(original)
+        self.copies.append(matching_copy(original))
+
+
+@dataclass
+class _Responsibilities:
+    """What flows forward through a document while its markers are read."""
+
+    locality: departments.Locality
+    lead_rule: str = ""
+    inherited: tuple[Responsibility, ...] = ()
+    inherited_depth: int = 0
+
+
+def parse_document(source: SourceText, overrides: Mapping[str, str] | None = None) -> Document:
+    """Parse a read source into a Document. `overrides` (title, doc_number, issuer, date, level) win."""
+    metadata = {**source.metadata, **(overrides or {})}
+    blocks = list(source.blocks)
+    first_heading = next((index for index, block in enumerate(blocks)
+                          if match_heading(matching_copy(block), block)), len(blocks))
+    front = parse_front_matter(blocks[:first_heading])
+    body, trailing_signature, trailing_date = split_signature(blocks[first_heading:])
+    title = metadata.get("title") or front.title or source.metadata.get("page_title", "")
+    if not title:
+        raise ParseError(f"{source.source}: 找不到文件标题，请在清单中提供 title")
+    issuers = _issuers(metadata, front)
+    city, province = departments.locality_of(title, issuers)
+    learned = departments.learn_aliases(list(front.issuer_short_names), list(front.issuers))
+    locality = departments.Locality(city, province, learned)
+    doc_number = metadata.get("doc_number") or front.doc_number
+    doc_id = document_id(doc_number, title, metadata.get("part", ""))
+    drafts = _drafts(front, body, trailing_signature)
+    if not any(draft.originals for draft in drafts):
+        raise ParseError(f"{source.source}: 没有识别出正文（只有页面杂讯或空行）")
+    clauses = _clauses(doc_id, drafts, _Responsibilities(locality))
+    return Document(
+        id=doc_id, title=title, doc_number=doc_number, issuers=issuers,
+        date=metadata.get("date") or front.date or trailing_date, level=metadata.get("level") or _level(
+            city, province, doc_number, issuers, title),
+        source=metadata.get("source") or source.source, sha256=source.sha256,
+        script=detect_script("".join(source.blocks)), format=source.format, encoding=source.encoding,
+        addressees=front.addressees, aliases=tuple(sorted(learned.items())), clauses=clauses)
+
+
+def _issuers(metadata: Mapping[str, str], front: FrontMatter) -> tuple[str, ...]:
+    if metadata.get("issuer"):
+        return tuple(name for name in re.split(r"[、,，\s]+", metadata["issuer"]) if name)
+    return front.issuers or front.issuer_short_names
+
+
+def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str) -> str:
+    if re.match(r"^[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
+        return "district"
+    if city:
+        return "municipal"
+    if province:
+        return "provincial"
+    if compact(doc_number).startswith("国") or any(re.search(r"国务院|部$|委$|总局$|全国人民代表大会", name)
+                                                   for name in issuers) or compact(title).startswith("中华人民共和国"):
+        return "national"
+    return "unknown"
+
+
+def _drafts(front: FrontMatter, body: list[str], trailing_signature: list[str]) -> list[_Draft]:
+    drafts = []
+    for kind, lines in (("notice", front.notice), ("signature", front.signature), ("preamble", front.preamble)):
+        if lines:
+            draft = _Draft(kind, "", (kind,) if kind != "signature" or not trailing_signature else ("notice-signature",), ())
+            for line in lines:
+                draft.add(line)
+            drafts.append(draft)
+    drafts += _body_drafts(body)
+    if trailing_signature:
+        draft = _Draft("signature", "", ("signature",), ())
+        for line in trailing_signature:
+            draft.add(line)
+        drafts.append(draft)
+    return drafts
+
+
+def _body_drafts(body: list[str]) -> list[_Draft]:
+    """Split body paragraphs at headings; keep a stack of open headings for paths and heading paths."""
+    drafts: list[_Draft] = []
+    stack: list[tuple[str, str, str]] = []  # (kind, path component, label for heading paths)
+    used_paths: set[tuple[str, ...]] = set()
+    for block in body:
+        copy = matching_copy(block)
+        heading = match_heading(copy, block)
+        if heading and heading.kind in ARTICLE_CHILD_KINDS and any(kind == "article" for kind, _, _ in stack):
+            heading = None
+        if heading is None:
+            if not drafts:
+                drafts.append(_Draft("preamble", "", ("preamble",), ()))
+            drafts[-1].add(block)
+            continue
+        kinds = [kind for kind, _, _ in stack]
+        if heading.kind == "attachment":
+            stack.clear()
+        elif heading.kind in kinds:
+            del stack[kinds.index(heading.kind):]
+        rest = block[heading.rest_start:].strip()
+        title = run_in_title(heading.kind, rest)
+        label = heading.number + title
+        heading_path = tuple(label for _, _, label in stack)
+        stack.append((heading.kind, heading.component, label))
+        path = (heading.component,) if heading.kind == "article" else tuple(component for _, component, _ in stack)
+        path = _unique(path, used_paths)
+        drafts.append(_Draft(heading.kind, heading.number, path, heading_path, title))
+        if rest:
+            drafts[-1].add(rest)
+    return drafts
+
+
+def _unique(path: tuple[str, ...], used: set[tuple[str, ...]]) -> tuple[str, ...]:
+    """A repeated numbering path (a numbering slip in the source) gets -2, -3, … on its last part."""
+    candidate, count = path, 1
+    while candidate in used:
+        count += 1
+        candidate = (*path[:-1], f"{path[-1]}-{count}")
+    used.add(candidate)
+    return candidate
+
+
+def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tuple[Clause, ...]:
+    clauses = []
+    for draft in drafts:
+        text, copy = "\n".join(draft.originals), "\n".join(draft.copies)
+        tasks = _tasks(text, copy, draft, state) if draft.kind not in ("signature",) else ()
+        applies = (state.inherited and draft.kind not in _SPECIAL_KINDS and len(draft.path) >= state.inherited_depth)
+        topics, measures = tag_clause(copy)
+        targets = extract_targets(text, copy)
+        if targets and "目标指标" not in measures:
+            measures = ("目标指标", *measures)
+        clauses.append(Clause(
+            id=clause_id(doc_id, draft.path), kind=draft.kind, number=draft.number, path=draft.path,
+            heading_path=draft.heading_path, title=draft.title, text=text, tasks=tasks,
+            inherited=state.inherited if applies else (), topics=topics, measures=measures, targets=targets,
+            citations=extract_citations(text, copy)))
+    return tuple(clauses)
+
+
+def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tuple[Task, ...]:
+    tasks, previous_end = [], 0
+    for marker in find_markers(text, copy):
+        rule = marker.lead_rule or state.lead_rule
+        if marker.lead_rule and marker.rule_onwards:
+            state.lead_rule = marker.lead_rule
+        task_text = text[previous_end:marker.start].strip()
+        previous_end = marker.end
+        tasks.append(Task(task_text, marker.text, _roles(marker.assignments, rule, state.locality)))
+        if marker.inherited:
+            state.inherited = _inherited(marker, draft, state.locality)
+            state.inherited_depth = len(draft.path)
+    return tuple(tasks)
+
+
+def _roles(assignments: tuple[Assignment, ...], rule: str,
+           locality: departments.Locality) -> tuple[Responsibility, ...]:
+    """Explicit 牵头/配合 win; else the first listed unit leads, by the document's rule or by convention."""
+    explicit_lead = any(item.verb_class == "lead" for item in assignments)
+    first_listed = next((item for item in assignments if item.verb_class == "listed"), None)
+    result: dict[str, Responsibility] = {}
+    for item in assignments:
+        if item.verb_class == "lead":
+            role, basis = "lead", "牵头"
+        elif item.verb_class == "support":
+            role, basis = "support", "配合"
+        elif item is first_listed and not explicit_lead:
+            role, basis = "lead", f"rule:{rule}" if rule else "first-listed"
+        else:
+            role, basis = "co", "listed"
+        canonical, level = departments.canonical_name(item.name, locality)
+        result.setdefault(canonical, Responsibility(item.name, canonical, role, basis, level, item.includes))
+    return tuple(result.values())
+
+
+def _inherited(marker: Marker, draft: _Draft, locality: departments.Locality) -> tuple[Responsibility, ...]:
+    responsibilities = []
+    for item in marker.inherited:
+        canonical, level = departments.canonical_name(item.name, locality)
+        basis = f"inherited:{draft.number or draft.path[-1]} 以下均需…落实，不再列出"
+        responsibilities.append(Responsibility(item.name, canonical, "inherited", basis, level, item.includes))
+    return tuple(responsibilities)

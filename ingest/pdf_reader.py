@@ -1,0 +1,110 @@
+"""PDF to paragraphs with pdfplumber, for documents printed in the official layout.
+
+Steps: take each page's text lines with their positions; drop running headers and footers (lines in
+the top or bottom band that repeat on most pages once digits are blanked, and 「— 3 —」 page
+numbers); then join lines into paragraphs. A line starts a new paragraph when it is indented from
+the text's left edge (official paragraphs start two characters in; centred titles do too) or when
+the previous line ended short after closing punctuation. Everything else is a wrapped line and is
+joined without a space, also across a page break, so a parenthesis split over two lines or two
+pages comes back whole.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psparser import PSException
+from pdfplumber.utils.exceptions import PdfminerException
+
+from .errors import CorruptFile, EncryptedPDF, ScannedPDF
+
+PAGE_NUMBER = re.compile(r"^[-—–－－_\s]*(第\s*)?\d{1,4}\s*(页|/\s*\d+)?[-—–－_\s]*$")
+_MARGIN_BAND = 0.09  # top and bottom share of the page where running headers and footers live
+_CLOSING = tuple("。：:；;！!？?）)」』”")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) +(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
+@dataclass(frozen=True)
+class _Line:
+    page: int
+    x0: float
+    x1: float
+    top: float
+    text: str
+
+
+def pdf_blocks(path: Path) -> tuple[str, ...]:
+    lines = _read_lines(path)
+    body = _drop_running_lines(lines)
+    return tuple(_join_paragraphs(body))
+
+
+def _read_lines(path: Path) -> list[_Line]:
+    try:
+        with pdfplumber.open(path) as pdf:
+            lines, images = [], 0
+            for number, page in enumerate(pdf.pages):
+                height = float(page.height)
+                images += len(page.images)
+                for line in page.extract_text_lines(strip=True, return_chars=False):
+                    text = _CJK_GAP.sub("", line["text"]).strip()
+                    if text:
+                        lines.append(_Line(number, line["x0"], line["x1"], line["top"] / height, text))
+    except PdfminerException as error:
+        cause = error.args[0] if error.args else error
+        if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower():
+            raise EncryptedPDF(f"{path.name}: PDF 已加密（需要密码），请提供未加密的版本") from error
+        raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
+        raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
+    if not lines:
+        hint = "只有图像" if images else "没有文字层"
+        raise ScannedPDF(f"{path.name}: 扫描件，需要 OCR（PDF {hint}，无法提取文字）；请先做 OCR 再导入")
+    return lines
+
+
+def _drop_running_lines(lines: list[_Line]) -> list[_Line]:
+    pages = len({line.page for line in lines})
+    in_band = [line for line in lines if line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND]
+    shapes = collections.Counter(set((line.page, _shape(line)) for line in in_band))
+    shapes = collections.Counter(shape for _, shape in shapes)
+    repeated = {shape for shape, count in shapes.items() if pages >= 2 and count >= max(2, pages // 2)}
+
+    def running(line: _Line) -> bool:
+        if not (line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND):
+            return False
+        return bool(PAGE_NUMBER.match(line.text)) or _shape(line) in repeated
+
+    return [line for line in lines if not running(line)]
+
+
+def _shape(line: _Line) -> tuple[str, bool]:
+    """A line with its digits blanked, and whether it sits in the top half: what running lines share."""
+    return re.sub(r"\d+", "#", line.text), line.top < 0.5
+
+
+def _join_paragraphs(lines: list[_Line]) -> list[str]:
+    if not lines:
+        return []
+    left = statistics.median_low(sorted(round(line.x0) for line in lines))
+    right = statistics.median_high(sorted(round(line.x1) for line in lines))
+    char_width = statistics.median((line.x1 - line.x0) / max(len(line.text), 1) for line in lines)
+    paragraphs: list[str] = []
+    previous: _Line | None = None
+    for line in lines:
+        indented = line.x0 > left + 0.6 * char_width
+        ended = previous is not None and previous.x1 < right - 2 * char_width and previous.text.endswith(_CLOSING)
+        centred = previous is not None and previous.x0 > left + 2.5 * char_width and previous.x1 < right - 2 * char_width
+        if previous is None or indented or ended or centred:
+            paragraphs.append(line.text)
+        else:
+            paragraphs[-1] += line.text
+        previous = line
+    return paragraphs

@@ -1,0 +1,149 @@
+"""Read a source file into paragraphs (`SourceText`). Dispatch by file type; text decoding.
+
+Plain text is decoded strictly: UTF-8 (with or without BOM) first, then GB18030 and Big5; when both
+legacy encodings decode, the one whose characters are more often among the corpus's frequent
+characters wins. The chosen encoding is recorded on the `SourceText`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+from typing import Callable
+
+from . import docx_reader, html_reader, markdown_reader, pdf_reader
+from .errors import EmptyDocument, FileTooLarge, UndecodableText, UnsupportedFormat
+from .records import SourceText
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+_DATA = Path(__file__).parent / "data"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# 标题: …  /  发文机关: …  /  文号: …  then a line of dashes: the crawled gov.cn header.
+_HEADER_LINE = re.compile(r"^(标题|发文机关|文号|来源URL|抓取时间|发布日期|成文日期)[:：]\s*(.*)$")
+_HEADER_KEYS = {"标题": "title", "发文机关": "issuer", "文号": "doc_number", "来源URL": "url",
+                "抓取时间": "retrieved", "发布日期": "published", "成文日期": "date"}
+
+
+@functools.cache
+def _common_characters() -> frozenset[str]:
+    lines = (_DATA / "common_chars.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset("".join(line for line in lines if not line.startswith("#")))
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode bytes of a text file; returns (text, encoding) or raises UndecodableText."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _checked(data[3:].decode("utf-8", errors="strict"), name), "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _checked(_strict(data, "utf-16", name), name), "utf-16"
+    try:
+        return _checked(data.decode("utf-8"), name), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for encoding in ("gb18030", "big5"):
+        try:
+            candidates.append((_plausibility(text := data.decode(encoding)), encoding, text))
+        except UnicodeDecodeError:
+            continue
+    if not candidates:
+        raise UndecodableText(f"{name}: 无法识别文本编码（不是 UTF-8、GB18030/GBK 或 Big5），请转存为 UTF-8 后重试")
+    score, encoding, text = max(candidates)
+    if score < 0.5:
+        raise UndecodableText(f"{name}: 文本解码后大多是罕见字，编码可能标错（试过 GB18030、Big5），请转存为 UTF-8 后重试")
+    return _checked(text, name), encoding
+
+
+def _strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise UndecodableText(f"{name}: 按 {encoding} 解码失败（{error.reason}），请转存为 UTF-8 后重试") from error
+
+
+def _plausibility(text: str) -> float:
+    """Share of CJK characters that are frequent ones; 1.0 when the text has almost no CJK."""
+    characters = _CJK.findall(text)
+    if len(characters) < 20:
+        return 1.0
+    common = _common_characters()
+    return sum(char in common for char in characters) / len(characters)
+
+
+def _checked(text: str, name: str) -> str:
+    controls = len(_CONTROL.findall(text))
+    if "\x00" in text or controls > max(8, len(text) // 100):
+        raise UndecodableText(f"{name}: 含有大量控制字符，像是二进制文件而不是文本")
+    return _CONTROL.sub("", text)
+
+
+def split_blocks(text: str) -> tuple[str, ...]:
+    """Non-empty lines, stripped of ASCII and ideographic spaces."""
+    return tuple(line for raw in text.splitlines() if (line := raw.strip(" \t\u3000\xa0\ufeff")))
+
+
+def read_text_file(path: Path, data: bytes, sha256: str) -> SourceText:
+    text, encoding = decode_text(data, path.name)
+    blocks = split_blocks(text)
+    metadata: dict[str, str] = {}
+    if "----" in blocks[:12]:
+        cut = blocks.index("----")
+        header = [_HEADER_LINE.match(line) for line in blocks[:cut]]
+        if header and all(header):
+            metadata = {_HEADER_KEYS[m.group(1)]: m.group(2).strip() for m in header if m.group(2).strip()}
+            blocks = blocks[cut + 1:]
+    return SourceText(blocks, "txt", encoding, sha256, str(path), metadata)
+
+
+def _read_html(path: Path, data: bytes, sha256: str) -> SourceText:
+    declared = html_reader.declared_charset(data)
+    text, encoding = (_strict(data, declared, path.name), declared) if declared else decode_text(data, path.name)
+    blocks, metadata = html_reader.html_blocks(text)
+    return SourceText(blocks, "html", encoding, sha256, str(path), metadata)
+
+
+def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
+    text, encoding = decode_text(data, path.name)
+    blocks, metadata = markdown_reader.markdown_blocks(text, path.stem)
+    return SourceText(blocks, "md", encoding, sha256, str(path), metadata)
+
+
+def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
+    return SourceText(docx_reader.docx_blocks(path), "docx", "docx", sha256, str(path), {})
+
+
+def _read_pdf(path: Path, data: bytes, sha256: str) -> SourceText:
+    return SourceText(pdf_reader.pdf_blocks(path), "pdf", "pdf", sha256, str(path), {})
+
+
+READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
+    ".txt": read_text_file, ".text": read_text_file,
+    ".html": _read_html, ".htm": _read_html, ".shtml": _read_html,
+    ".md": _read_markdown, ".markdown": _read_markdown,
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
+}
+
+
+def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+    """Read one file into paragraphs; raises an `InputError` subclass naming the file and the reason."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        supported = " ".join(sorted(READERS))
+        hint = "（旧版 .doc 请另存为 .docx）" if path.suffix.lower() == ".doc" else ""
+        raise UnsupportedFormat(f"{path.name}: 不支持的文件类型 {path.suffix or '（无扩展名）'}，支持：{supported}{hint}")
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyDocument(f"{path.name}: 空文件（0 字节）")
+    if size > max_bytes:
+        raise FileTooLarge(f"{path.name}: 文件 {size / 2**20:.0f} MB，超过上限 {max_bytes / 2**20:.0f} MB；"
+                           "请拆分文件或调大 --max-mb")
+    data = path.read_bytes()
+    source = reader(path, data, hashlib.sha256(data).hexdigest())
+    if not any(_CJK.search(block) or re.search(r"\w{3}", block) for block in source.blocks):
+        raise EmptyDocument(f"{path.name}: 没有可读的正文文字")
+    return source
