@@ -4,7 +4,8 @@ Steps: take each page's text lines with their positions; drop running headers an
 the top or bottom band that repeat on most pages once digits are blanked, and 「— 3 —」 page
 numbers); then join lines into paragraphs. A line starts a new paragraph when it is indented from
 the text's left edge (official paragraphs start two characters in; centred titles do too) or when
-the previous line ended short after closing punctuation. Everything else is a wrapped line and is
+the previous line ended short after closing punctuation, or a blank line's worth of space lies
+between them (titles are set apart from the addressee line that way). Everything else is a wrapped line and is
 joined without a space, also across a page break, so a parenthesis split over two lines or two
 pages comes back whole.
 """
@@ -28,7 +29,6 @@ from .errors import CorruptFile, EncryptedPDF, ScannedPDF
 PAGE_NUMBER = re.compile(r"^[-—–－－_\s]*(第\s*)?\d{1,4}\s*(页|/\s*\d+)?[-—–－_\s]*$")
 _MARGIN_BAND = 0.09  # top and bottom share of the page where running headers and footers live
 _CLOSING = tuple("。：:；;！!？?）)」』”")
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) +(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ def _read_lines(path: Path) -> list[_Line]:
                 height = float(page.height)
                 images += len(page.images)
                 for line in page.extract_text_lines(strip=True, return_chars=False):
-                    text = _CJK_GAP.sub("", line["text"]).strip()
-                    if text:
+                    if text := line["text"].strip():
                         lines.append(_Line(number, line["x0"], line["x1"], line["top"] / height, text))
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
@@ -96,13 +95,16 @@ def _join_paragraphs(lines: list[_Line]) -> list[str]:
     left = statistics.median_low(sorted(round(line.x0) for line in lines))
     right = statistics.median_high(sorted(round(line.x1) for line in lines))
     char_width = statistics.median((line.x1 - line.x0) / max(len(line.text), 1) for line in lines)
+    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.page == b.page and b.top > a.top]
+    line_step = statistics.median(steps) if steps else 1.0
     paragraphs: list[str] = []
     previous: _Line | None = None
     for line in lines:
         indented = line.x0 > left + 0.6 * char_width
         ended = previous is not None and previous.x1 < right - 2 * char_width and previous.text.endswith(_CLOSING)
         centred = previous is not None and previous.x0 > left + 2.5 * char_width and previous.x1 < right - 2 * char_width
-        if previous is None or indented or ended or centred:
+        spaced = previous is not None and previous.page == line.page and line.top - previous.top > 1.5 * line_step
+        if previous is None or indented or ended or centred or spaced:
             paragraphs.append(line.text)
         else:
             paragraphs[-1] += line.text
