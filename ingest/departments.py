@@ -22,6 +22,7 @@ _TRAILING = re.compile(r"(等)?(有关|相关)?(部门和单位|部门|单位)?$
 _BODY_SUFFIX = re.compile(r"(部|委|局|厅|办|署|会|院|行|社|政府|办公室|中心|集团|公司|部门|单位|司|处|所|联|"
                           r"团中央|营管部|管委会|小组|组|机关|工委|委员会|总社|法院|检察院|分行|支行|队|站|"
                           r"有限公司|党委|政府办公厅)$")
+GENERIC_UNITS = frozenset({"地方", "各地", "各地区", "地方政府", "地方各级人民政府", "各级政府", "有关方面"})
 _TITLE_LOCALITY = re.compile(r"^(?P<name>[\u4e00-\u9fa5]{2,6}?(?:省|自治区|市))")
 
 
@@ -112,7 +113,7 @@ def looks_like_body(name: str) -> bool:
     key, printed = clean_name(name), compact(name)
     if not 2 <= len(key) <= 30 or re.search(r"[。由将对的]", key):
         return False
-    return key in _alias_table() or any(_BODY_SUFFIX.search(form) for form in (key, printed)) or key.startswith("各")
+    return key in _alias_table() or key in GENERIC_UNITS or any(_BODY_SUFFIX.search(form) for form in (key, printed)) or key.startswith("各")
 
 
 def learn_aliases(short_names: list[str], full_names: list[str]) -> dict[str, str]:

@@ -5,6 +5,7 @@
     （生态环境部牵头，国家发展改革委、…参与）          lead + support
     （人力资源社会保障部、财政部负责。列第一位者为牵头单位，下同）   a rule for this and later markers
     （…落实，以下均需各区人民政府〈含开发区…〉落实，不再列出）       inherited by later measures
+    （负责部门：商务部、海关总署，适用范围：福建自贸试验区）         a labelled list
 
 Parsing runs on the matching copy and returns spans, so names are cut from the original text.
 A parenthesis is a marker only where a marker can stand (after 。；, or before 。；/the end) and
@@ -31,6 +32,8 @@ VERB_CLASS = dict(VERB_CLASSES)
 # Rules a marker can carry besides its assignment.
 LEAD_FIRST_RULE = re.compile(r"[,。;]?\s*(?P<rule>(?:列|排)(?:在)?第一位(?:者|的部门|的单位)?为牵头(?:单位|部门))"
                              r"(?P<onwards>\s*,\s*下同)?")
+# 「（负责部门：商务部、海关总署，适用范围：福建自贸试验区）」: a labelled list, first listed presumed lead.
+LABELLED_LIST = re.compile(r"^\s*(?:负责|责任|牵头)(?:部门|单位)\s*:\s*(?P<units>[^,;。]+)")
 INHERIT_RULE = re.compile(r"[,。;]?\s*以下均需(?P<units>.+?)(?:负责)?落实\s*,?\s*不再列出")
 _LIST_SEPARATOR = re.compile(r"、|,|;|等(?:有关)?(?:部门和单位|部门|单位)?和|(?<=[局委部厅办署])和(?=各)|及(?=各)")
 _TRAILING_ETC = re.compile(r"等(?:有关)?(?:部门和单位|部门|单位)?$")
@@ -100,7 +103,11 @@ def _parse_marker(original: str, copy: str, start: int, end: int) -> Marker | No
         inherited = tuple(_split_units(original, copy, *units, "listed"))
         cuts.append(inherit.span())
     assignment_end = inner_start + min([span[0] for span in cuts], default=len(content))
-    assignments = _parse_assignments(original, copy, inner_start, assignment_end)
+    if labelled := LABELLED_LIST.match(content):
+        units = (inner_start + labelled.start("units"), inner_start + labelled.end("units"))
+        assignments = _split_units(original, copy, *units, "listed")
+    else:
+        assignments = _parse_assignments(original, copy, inner_start, assignment_end)
     if not assignments and not inherited:
         return None
     if not all(looks_like_body(item.name) for item in (*assignments, *inherited)):
