@@ -20,6 +20,8 @@ from .store import Store
 
 logger = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.tsv"
+# Files in a folder that describe the folder rather than being documents of it.
+_FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest")
 _OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source")
 
 
@@ -32,12 +34,12 @@ class FileResult:
 
 
 def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
-    """Files as given, and the supported files inside folders (recursively, sorted)."""
+    """Files as given, and the supported files inside folders (recursively, sorted), less README and the like."""
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
-                            and not p.name.startswith(".") and p.name != MANIFEST)
+                            and not p.name.startswith(".") and not p.stem.lower().startswith(_FOLDER_NOTES))
         else:
             files.append(path)
     return files

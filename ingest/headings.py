@@ -33,7 +33,7 @@ HEADING_PATTERNS: tuple[HeadingPattern, ...] = (
     HeadingPattern("point", "n", re.compile(r"^(?P<num>\d{1,3})(?:[、]|\.(?!\d))\s*")),
     HeadingPattern("subpoint", "i", re.compile(r"^\((?P<num>\d{1,3})\)\s*")),
     HeadingPattern("circled", "o", re.compile(r"^(?P<num>[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳])\s*")),
-    HeadingPattern("attachment", "fj", re.compile(r"^附件\s*(?P<num>\d*)\s*[:]?\s*(?=\S{0,40}$)")),
+    HeadingPattern("attachment", "fj", re.compile(r"^附件\s*(?P<num>\d*)\s*[:]?\s*(?=[^。]{0,40}$)")),
 )
 ARTICLE_CHILD_KINDS = frozenset({"item", "point", "subpoint", "circled"})
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"

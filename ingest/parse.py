@@ -17,7 +17,7 @@ from typing import Mapping
 
 from . import departments
 from .errors import ParseError
-from .frontmatter import FrontMatter, parse_front_matter, split_signature
+from .frontmatter import FrontMatter, is_noise, parse_front_matter, split_signature
 from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
 from .identity import clause_id, document_id
 from .markers import Assignment, Marker, find_markers
@@ -58,7 +58,7 @@ class _Responsibilities:
 def parse_document(source: SourceText, overrides: Mapping[str, str] | None = None) -> Document:
     """Parse a read source into a Document. `overrides` (title, doc_number, issuer, date, level) win."""
     metadata = {**source.metadata, **(overrides or {})}
-    blocks = list(source.blocks)
+    blocks = [block for block in source.blocks if not is_noise(block)]
     first_heading = next((index for index, block in enumerate(blocks)
                           if match_heading(matching_copy(block), block)), len(blocks))
     front = parse_front_matter(blocks[:first_heading])

@@ -1,0 +1,42 @@
+"""Each package's public surface is small and pinned; ingest imports nothing else of ours."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import index
+import ingest
+import search_api
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_public_names_are_pinned():
+    assert sorted(ingest.__all__) == ["Citation", "Clause", "Document", "InputError", "ParseError", "PolicyKBError",
+                                      "Responsibility", "SourceText", "Target", "Task", "ingest_file",
+                                      "parse_document", "read_source"]
+    assert sorted(index.__all__) == ["FileResult", "Store", "expand_paths", "ingest_file_into", "ingest_paths"]
+    assert sorted(search_api.__all__) == ["clause_json", "document_json"]
+
+
+def imported_packages(package: str) -> set[str]:
+    names = set()
+    for path in (ROOT / package).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+def test_dependencies_point_one_way():
+    assert not imported_packages("ingest") & {"index", "search_api", "eval"}
+    assert not imported_packages("index") & {"search_api", "eval"}
+
+
+def test_modules_stay_small():
+    for package in ("ingest", "index", "search_api"):
+        for path in (ROOT / package).glob("*.py"):
+            assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path
