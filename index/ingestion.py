@@ -21,14 +21,14 @@ from .store import Store
 logger = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.tsv"
 # Files in a folder that describe the folder rather than being documents of it.
-_FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest")
+_FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest", "_index")
 _OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source")
 
 
 @dataclass(frozen=True)
 class FileResult:
     path: Path
-    status: str  # added | replaced | unchanged | failed
+    status: str  # added | replaced | unchanged | older | failed
     doc_id: str = ""
     error: str = ""
 

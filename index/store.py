@@ -75,11 +75,17 @@ class Store:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def put_document(self, document: Document) -> str:
-        """Store a document in one transaction; returns "added", "replaced" or "unchanged"."""
+        """Store a document in one transaction; returns "added", "replaced", "unchanged" or "older".
+
+        A version dated before the stored one ("older") is not stored: ingesting a folder with both
+        versions of a law keeps the newer one whatever the order.
+        """
         with self._transaction() as connection:
-            row = connection.execute("SELECT sha256 FROM documents WHERE id = ?", (document.id,)).fetchone()
+            row = connection.execute("SELECT sha256, date FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
                 return "unchanged"
+            if row is not None and document.date and row[1] and document.date < row[1]:
+                return "older"
             if row is not None:
                 connection.execute("DELETE FROM documents WHERE id = ?", (document.id,))
             self._insert(document)

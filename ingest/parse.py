@@ -79,7 +79,7 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
     return Document(
         id=doc_id, title=title, doc_number=doc_number, issuers=issuers,
         date=metadata.get("date") or front.date or trailing_date, level=metadata.get("level") or _level(
-            city, province, doc_number, issuers, title),
+            city, province, doc_number, issuers, title, source.format),
         source=metadata.get("source") or source.source, sha256=source.sha256,
         script=detect_script("".join(source.blocks)), format=source.format, encoding=source.encoding,
         addressees=front.addressees, aliases=tuple(sorted(learned.items())), clauses=clauses)
@@ -91,7 +91,8 @@ def _issuers(metadata: Mapping[str, str], front: FrontMatter) -> tuple[str, ...]
     return front.issuers or front.issuer_short_names
 
 
-def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str) -> str:
+def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str, file_format: str) -> str:
+    """Where a document applies; laws in markdown with no locality in their title are national."""
     if re.match(r"^[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
         return "district"
     if city:
@@ -99,7 +100,8 @@ def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], 
     if province:
         return "provincial"
     if compact(doc_number).startswith("国") or any(re.search(r"国务院|部$|委$|总局$|全国人民代表大会", name)
-                                                   for name in issuers) or compact(title).startswith("中华人民共和国"):
+                                                   for name in issuers) or file_format == "md" or \
+            compact(title).startswith(("中华人民共和国", "最高人民", "全国人民代表大会", "国务院")):
         return "national"
     return "unknown"
 

@@ -21,7 +21,7 @@ from ingest.readers import DEFAULT_MAX_BYTES
 from .views import document_json
 
 DEFAULT_HOME = Path("~/.policykb")
-_STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "failed": "失败"}
+_STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
 _LEVEL_TEXT = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "区县", "unknown": "未知"}
 _ROLE_TEXT = {"lead": "牵头", "co": "责任", "support": "配合", "inherited": "承继"}
 

@@ -118,3 +118,11 @@ def test_bundled_corpus_ingests_and_its_manifest_matches(tmp_path):
         national = store.document("环综合-2022-42")
         assert national.level == "national" and national.date == "2022-06-10"
         assert ingest_file(CORPUS / "seed" / SEED.name).id in {d.id for d in store.documents()}
+
+
+def test_an_older_version_does_not_replace_a_newer_one(store, seed):
+    newer = dataclasses.replace(seed, sha256="1" * 64, date="2024-01-01")
+    assert store.put_document(newer) == "added"
+    assert store.put_document(seed) == "older"
+    assert store.document(seed.id).date == "2024-01-01"
+    assert store.put_document(dataclasses.replace(seed, sha256="2" * 64, date="2025-01-01")) == "replaced"
