@@ -1,20 +1,22 @@
 """The parts of a document around its measures: page noise, title, 文号, addressees, signature.
 
-Front matter is everything before the first heading. Its lines are classified one by one; the
-lines before the first title-like line are web-page noise (the seed's news lead) and are dropped
-along with lines that match the noise table. A signature block (issuers, then a date, then an
+Front matter is everything before the first heading. Lines that match the noise table are removed
+from the whole document first (`is_noise`); here the lines before the first title-like line are
+dropped too, as web-page noise (the seed's news lead), and the rest are classified one by one. A signature block (issuers, then a date, then an
 optional 「（此件公开发布）」) is taken from the end of the front matter or of the whole text.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .normalize import chinese_number, compact
 
+logger = logging.getLogger(__name__)
 _DATA = Path(__file__).parent / "data"
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d+号|国令第\d+号")
 _DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})月"
@@ -37,7 +39,6 @@ class FrontMatter:
     notice: tuple[str, ...]  # paragraphs of the covering notice
     preamble: tuple[str, ...]  # paragraphs before the first heading that are neither
     signature: tuple[str, ...]  # the signature block lines
-    noise: tuple[str, ...]  # dropped lines
 
 
 @functools.cache
@@ -83,12 +84,11 @@ def split_signature(blocks: list[str]) -> tuple[list[str], list[str], str]:
 
 
 def parse_front_matter(blocks: list[str]) -> FrontMatter:
-    kept = [block for block in blocks if not is_noise(block)]
-    noise = [block for block in blocks if is_noise(block)]
-    first_title = next((index for index, block in enumerate(kept) if is_title_line(block)), None)
+    """Classify the lines before the first heading; `blocks` have had noise-table lines removed."""
+    first_title = next((index for index, block in enumerate(blocks) if is_title_line(block)), None)
     if first_title:
-        noise += kept[:first_title]
-        kept = kept[first_title:]
+        logger.debug("dropped %d lines before the title as page noise: %s", first_title, blocks[:first_title])
+    kept = blocks[first_title or 0:]
     titles: list[tuple[str, str]] = []
     doc_number, addressees, notice, preamble = "", "", [], []
     before, signature, date = _signature_inside(kept)
@@ -114,7 +114,7 @@ def parse_front_matter(blocks: list[str]) -> FrontMatter:
     title = title_groups[-1] if title_groups else ""
     return FrontMatter(title, notice_title, doc_number, addressees, _signature_names(signature),
                        _issuer_short_names(notice_title or title), date, tuple(notice), tuple(preamble),
-                       tuple(signature), tuple(noise))
+                       tuple(signature))
 
 
 def _wrapped(previous_title: str) -> bool:

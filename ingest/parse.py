@@ -57,6 +57,7 @@ class _Responsibilities:
 
 def parse_document(source: SourceText, overrides: Mapping[str, str] | None = None) -> Document:
     """Parse a read source into a Document. `overrides` (title, doc_number, issuer, date, level) win."""
+    # Metadata keys used: title, doc_number, issuer, date, level, source, part, province, page_title.
     metadata = {**source.metadata, **(overrides or {})}
     blocks = [block for block in source.blocks if not is_noise(block)]
     first_heading = next((index for index, block in enumerate(blocks)
@@ -68,10 +69,14 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
         raise ParseError(f"{source.source}: 找不到文件标题，请在清单中提供 title")
     issuers = _issuers(metadata, front)
     city, province = departments.locality_of(title, issuers)
+    if metadata.get("province"):  # a crawler's 省份 field: the document is a province's (上海市 included)
+        city, province = "", metadata["province"]
     learned = departments.learn_aliases(list(front.issuer_short_names), list(front.issuers))
     locality = departments.Locality(city, province, learned)
     doc_number = metadata.get("doc_number") or front.doc_number
-    doc_id = document_id(doc_number, title, metadata.get("part", ""))
+    # A report titled 「2026年政府工作报告」 names its province only in the metadata: keep ids apart.
+    province_named = not metadata.get("province") or compact(metadata["province"]) in compact(title)
+    doc_id = document_id(doc_number, title if province_named else metadata["province"] + title, metadata.get("part", ""))
     drafts = _drafts(front, body, trailing_signature)
     if not any(draft.originals for draft in drafts):
         raise ParseError(f"{source.source}: 没有识别出正文（只有页面杂讯或空行）")
@@ -107,20 +112,22 @@ def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], 
 
 
 def _drafts(front: FrontMatter, body: list[str], trailing_signature: list[str]) -> list[_Draft]:
-    drafts = []
-    for kind, lines in (("notice", front.notice), ("signature", front.signature), ("preamble", front.preamble)):
-        if lines:
-            draft = _Draft(kind, "", (kind,) if kind != "signature" or not trailing_signature else ("notice-signature",), ())
-            for line in lines:
-                draft.add(line)
-            drafts.append(draft)
+    """Front-matter clauses, the body's clauses, then a closing signature block."""
+    front_parts = [("notice", front.notice), ("signature", front.signature), ("preamble", front.preamble)]
+    # A notice's own signature and the document's closing one both exist in some 转发 documents.
+    paths = {"signature": "notice-signature" if trailing_signature else "signature"}
+    drafts = [_lines_draft(kind, paths.get(kind, kind), lines) for kind, lines in front_parts if lines]
     drafts += _body_drafts(body)
     if trailing_signature:
-        draft = _Draft("signature", "", ("signature",), ())
-        for line in trailing_signature:
-            draft.add(line)
-        drafts.append(draft)
+        drafts.append(_lines_draft("signature", "signature", trailing_signature))
     return drafts
+
+
+def _lines_draft(kind: str, path: str, lines: tuple[str, ...] | list[str]) -> _Draft:
+    draft = _Draft(kind, "", (path,), ())
+    for line in lines:
+        draft.add(line)
+    return draft
 
 
 def _body_drafts(body: list[str]) -> list[_Draft]:
@@ -170,7 +177,7 @@ def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tup
     clauses = []
     for draft in drafts:
         text, copy = "\n".join(draft.originals), "\n".join(draft.copies)
-        tasks = _tasks(text, copy, draft, state) if draft.kind not in ("signature",) else ()
+        tasks = _tasks(text, copy, draft, state) if draft.kind != "signature" else ()
         applies = (state.inherited and draft.kind not in _SPECIAL_KINDS and len(draft.path) >= state.inherited_depth)
         topics, measures = tag_clause(copy)
         targets = extract_targets(text, copy)

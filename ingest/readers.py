@@ -21,10 +21,11 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _DATA = Path(__file__).parent / "data"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-# 标题: …  /  发文机关: …  /  文号: …  then a line of dashes: the crawled gov.cn header.
-_HEADER_LINE = re.compile(r"^(标题|发文机关|文号|来源URL|抓取时间|发布日期|成文日期)[:：]\s*(.*)$")
+# 标题: …  /  发文机关: …  /  文号: …  then a line of dashes: a crawler's header. Known keys are
+# mapped to metadata names; other keys are kept under their own name.
+_HEADER_LINE = re.compile(r"^(?P<key>[^\s:：]{1,20})[:：]\s*(?P<value>.*)$")
 _HEADER_KEYS = {"标题": "title", "发文机关": "issuer", "文号": "doc_number", "来源URL": "url",
-                "抓取时间": "retrieved", "发布日期": "published", "成文日期": "date"}
+                "抓取时间": "retrieved", "发布日期": "published", "成文日期": "date", "省份": "province"}
 
 
 @functools.cache
@@ -93,7 +94,7 @@ def read_text_file(path: Path, data: bytes, sha256: str) -> SourceText:
         cut = blocks.index("----")
         header = [_HEADER_LINE.match(line) for line in blocks[:cut]]
         if header and all(header):
-            metadata = {_HEADER_KEYS[m.group(1)]: m.group(2).strip() for m in header if m.group(2).strip()}
+            metadata = {_HEADER_KEYS.get(m["key"], m["key"]): m["value"].strip() for m in header if m["value"].strip()}
             blocks = blocks[cut + 1:]
     return SourceText(blocks, "txt", encoding, sha256, str(path), metadata)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from index import FileResult, Store, expand_paths, ingest_file_into
+from index import FileResult, Store, expand_paths, ingest_paths
 from ingest.errors import PolicyKBError
 from ingest.readers import DEFAULT_MAX_BYTES
 
@@ -63,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
     files = expand_paths(arguments.paths)
-    results: list[FileResult] = []
-    with tqdm(files, desc="导入", unit="件", file=sys.stderr, disable=None) as progress:
-        for path in progress:
-            progress.set_postfix_str(path.name[:30])
-            results.append(result := ingest_file_into(store, path, max_bytes=int(arguments.max_mb * 2**20)))
+    with tqdm(total=len(files), desc="导入", unit="件", file=sys.stderr, disable=None) as progress:
+        def report(result: FileResult) -> None:
+            progress.update(1)
             if result.status == "failed":
                 progress.write(f"失败 {result.error}", file=sys.stderr)
+
+        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report)
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
     print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
     return 1 if counts["failed"] else 0

@@ -91,7 +91,8 @@ def test_not_a_marker(text):
 NOISE_EXAMPLES = {
     "keywords": "關鍵詞:污水處理運營 污水處理外包", "page_tools": "下载 打印 全屏", "font_size": "【字体：大 中 小】",
     "related": "相关报道：国务院常务会议", "editor": "责任编辑：张三", "breadcrumb": "当前位置：首页 > 政策",
-    "copyright": "版权所有：中国政府网",
+    "copyright": "版权所有：中国政府网", "chrome_word": "收藏", "published": "时间：2026-02-09",
+    "timestamp": "2026-02-03 09:02:33", "source_note": "（来源：青海日报）", "promotion": "》》点击图片进入专题《《",
 }
 
 
@@ -151,3 +152,16 @@ def test_dates_and_numerals():
     assert parse_date("2023年5月11日") == "2023-05-11"
     assert parse_date("二〇一九年一月十二日") == "2019-01-12"
     assert [chinese_number(n) for n in ("十", "十二", "二十六", "一百零三", "两")] == [10, 12, 26, 103, 2]
+
+
+def test_crawl_header_with_unknown_keys_and_one_word_chrome(tmp_path):
+    page = tmp_path / "report.txt"
+    page.write_text("标题: 2026年政府工作报告\n省份: 云南省\n来源URL(采集者记录): https://example.invalid/1\n----\n"
+                    "下载\n打印\n全屏\n收藏\n【字号：\n加大\n还原\n减小\n】\n2026-02-03 09:02:33\n各位代表：\n"
+                    "现在，我代表省人民政府，向大会报告工作。\n一、2025年工作回顾\n过去一年，全省经济稳中有进。\n相关报道：\n",
+                    encoding="utf-8")
+    document = ingest_file(page)
+    assert document.id == "云南省2026年政府工作报告" and document.level == "provincial"
+    text = "\n".join(clause.text for clause in document.clauses)
+    for chrome in ("下载", "收藏", "字号", "加大", "09:02", "相关报道"):
+        assert chrome not in text
