@@ -31,3 +31,17 @@ CREATE TABLE IF NOT EXISTS aliases (
     doc_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
     PRIMARY KEY (alias, canonical, doc_id)
 );
+-- Retrieval units: one per task, or one per clause without tasks (task_ordinal = -1).
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY, clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE,
+    task_ordinal INTEGER NOT NULL, doc_id TEXT NOT NULL, passage TEXT NOT NULL, passage_hash TEXT NOT NULL,
+    UNIQUE (clause_id, task_ordinal)
+);
+CREATE INDEX IF NOT EXISTS units_doc ON units (doc_id);
+-- BM25 over jieba tokens (space-joined); rowid = units.id. Rows are deleted with their document.
+CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5 (tokens, tokenize = 'unicode61 remove_diacritics 0');
+-- Embedding cache by (encoder, passage hash): unchanged text is never embedded twice.
+CREATE TABLE IF NOT EXISTS embeddings (
+    encoder TEXT NOT NULL, passage_hash TEXT NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (encoder, passage_hash)
+);

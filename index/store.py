@@ -19,8 +19,11 @@ from typing import Iterator
 from ingest import Citation, Clause, Document, Responsibility, Target, Task
 from ingest.errors import NotFound, StoreError
 
+from .segment import Segmenter, segmenter
+from .units import document_units
+
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 STORE_FILE = "policykb.sqlite3"
 _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                     "format", "encoding", "addressees")
@@ -29,12 +32,14 @@ _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "so
 class Store:
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, words: Segmenter) -> None:
         self._connection = connection
         self.path = path
+        self.segmenter = words
 
     @classmethod
-    def open(cls, home: Path | str) -> "Store":
+    def open(cls, home: Path | str, *, words: Segmenter | None = None) -> "Store":
+        """Open (creating if needed) the store in `home`; re-tokenises BM25 rows if the dictionary changed."""
         home = Path(home)
         try:
             home.mkdir(parents=True, exist_ok=True)
@@ -44,8 +49,9 @@ class Store:
             connection.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"无法打开数据目录 {home}：{error}；请检查 --home 或 POLICYKB_HOME 指向可写目录") from error
-        store = cls(connection, home / STORE_FILE)
+        store = cls(connection, home / STORE_FILE, words or segmenter())
         store._ensure_schema()
+        store._check_tokenizer()
         return store
 
     def close(self) -> None:
@@ -69,6 +75,21 @@ class Store:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
                              f"请换一个 --home 目录后重新运行 policykb ingest")
 
+    def _check_tokenizer(self) -> None:
+        """The lexical index's manifest check: tokens made by another dictionary are rebuilt in place."""
+        row = self._connection.execute("SELECT value FROM meta WHERE key = 'tokenizer'").fetchone()
+        if row is not None and row[0] == self.segmenter.fingerprint:
+            return
+        with self.transaction() as connection:
+            rows = connection.execute("SELECT id, passage FROM units").fetchall()
+            if rows:
+                logger.warning("tokenizer changed (%s → %s): re-tokenising %d units", row and row[0],
+                               self.segmenter.fingerprint, len(rows))
+            connection.execute("DELETE FROM units_fts")
+            connection.executemany("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)",
+                                   [(unit_id, " ".join(self.segmenter.tokens(passage))) for unit_id, passage in rows])
+            connection.execute("INSERT OR REPLACE INTO meta VALUES ('tokenizer', ?)", (self.segmenter.fingerprint,))
+
     # -- writing -------------------------------------------------------------------------------
 
     def has_sha256(self, sha256: str) -> bool:
@@ -80,25 +101,31 @@ class Store:
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
         versions of a law keeps the newer one whatever the order.
         """
-        with self._transaction() as connection:
+        with self.transaction() as connection:
             row = connection.execute("SELECT sha256, date FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
                 return "unchanged"
             if row is not None and document.date and row[1] and document.date < row[1]:
                 return "older"
             if row is not None:
-                connection.execute("DELETE FROM documents WHERE id = ?", (document.id,))
+                self._delete(document.id)
             self._insert(document)
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
 
     def delete_document(self, doc_id: str) -> None:
-        with self._transaction() as connection:
-            if connection.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount == 0:
+        with self.transaction():
+            if not self._delete(doc_id):
                 raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件")
 
+    def _delete(self, doc_id: str) -> bool:
+        """Delete a document, its BM25 rows and (by cascade) everything else; inside a transaction."""
+        self._connection.execute("DELETE FROM units_fts WHERE rowid IN (SELECT id FROM units WHERE doc_id = ?)",
+                                 (doc_id,))
+        return self._connection.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount > 0
+
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (also KeyboardInterrupt)."""
         self._connection.execute("BEGIN IMMEDIATE")
         try:
@@ -126,6 +153,12 @@ class Store:
             self._insert_responsibilities(clause.id, -1, clause.inherited)
         self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
                                      [(alias, canonical, document.id) for alias, canonical in document.aliases])
+        for unit in document_units(document):
+            unit_id = execute("INSERT INTO units (clause_id, task_ordinal, doc_id, passage, passage_hash) "
+                              "VALUES (?, ?, ?, ?, ?)", (unit.clause_id, unit.task_ordinal, unit.doc_id,
+                                                         unit.passage, unit.passage_hash)).lastrowid
+            execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)",
+                    (unit_id, " ".join(self.segmenter.tokens(unit.passage))))
 
     def _insert_responsibilities(self, clause_id: str, task_ordinal: int,
                                  responsibilities: tuple[Responsibility, ...]) -> None:
@@ -148,35 +181,40 @@ class Store:
             raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件的 ID")
         aliases = self._connection.execute("SELECT alias, canonical FROM aliases WHERE doc_id = ? ORDER BY alias",
                                            (doc_id,)).fetchall()
-        clause_rows = self._connection.execute(
-            "SELECT id, kind, number, path, heading_path, title, text, topics, measures, targets, citations "
-            "FROM clauses WHERE doc_id = ? ORDER BY ordinal", (doc_id,)).fetchall()
-        tasks = self._tasks_by_clause(doc_id)
-        responsibilities = self._responsibilities_by_clause(doc_id)
-        clauses = tuple(_clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows)
+        clauses = tuple(self._load_clauses("c.doc_id = ?", (doc_id,)).values())
         return _document(row, clauses=clauses, aliases=tuple(map(tuple, aliases)))
 
-    def _tasks_by_clause(self, doc_id: str) -> dict[str, list[tuple[int, str, str]]]:
-        result: dict[str, list[tuple[int, str, str]]] = {}
-        for clause_id, ordinal, text, marker in self._connection.execute(
-                "SELECT t.clause_id, t.ordinal, t.text, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
-                "WHERE c.doc_id = ? ORDER BY t.clause_id, t.ordinal", (doc_id,)):
-            result.setdefault(clause_id, []).append((ordinal, text, marker))
-        return result
+    def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
+        """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
+        marks = ",".join("?" * len(clause_ids))
+        return self._load_clauses(f"c.id IN ({marks})", tuple(clause_ids)) if clause_ids else {}
 
-    def _responsibilities_by_clause(self, doc_id: str) -> dict[str, dict[int, list[Responsibility]]]:
-        result: dict[str, dict[int, list[Responsibility]]] = {}
+    def _load_clauses(self, where: str, parameters: tuple) -> dict[str, Clause]:
+        clause_rows = self._connection.execute(
+            "SELECT c.id, c.kind, c.number, c.path, c.heading_path, c.title, c.text, c.topics, c.measures, "
+            f"c.targets, c.citations FROM clauses c WHERE {where} ORDER BY c.doc_id, c.ordinal", parameters).fetchall()
+        tasks: dict[str, list[tuple[int, str, str]]] = {}
+        for clause_id, ordinal, text, marker in self._connection.execute(
+                f"SELECT t.clause_id, t.ordinal, t.text, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
+                f"WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
+            tasks.setdefault(clause_id, []).append((ordinal, text, marker))
+        responsibilities: dict[str, dict[int, list[Responsibility]]] = {}
         for clause_id, task_ordinal, name, canonical, role, basis, level, includes in self._connection.execute(
                 "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
-                "FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE c.doc_id = ? "
-                "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", (doc_id,)):
+                f"FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE {where} "
+                "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", parameters):
             item = Responsibility(name, canonical, role, basis, level, tuple(json.loads(includes)))
-            result.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
-        return result
+            responsibilities.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
+        return {row[0]: _clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
 
     def counts(self) -> dict[str, int]:
         return {table: self._connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("documents", "clauses", "tasks", "responsibilities")}
+                for table in ("documents", "clauses", "tasks", "responsibilities", "units", "units_fts")}
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection, for the index modules that query the store's tables (read-only use)."""
+        return self._connection
 
 
 def _dumps(value: object) -> str:

@@ -54,6 +54,15 @@ def _stems() -> dict[str, str]:
     return {short: full for short, full in rows}
 
 
+def department_vocabulary() -> frozenset[str]:
+    """Every department name and short form the tables know, with 市/省/区 forms of local stems."""
+    names = set(_alias_table())
+    for short, full in _stems().items():
+        names.update((short, full))
+        names.update(prefix + stem for prefix in ("市", "省", "区", "县") for stem in (short, full))
+    return frozenset(names)
+
+
 def locality_of(title: str, issuers: tuple[str, ...]) -> tuple[str, str]:
     """(city, province) named at the start of the title or of an issuer, e.g. ("武汉市", "")."""
     city = province = ""

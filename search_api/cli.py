@@ -9,16 +9,21 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
 from index import FileResult, Store, expand_paths, ingest_paths
+from index.dense import embed_missing, missing_units
+from index.encoders import DEFAULT_ENCODER, load_encoder
+from index.resolve import resolve
+from index.search import MODES, Searcher, SearchFilters
 from ingest.errors import PolicyKBError
 from ingest.readers import DEFAULT_MAX_BYTES
 
-from .views import document_json
+from .views import document_json, hit_json
 
 DEFAULT_HOME = Path("~/.policykb")
 _STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
@@ -43,6 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="显示一个文件的条款、任务和责任单位")
     show.add_argument("doc_id", help="文件 ID（见 policykb docs）")
     show.add_argument("--json", action="store_true", help="输出 JSON")
+    search = commands.add_parser("search", help="检索条款（关键词 + 语义，融合排序）")
+    search.add_argument("query", help="问题或关键词，例如：谁负责污泥处置？")
+    search.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
+    search.add_argument("--doc", help="只在这个文件内检索（文件 ID）")
+    search.add_argument("--dept", help="只看这个部门负责的条款（任何简称或全称）")
+    search.add_argument("--role", choices=["lead", "co", "support", "inherited"], help="与 --dept 合用：部门角色")
+    search.add_argument("--tag", help="主题或措施标签，例如 固废、目标指标")
+    search.add_argument("--level", choices=["national", "provincial", "municipal", "district"], help="文件层级")
+    search.add_argument("--year", type=int, help="目标年份，例如 2025")
+    search.add_argument("--mode", choices=MODES, default="hybrid", help="hybrid（默认）、bm25 或 dense")
+    search.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    resolve_command = commands.add_parser("resolve", help="把引用（《文件》第（十二）项、民法典第三条）解析为条款")
+    resolve_command.add_argument("ref", help="引用文字")
+    resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
+    embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
+    embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
+    embed.add_argument("--batch", type=int, default=16, help="每批条数")
     return parser
 
 
@@ -52,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         with Store.open(home_directory(arguments.home)) as store:
-            return {"ingest": run_ingest, "docs": run_docs, "show": run_show}[arguments.command](store, arguments)
+            commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
+                        "resolve": run_resolve, "embed": run_embed}
+            return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
@@ -101,4 +126,57 @@ def run_show(store: Store, arguments: argparse.Namespace) -> int:
         print(f"[{clause.id}] {clause.number}{clause.title or clause.text[:30].replace(chr(10), ' ')}")
         if departments:
             print(f"    责任单位：{departments}")
+    return 0
+
+
+def run_search(store: Store, arguments: argparse.Namespace) -> int:
+    encoder = None
+    if arguments.mode != "bm25":
+        encoder = load_encoder(arguments.encoder)
+        if len(missing_units(store, encoder.name)) == store.counts()["units"]:
+            print("提示：还没有生成向量，只用关键词检索；运行 policykb embed 生成向量。", file=sys.stderr)
+            encoder = None
+    filters = SearchFilters(arguments.doc, arguments.dept, arguments.role, arguments.tag, arguments.level,
+                            arguments.year)
+    hits = Searcher(store, encoder).search(arguments.query, arguments.k, filters,
+                                           arguments.mode if encoder or arguments.mode == "bm25" else "bm25")
+    if arguments.json:
+        print(json.dumps({"query": arguments.query, "results": [hit_json(hit) for hit in hits]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("没有找到相关条款。可以换个说法、去掉筛选条件，或检查文件是否已导入（policykb docs）。")
+    for rank, hit in enumerate(hits, start=1):
+        departments = "、".join(f"{item.name}（{_ROLE_TEXT[item.role]}）" for item in hit.departments[:6])
+        print(f"{rank}. [{hit.clause_id}] {hit.doc_title} › {' › '.join(hit.heading_path)} {hit.number}{hit.title}")
+        print(f"   {re.sub('</?mark>', '**', hit.highlight)[:160]}")
+        if departments:
+            print(f"   责任单位：{departments}")
+    return 0
+
+
+def run_resolve(store: Store, arguments: argparse.Namespace) -> int:
+    resolution = resolve(store, arguments.ref)
+    if arguments.json:
+        print(json.dumps({"ref": arguments.ref, "documents": list(resolution.documents),
+                          "clauses": list(resolution.clauses)}, ensure_ascii=False, indent=2))
+    elif resolution.clauses:
+        clauses = store.clauses(list(resolution.clauses))
+        for clause_id in resolution.clauses:
+            print(f"[{clause_id}] {clauses[clause_id].number}{clauses[clause_id].title or clauses[clause_id].text[:40]}")
+    elif resolution.documents:
+        print("\n".join(resolution.documents))
+    if not resolution.clauses and not resolution.documents:
+        print(f"找不到「{arguments.ref}」所指的文件或条款；请检查书名号内的标题或条款编号。", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_embed(store: Store, arguments: argparse.Namespace) -> int:
+    encoder = load_encoder(arguments.encoder)
+    total = len(missing_units(store, encoder.name))
+    with tqdm(total=total, desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
+        done = embed_missing(store, encoder, batch_size=arguments.batch,
+                             on_batch=lambda finished, _: progress.update(finished - progress.n))
+    print(f"生成向量 {done} 条（编码器 {encoder.name}）")
     return 0

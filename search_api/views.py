@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from index.search import SearchHit
 from ingest import Clause, Document, Responsibility
 
 _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
@@ -35,3 +36,9 @@ def document_json(document: Document) -> dict[str, Any]:
     fields = {key: getattr(document, key) for key in _DOCUMENT_KEYS}
     fields["issuers"] = list(document.issuers)
     return {"document": fields, "clauses": [clause_json(clause) for clause in document.clauses]}
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {"clause_id": hit.clause_id, "doc_id": hit.doc_id, "doc_title": hit.doc_title, "number": hit.number,
+            "heading_path": list(hit.heading_path), "text": hit.text, "highlight": hit.highlight,
+            "departments": [department_json(item) for item in hit.departments], "score": round(hit.score, 6)}

@@ -104,7 +104,7 @@ def test_bad_file_is_reported_and_nothing_is_written(kind, tmp_path, capsys):
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("失败")]
     assert len(errors) == 1 and path.name in errors[0] and REASONS[kind] in errors[0], errors
     with Store.open(home) as store:
-        assert store.counts() == {"documents": 0, "clauses": 0, "tasks": 0, "responsibilities": 0}
+        assert store.counts() == {"documents": 0, "clauses": 0, "tasks": 0, "responsibilities": 0, "units": 0, "units_fts": 0}
 
 
 def test_a_folder_with_good_and_bad_files_ingests_the_good_ones(tmp_path, capsys):

@@ -16,8 +16,10 @@ def test_public_names_are_pinned():
     assert sorted(ingest.__all__) == ["Citation", "Clause", "Document", "InputError", "ParseError", "PolicyKBError",
                                       "Responsibility", "SourceText", "Target", "Task", "ingest_file",
                                       "parse_document", "read_source"]
-    assert sorted(index.__all__) == ["FileResult", "Store", "expand_paths", "ingest_file_into", "ingest_paths"]
-    assert sorted(search_api.__all__) == ["clause_json", "document_json"]
+    assert sorted(index.__all__) == ["Encoder", "FileResult", "Resolution", "SearchFilters", "SearchHit", "Searcher",
+                                     "Store", "embed_missing", "expand_paths", "ingest_file_into", "ingest_paths",
+                                     "load_encoder", "resolve"]
+    assert sorted(search_api.__all__) == ["clause_json", "document_json", "hit_json"]
 
 
 def imported_packages(package: str) -> set[str]:

@@ -66,7 +66,7 @@ def test_a_failed_write_leaves_the_previous_version_whole(store, seed):
 def test_delete_and_not_found(store, seed):
     store.put_document(seed)
     store.delete_document(seed.id)
-    assert store.counts() == {"documents": 0, "clauses": 0, "tasks": 0, "responsibilities": 0}
+    assert store.counts() == {"documents": 0, "clauses": 0, "tasks": 0, "responsibilities": 0, "units": 0, "units_fts": 0}
     with pytest.raises(NotFound, match="policykb docs"):
         store.document(seed.id)
 

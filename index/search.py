@@ -1,0 +1,237 @@
+"""Clause search: BM25 and dense retrieval over units, fused by reciprocal rank, returned as clauses.
+
+    query ─► analyse (departments, «谁负责», references)
+          ─► ranked unit lists: BM25 · dense · department responsibilities · resolved reference
+          ─► reciprocal-rank fusion (Σ weight / (k + rank)) ─► best unit per clause ─► SearchHit
+
+Filters (document, department with role, tag, level, target year) restrict every list in SQL, so a
+narrow filter still returns its best matches rather than the few that survived a global top-N.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ingest import Responsibility
+from ingest.normalize import matching_copy
+
+from .dense import VectorIndex
+from .encoders import Encoder
+from .query import DepartmentNames, QueryPlan, analyse
+from .store import Store
+
+MODES = ("hybrid", "bm25", "dense")
+_ROLE_ORDER = {"lead": 0, "co": 1, "support": 2, "inherited": 3}
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    doc: str | None = None
+    department: str | None = None
+    role: str | None = None
+    tag: str | None = None
+    level: str | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    bm25: float = 1.0
+    dense: float = 1.0
+    department: float = 1.0
+    target: float = 1.0
+    reference: float = 10.0
+    k: int = 60  # the RRF constant
+    depth: int = 100  # how many units each list contributes
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    number: str
+    heading_path: tuple[str, ...]
+    title: str
+    text: str
+    highlight: str  # the matching task (or clause) text, HTML-escaped, query words in <mark>
+    departments: tuple[Responsibility, ...]
+    score: float
+    task_ordinal: int
+    matched_by: tuple[str, ...] = field(default=())
+
+
+class Searcher:
+    """Search one store. Opening builds the vector index from the embedding cache (no embedding)."""
+
+    def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights()):
+        self.store, self.encoder, self.weights = store, encoder, weights
+        self.vectors = VectorIndex(store, encoder.name, encoder.dim) if encoder else None
+        self.names = DepartmentNames(store)
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
+               mode: str = "hybrid") -> list[SearchHit]:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        plan = analyse(self.store, self.names, query, within=filters.doc)
+        allowed = self._allowed_units(filters)
+        lists = self._ranked_lists(plan, mode, allowed)
+        fused = _fuse(lists, self.weights)
+        return self._hits(fused, plan, k)
+
+    def _ranked_lists(self, plan: QueryPlan, mode: str, allowed: set[int] | None) -> dict[str, list[int]]:
+        depth, lists = self.weights.depth, {}
+        if mode in ("hybrid", "bm25") and not plan.department_only:
+            lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
+        if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
+            vector = self.encoder.encode_queries([plan.text])[0]
+            lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
+        if plan.departments:
+            lists["department"] = self._department_units(plan.departments, allowed)
+        if plan.asks_target:
+            lists["target"] = self._target_units(plan.text, allowed)
+        if plan.reference and plan.reference.clauses:
+            lists["reference"] = self._clause_units(plan.reference.clauses, allowed)
+        return lists
+
+    def bm25(self, text: str, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """(unit id, BM25 score) best first, from SQLite FTS5 over jieba tokens."""
+        tokens = list(dict.fromkeys(self.store.segmenter.tokens(text)))
+        if not tokens:
+            return []
+        match = " OR ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+        rows = self.store.connection.execute(
+            "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
+            (match, limit if allowed is None else 100_000)).fetchall()
+        if allowed is not None:
+            rows = [row for row in rows if row[0] in allowed][:limit]
+        return rows
+
+    def _department_units(self, canonicals: tuple[str, ...], allowed: set[int] | None) -> list[int]:
+        marks = ",".join("?" * len(canonicals))
+        rows = self.store.connection.execute(
+            "SELECT u.id, r.role FROM units u JOIN responsibilities r ON r.clause_id = u.clause_id "
+            f"AND (r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1) WHERE r.canonical IN ({marks}) "
+            "ORDER BY u.id", canonicals).fetchall()
+        best: dict[int, int] = {}
+        for unit, role in rows:
+            best[unit] = min(best.get(unit, 9), _ROLE_ORDER[role])
+        ranked = sorted(best, key=lambda unit: (best[unit], unit))
+        return [unit for unit in ranked if allowed is None or unit in allowed]
+
+    def _target_units(self, text: str, allowed: set[int] | None) -> list[int]:
+        """Units of clauses with a target whose indicator shares words with the query, most shared first."""
+        words = {token for token in self.store.segmenter.tokens(text) if len(token) > 1} - {"目标", "多少", "指标"}
+        rows = self.store.connection.execute(
+            "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id WHERE c.targets != '[]'").fetchall()
+        overlap = {}
+        for unit, targets in rows:
+            indicators = matching_copy(" ".join(re.findall(r'"indicator": "([^"]*)"', targets)))
+            if shared := sum(word in indicators for word in words):
+                overlap[unit] = shared
+        ranked = sorted(overlap, key=lambda unit: (-overlap[unit], unit))
+        return [unit for unit in ranked if allowed is None or unit in allowed]
+
+    def _clause_units(self, clause_ids: tuple[str, ...], allowed: set[int] | None) -> list[int]:
+        marks = ",".join("?" * len(clause_ids))
+        rows = self.store.connection.execute(f"SELECT id FROM units WHERE clause_id IN ({marks}) ORDER BY id",
+                                             clause_ids).fetchall()
+        return [unit for unit, in rows if allowed is None or unit in allowed]
+
+    def _allowed_units(self, filters: SearchFilters) -> set[int] | None:
+        conditions, parameters = [], []
+        if filters.doc:
+            conditions.append("u.doc_id = ?")
+            parameters.append(filters.doc)
+        if filters.level:
+            conditions.append("d.level = ?")
+            parameters.append(filters.level)
+        if filters.department or filters.role:
+            canonicals = self.names.canonicals_for(filters.department) if filters.department else ()
+            clause = ("EXISTS (SELECT 1 FROM responsibilities r WHERE r.clause_id = u.clause_id AND "
+                      "(r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1)")
+            if canonicals:
+                clause += f" AND r.canonical IN ({','.join('?' * len(canonicals))})"
+                parameters += canonicals
+            if filters.role:
+                clause += " AND r.role = ?"
+                parameters.append(filters.role)
+            conditions.append(clause + ")")
+        if filters.tag:
+            conditions.append("(EXISTS (SELECT 1 FROM json_each(c.topics) WHERE value = ?) OR "
+                              "EXISTS (SELECT 1 FROM json_each(c.measures) WHERE value = ?))")
+            parameters += [filters.tag, filters.tag]
+        if filters.year:
+            conditions.append("EXISTS (SELECT 1 FROM json_each(c.targets) WHERE json_extract(value, '$.year') = ?)")
+            parameters.append(int(filters.year))
+        if not conditions:
+            return None
+        rows = self.store.connection.execute(
+            "SELECT u.id FROM units u JOIN clauses c ON c.id = u.clause_id JOIN documents d ON d.id = u.doc_id "
+            f"WHERE {' AND '.join(conditions)}", parameters).fetchall()
+        return {unit for unit, in rows}
+
+    def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, k: int) -> list[SearchHit]:
+        units = _unit_rows(self.store, [unit for unit, _, _ in fused])
+        best: dict[str, tuple[int, float, tuple[str, ...]]] = {}
+        for unit, score, sources in fused:
+            clause_id = units[unit][0]
+            if clause_id not in best:
+                best[clause_id] = (unit, score, sources)
+            if len(best) == k:
+                break
+        clauses = self.store.clauses(list(best))
+        titles = dict(self.store.connection.execute("SELECT id, title FROM documents").fetchall())
+        tokens = self.store.segmenter.tokens(plan.text)
+        hits = []
+        for clause_id, (unit, score, sources) in best.items():
+            clause, ordinal = clauses[clause_id], units[unit][1]
+            shown = clause.tasks[ordinal].text if ordinal >= 0 else clause.text
+            doc_id = units[unit][2]
+            hits.append(SearchHit(clause_id, doc_id, titles[doc_id], clause.number, clause.heading_path,
+                                  clause.title, clause.text, highlight(shown, tokens), clause.departments,
+                                  score, ordinal, sources))
+        return hits
+
+
+def _unit_rows(store: Store, unit_ids: list[int]) -> dict[int, tuple[str, int, str]]:
+    rows = []
+    for start in range(0, len(unit_ids), 900):
+        chunk = unit_ids[start:start + 900]
+        rows += store.connection.execute(
+            f"SELECT id, clause_id, task_ordinal, doc_id FROM units WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk).fetchall()
+    return {unit: (clause_id, ordinal, doc_id) for unit, clause_id, ordinal, doc_id in rows}
+
+
+def _fuse(lists: dict[str, list[int]], weights: FusionWeights) -> list[tuple[int, float, tuple[str, ...]]]:
+    """Reciprocal-rank fusion: score(u) = Σ_lists weight / (k + rank), rank from 1."""
+    scores: dict[int, float] = {}
+    sources: dict[int, list[str]] = {}
+    for name, units in lists.items():
+        weight = getattr(weights, name)
+        for rank, unit in enumerate(units[:weights.depth], start=1):
+            scores[unit] = scores.get(unit, 0.0) + weight / (weights.k + rank)
+            sources.setdefault(unit, []).append(name)
+    ranked = sorted(scores, key=lambda unit: (-scores[unit], unit))
+    return [(unit, scores[unit], tuple(sources[unit])) for unit in ranked]
+
+
+def highlight(text: str, tokens: list[str]) -> str:
+    """HTML-escaped `text` with the query's tokens wrapped in <mark>, found on the Simplified copy."""
+    copy = matching_copy(text).lower()
+    spans = sorted((match.start(), match.end()) for token in set(tokens) if len(token) > 1 or re.match(r"\w", token)
+                   for match in re.finditer(re.escape(token), copy))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, position = [], 0
+    for start, end in merged:
+        pieces += [html.escape(text[position:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        position = end
+    return "".join(pieces) + html.escape(text[position:])

@@ -1,0 +1,45 @@
+"""Retrieval units: what BM25 and the vectors index. One unit per task; a clause without tasks is one unit.
+
+A unit's passage carries its heading context, as staff read it: document title › section › measure
+title, then the task text and the departments named for it. The same passage is tokenised for BM25
+and embedded (with the encoder's passage prefix) for dense search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ingest import Clause, Document
+
+
+@dataclass(frozen=True)
+class Unit:
+    clause_id: str
+    task_ordinal: int  # -1: the whole clause
+    doc_id: str
+    passage: str
+
+    @property
+    def passage_hash(self) -> str:
+        return hashlib.sha256(self.passage.encode("utf-8")).hexdigest()
+
+
+def clause_context(document_title: str, clause: Clause) -> str:
+    heading = " › ".join((document_title, *clause.heading_path, f"{clause.number}{clause.title}".strip()))
+    return heading.rstrip(" ›")
+
+
+def document_units(document: Document) -> list[Unit]:
+    units = []
+    for clause in document.clauses:
+        context = clause_context(document.title, clause)
+        if not clause.tasks:
+            names = " ".join(item.name for item in clause.inherited)
+            units.append(Unit(clause.id, -1, document.id, f"{context}\n{clause.text}\n{names}".strip()))
+        for ordinal, task in enumerate(clause.tasks):
+            names = " ".join(item.name for item in (*task.departments, *clause.inherited))
+            units.append(Unit(clause.id, ordinal, document.id, f"{context}\n{task.text}\n{names}".strip()))
+        if clause.tasks and (rest := clause.text.rsplit(clause.tasks[-1].marker, 1)[-1].strip()):
+            units.append(Unit(clause.id, -1, document.id, f"{context}\n{rest}"))  # text after the last marker
+    return units

@@ -1,0 +1,166 @@
+"""Search: BM25 against a brute-force scorer, faiss against numpy, fusion by hand, and the real e5 encoder."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from conftest import CORPUS, SEED
+from index import Store, ingest_paths
+from index.dense import VectorIndex, embed_missing, missing_units
+from index.encoders import E5Encoder
+from index.resolve import resolve
+from index.search import FusionWeights, Searcher, SearchFilters, _fuse, highlight
+
+SEED_ID = "武汉市减污降碳协同增效实施方案"
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    with Store.open(tmp_path_factory.mktemp("home")) as opened:
+        ingest_paths(opened, [CORPUS])
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return E5Encoder()
+
+
+@pytest.fixture(scope="session")
+def searcher(store, encoder):
+    seed_units = store.connection.execute("SELECT COUNT(*) FROM units WHERE doc_id = ?", (SEED_ID,)).fetchone()[0]
+    # Embed the seed only (about 40 units, a few seconds): the laws and the rest stay BM25-only here.
+    todo = [(h, p) for h, p in missing_units(store, encoder.name) if p.startswith("武漢市減污降碳協同增效實施方案")]
+    vectors = encoder.encode_passages([passage for _, passage in todo])
+    with store.transaction() as connection:
+        connection.executemany("INSERT INTO embeddings VALUES (?, ?, ?)",
+                               [(encoder.name, h, v.tobytes()) for (h, _), v in zip(todo, vectors)])
+    opened = Searcher(store, encoder)
+    assert len(opened.vectors) == seed_units
+    return opened
+
+
+def brute_force_bm25(store, query_tokens, k1=1.2, b=0.75):
+    """Okapi BM25 as SQLite FTS5 defines it, computed from the stored token strings."""
+    rows = store.connection.execute("SELECT rowid, tokens FROM units_fts").fetchall()
+    documents = {rowid: re.findall(r"\w+", tokens.lower()) for rowid, tokens in rows}
+    average = sum(map(len, documents.values())) / len(documents)
+    scores = {}
+    for term in query_tokens:
+        hits = {rowid: words.count(term) for rowid, words in documents.items() if term in words}
+        idf = max(math.log((len(documents) - len(hits) + 0.5) / (len(hits) + 0.5)), 1e-6)
+        for rowid, tf in hits.items():
+            length = len(documents[rowid])
+            scores[rowid] = scores.get(rowid, 0) + idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average))
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def test_bm25_matches_a_brute_force_scorer(store, searcher):
+    query = "污泥处置 建筑垃圾 资源化利用"
+    tokens = list(dict.fromkeys(store.segmenter.tokens(query)))
+    ours = searcher.bm25(query, 20)
+    reference = brute_force_bm25(store, tokens)[:20]
+    assert [unit for unit, _ in ours[:10]] == [unit for unit, _ in reference[:10]]
+    assert np.allclose([score for _, score in ours], [score for _, score in reference], rtol=1e-4)
+
+
+def test_faiss_matches_numpy(searcher, encoder):
+    query = encoder.encode_queries(["污泥处置"])[0]
+    index: VectorIndex = searcher.vectors
+    expected = np.argsort(-(index.matrix @ query))[:5]
+    found = index.search(query, 5)
+    assert [unit for unit, _ in found] == [int(index.ids[i]) for i in expected]
+    allowed = set(int(i) for i in index.ids[::2])
+    filtered = index.search(query, 3, allowed)
+    assert all(unit in allowed for unit, _ in filtered) and len(filtered) == 3
+
+
+def test_reciprocal_rank_fusion_by_hand():
+    weights = FusionWeights(k=60)
+    fused = _fuse({"bm25": [1, 2, 3], "dense": [3, 1]}, weights)
+    expected = {1: 1 / 61 + 1 / 62, 2: 1 / 62, 3: 1 / 63 + 1 / 61}
+    assert [unit for unit, _, _ in fused] == [1, 3, 2]
+    assert all(math.isclose(score, expected[unit]) for unit, score, _ in fused)
+
+
+def test_encoder_vectors_are_normalised(encoder):
+    vectors = encoder.encode_passages(["推进固体废物污染防治协同控制", "完善金融财政支持政策"])
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("query, clause", [
+    ("谁负责污泥处置？", "s4.p12"),
+    ("誰負責污泥處置", "s4.p12"),
+    ("建筑垃圾资源化利用率目标是多少", "s3.p8"),
+    ("煤炭占能源消费总量的比重要降到多少", "s2.p4"),
+    ("植树造林目标", "s3.p10"),
+    ("碳交易注册登记系统落户武汉", "s2.p1"),
+])
+def test_seed_questions_find_their_clause(searcher, query, clause):
+    hits = searcher.search(query, k=5, filters=SearchFilters(doc=SEED_ID))
+    assert hits[0].clause_id == f"{SEED_ID}.{clause}", [hit.clause_id for hit in hits]
+
+
+def test_who_question_returns_the_clause_with_its_departments(searcher):
+    (hit, *_) = searcher.search("谁负责污泥处置？", k=3, filters=SearchFilters(doc=SEED_ID))
+    assert hit.departments[0].name == "市生態環境局" and hit.departments[0].role == "lead"
+    assert "<mark>" in hit.highlight
+
+
+def test_department_filter_is_alias_aware_with_role(searcher):
+    hits = searcher.search("水", k=50, filters=SearchFilters(department="市水务局"))
+    assert hits and all(any(d.canonical == "武汉市水务局" for d in hit.departments) for hit in hits)
+    leads = searcher.search("协同", k=50, filters=SearchFilters(department="发展和改革委员会", role="lead"))
+    assert {hit.doc_id for hit in leads} >= {SEED_ID, "环综合-2022-42", "鄂环发-2022-33"}
+
+
+def test_department_centred_question(searcher):
+    hits = searcher.search("市水务局负责哪些任务", k=20)
+    assert hits and all(any(d.canonical == "武汉市水务局" for d in hit.departments) for hit in hits)
+
+
+def test_tag_level_and_year_filters(searcher):
+    for hit in searcher.search("资源化利用", k=20, filters=SearchFilters(tag="固废")):
+        assert "资源" in re.sub("<[^>]+>", "", hit.highlight) or hit.text
+    assert {hit.doc_id for hit in searcher.search("协同增效", k=20, filters=SearchFilters(level="provincial"))} \
+        == {"鄂环发-2022-33"}
+    years = searcher.search("目标", k=20, filters=SearchFilters(year=2025, doc=SEED_ID))
+    assert {hit.clause_id.rsplit(".", 1)[1] for hit in years} >= {"p4", "p9", "p10"}
+
+
+def test_references_jump_to_their_clause(store, searcher):
+    assert resolve(store, "《武汉市减污降碳协同增效实施方案》第（十二）项").clauses == (f"{SEED_ID}.s4.p12",)
+    assert resolve(store, "国发〔2019〕3号").documents == ("国发-2019-3",)
+    assert resolve(store, "（十二）", within=SEED_ID).clauses == (f"{SEED_ID}.s4.p12",)
+    (hit, *_) = searcher.search("《武漢市減污降碳協同增效實施方案》第（十二）項", k=3)
+    assert hit.clause_id == f"{SEED_ID}.s4.p12" and "reference" in hit.matched_by
+
+
+def test_highlight_escapes_html_and_marks_words():
+    marked = highlight("<script>推進污泥處置</script>", ["污泥", "处置"])
+    assert marked == "&lt;script&gt;推進<mark>污泥處置</mark>&lt;/script&gt;"
+
+
+def test_replacing_and_deleting_keep_bm25_rows_in_step(tmp_path):
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [SEED])
+        changed = tmp_path / SEED.name
+        changed.write_text(SEED.read_text(encoding="utf-8").replace("污泥", "淤泥"), encoding="utf-8")
+        ingest_paths(store, [changed])
+        counts = store.counts()
+        assert counts["units"] == counts["units_fts"] > 0
+        searcher = Searcher(store)
+        assert searcher.bm25("污泥", 5) == [] and searcher.bm25("淤泥", 5)
+        store.delete_document(SEED_ID)
+        assert store.counts()["units_fts"] == 0
+
+
+def test_embedding_is_cached_by_text(tmp_path, encoder):
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
+        first = embed_missing(store, encoder)
+        assert first == store.counts()["units"] and embed_missing(store, encoder) == 0
