@@ -10,10 +10,13 @@ when a searcher opens; it holds only units of the current store, so it cannot di
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable
 
 import faiss
 import numpy as np
+
+from ingest.errors import IndexFormatError
 
 from .encoders import Encoder
 from .store import Store
@@ -74,3 +77,31 @@ class VectorIndex:
             return [(int(self.ids[positions[i]]), float(scores[i])) for i in best]
         scores, positions = self._index.search(query, min(limit, len(self.ids)))
         return [(int(self.ids[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
+
+
+def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
+    """Write the cached vectors of the store's units to an .npz (hashes, vectors, encoder); atomic."""
+    rows = store.connection.execute(
+        "SELECT DISTINCT e.passage_hash, e.vector FROM embeddings e JOIN units u ON u.passage_hash = e.passage_hash "
+        "WHERE e.encoder = ? ORDER BY e.passage_hash", (encoder_name,)).fetchall()
+    vectors = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in rows]) if rows else np.zeros((0, 0))
+    temporary = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(temporary, hashes=np.array([h for h, _ in rows]), vectors=vectors.astype(np.float16),
+                        encoder=np.array(encoder_name))
+    temporary.replace(path)
+    return len(rows)
+
+
+def import_vectors(store: Store, path: Path, encoder_name: str) -> int:
+    """Load an exported vector cache for `encoder_name` (others are refused); returns rows added."""
+    with np.load(path) as data:
+        if str(data["encoder"]) != encoder_name:
+            raise IndexFormatError(f"{path} 是编码器 {data['encoder']} 的向量，不是 {encoder_name}；"
+                                   f"请用同一编码器重新导出，或运行 policykb embed --encoder … 重新生成")
+        vectors = data["vectors"].astype(np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        rows = [(encoder_name, str(h), v.tobytes()) for h, v in zip(data["hashes"], vectors)]
+    with store.transaction() as connection:
+        before = connection.total_changes
+        connection.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)", rows)
+        return connection.total_changes - before

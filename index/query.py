@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from ingest.departments import canonical_name, Locality
+from ingest.departments import Locality, canonical_name, locality_of
 from ingest.normalize import compact
 
 from .resolve import Resolution, clause_component, resolve
@@ -31,6 +32,7 @@ class QueryPlan:
     asks_who: bool
     asks_target: bool  # «…目标是多少»: clauses with a matching numeric target rank higher
     department_only: bool  # the query names departments and asks nothing else
+    places: tuple[str, ...]  # ids of the documents of a place the query names (武汉, 湖北省, 国家层面)
     reference: Resolution | None
 
 
@@ -71,7 +73,36 @@ class DepartmentNames:
         return found if found and not rest.strip() else found or (compact(name),)
 
 
-def analyse(store: Store, names: DepartmentNames, query: str, *, within: str | None = None) -> QueryPlan:
+class Places:
+    """Place names → documents: a city or province named in a title or issuer, and 国家/全国 → national."""
+
+    NATIONAL_WORDS = ("国家层面", "全国", "国家", "国务院", "中央")
+
+    def __init__(self, store: Store) -> None:
+        self.documents: dict[str, set[str]] = {}
+        for doc_id, title, issuers, level in store.connection.execute(
+                "SELECT id, title, issuers, level FROM documents"):
+            city, province = locality_of(title, tuple(json.loads(issuers)))
+            for place in filter(None, (city, province)):
+                for name in {place, re.sub(r"(市|省|自治区)$", "", place)}:
+                    self.documents.setdefault(name, set()).add(doc_id)
+            if level == "national":
+                for word in self.NATIONAL_WORDS:
+                    self.documents.setdefault(word, set()).add(doc_id)
+        self._local = sorted((name for name in self.documents if len(name) >= 2 and name not in self.NATIONAL_WORDS),
+                             key=len, reverse=True)
+
+    def find(self, text: str) -> tuple[str, ...]:
+        """Documents of the places named in `text` (department names already removed). A city or province
+        wins over 国家/全国, which also occur inside names of things (全国碳排放权注册登记系统)."""
+        named = [name for name in self._local if name in text]
+        if not named:
+            named = [word for word in self.NATIONAL_WORDS if word in text and word in self.documents][:1]
+        return tuple(sorted(set().union(*(self.documents[name] for name in named)))) if named else ()
+
+
+def analyse(store: Store, names: DepartmentNames, places: Places, query: str, *,
+            within: str | None = None) -> QueryPlan:
     reference = None
     if clause_component(query) or re.search(r"《[^》]+》|〔\d{4}〕", query):
         resolved = resolve(store, query, within=within)
@@ -81,4 +112,5 @@ def analyse(store: Store, names: DepartmentNames, query: str, *, within: str | N
     departments, rest = names.find(text)
     department_only = bool(departments) and not _GENERIC.sub("", rest)
     asks_target = bool(_TARGET.search(compact(query)))
-    return QueryPlan(text.strip() or query, departments, asks_who, asks_target, department_only, reference)
+    return QueryPlan(text.strip() or query, departments, asks_who, asks_target, department_only,
+                     places.find(rest), reference)

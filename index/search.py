@@ -19,7 +19,7 @@ from ingest.normalize import matching_copy
 
 from .dense import VectorIndex
 from .encoders import Encoder
-from .query import DepartmentNames, QueryPlan, analyse
+from .query import DepartmentNames, Places, QueryPlan, analyse
 from .store import Store
 
 MODES = ("hybrid", "bm25", "dense")
@@ -41,7 +41,8 @@ class FusionWeights:
     bm25: float = 1.0
     dense: float = 1.0
     department: float = 1.0
-    target: float = 1.0
+    place: float = 1.0
+    target: float = 2.0  # an explicit «目标是多少» outweighs one retrieval list
     reference: float = 10.0
     k: int = 60  # the RRF constant
     depth: int = 100  # how many units each list contributes
@@ -70,12 +71,13 @@ class Searcher:
         self.store, self.encoder, self.weights = store, encoder, weights
         self.vectors = VectorIndex(store, encoder.name, encoder.dim) if encoder else None
         self.names = DepartmentNames(store)
+        self.places = Places(store)
 
     def search(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
                mode: str = "hybrid") -> list[SearchHit]:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        plan = analyse(self.store, self.names, query, within=filters.doc)
+        plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
         lists = self._ranked_lists(plan, mode, allowed)
         fused = _fuse(lists, self.weights)
@@ -86,12 +88,16 @@ class Searcher:
         if mode in ("hybrid", "bm25") and not plan.department_only:
             lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
         if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
-            vector = self.encoder.encode_queries([plan.text])[0]
+            vector = self.encoder.encode_queries([matching_copy(plan.text)])[0]
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
+        if plan.places and (retrieved := [*lists.get("bm25", []), *lists.get("dense", [])]):
+            # A place in the query («武汉…», «湖北…», «国家层面…»): one more vote for that place's documents.
+            in_place = self._units_of_documents(plan.places)
+            lists["place"] = list(dict.fromkeys(unit for unit in retrieved if unit in in_place))
         if plan.departments:
             lists["department"] = self._department_units(plan.departments, allowed)
-        if plan.asks_target:
-            lists["target"] = self._target_units(plan.text, allowed)
+        if plan.asks_target and (retrieved := [*lists.get("bm25", []), *lists.get("dense", [])]):
+            lists["target"] = self._target_units(plan.text, set(retrieved))
         if plan.reference and plan.reference.clauses:
             lists["reference"] = self._clause_units(plan.reference.clauses, allowed)
         return lists
@@ -121,8 +127,13 @@ class Searcher:
         ranked = sorted(best, key=lambda unit: (best[unit], unit))
         return [unit for unit in ranked if allowed is None or unit in allowed]
 
-    def _target_units(self, text: str, allowed: set[int] | None) -> list[int]:
-        """Units of clauses with a target whose indicator shares words with the query, most shared first."""
+    def _units_of_documents(self, doc_ids: tuple[str, ...]) -> set[int]:
+        marks = ",".join("?" * len(doc_ids))
+        return {unit for unit, in self.store.connection.execute(
+            f"SELECT id FROM units WHERE doc_id IN ({marks})", doc_ids)}
+
+    def _target_units(self, text: str, retrieved: set[int]) -> list[int]:
+        """Retrieved units of clauses with a target whose indicator shares words with the query, most first."""
         words = {token for token in self.store.segmenter.tokens(text) if len(token) > 1} - {"目标", "多少", "指标"}
         rows = self.store.connection.execute(
             "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id WHERE c.targets != '[]'").fetchall()
@@ -132,7 +143,7 @@ class Searcher:
             if shared := sum(word in indicators for word in words):
                 overlap[unit] = shared
         ranked = sorted(overlap, key=lambda unit: (-overlap[unit], unit))
-        return [unit for unit in ranked if allowed is None or unit in allowed]
+        return [unit for unit in ranked if unit in retrieved]
 
     def _clause_units(self, clause_ids: tuple[str, ...], allowed: set[int] | None) -> list[int]:
         marks = ",".join("?" * len(clause_ids))

@@ -1,8 +1,10 @@
 """Retrieval units: what BM25 and the vectors index. One unit per task; a clause without tasks is one unit.
 
 A unit's passage carries its heading context, as staff read it: document title › section › measure
-title, then the task text and the departments named for it. The same passage is tokenised for BM25
-and embedded (with the encoder's passage prefix) for dense search.
+title, then the task text and the departments named for it. The passage is stored in its matching
+copy (Simplified, half-width): BM25 tokenises it and the encoder embeds it, so Traditional and
+Simplified texts land on the same tokens and vectors (e5 scores a Traditional passage lower than its
+Simplified twin for the same query), and queries are normalised the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ingest import Clause, Document
+from ingest.normalize import matching_copy
 
 
 @dataclass(frozen=True)

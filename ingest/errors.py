@@ -12,6 +12,7 @@
     │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries
     ├── ParseError               text was read but no document structure could be found
     ├── StoreError               the SQLite store is missing, locked or of another format
+    ├── IndexFormatError         a derived index or vector file of another format or encoder
     └── NotFound                 a document or clause id that is not in the store
 """
 
@@ -61,6 +62,10 @@ class ParseError(PolicyKBError):
 
 
 class StoreError(PolicyKBError):
+    pass
+
+
+class IndexFormatError(PolicyKBError):
     pass
 
 

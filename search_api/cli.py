@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from index import FileResult, Store, expand_paths, ingest_paths
-from index.dense import embed_missing, missing_units
+from index.dense import embed_missing, export_vectors, import_vectors, missing_units
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, Searcher, SearchFilters
@@ -63,9 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_command = commands.add_parser("resolve", help="把引用（《文件》第（十二）项、民法典第三条）解析为条款")
     resolve_command.add_argument("ref", help="引用文字")
     resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
+    evaluate = commands.add_parser("eval", help="在政策问题集上评测各检索系统，写出结果表")
+    evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
+    evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
+    evaluate.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")
+    embed.add_argument("--export", type=Path, help="把已生成的向量导出到 .npz 文件")
+    embed.add_argument("--import", dest="import_path", type=Path, help="先从 .npz 文件导入向量（同一编码器）")
     return parser
 
 
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Store.open(home_directory(arguments.home)) as store:
             commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
-                        "resolve": run_resolve, "embed": run_embed}
+                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval}
             return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
@@ -174,9 +180,24 @@ def run_resolve(store: Store, arguments: argparse.Namespace) -> int:
 
 def run_embed(store: Store, arguments: argparse.Namespace) -> int:
     encoder = load_encoder(arguments.encoder)
+    if arguments.import_path:
+        print(f"导入向量 {import_vectors(store, arguments.import_path, encoder.name)} 条")
     total = len(missing_units(store, encoder.name))
     with tqdm(total=total, desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
         done = embed_missing(store, encoder, batch_size=arguments.batch,
                              on_batch=lambda finished, _: progress.update(finished - progress.n))
     print(f"生成向量 {done} 条（编码器 {encoder.name}）")
+    if arguments.export:
+        print(f"导出向量 {export_vectors(store, encoder.name, arguments.export)} 条到 {arguments.export}")
+    return 0
+
+
+def run_eval(store: Store, arguments: argparse.Namespace) -> int:
+    from eval.run import RESULTS, markdown_table, run_policy_eval
+
+    modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
+    encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None
+    results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS)
+    print(markdown_table(results, "clause"))
+    print(f"结果已写入 {arguments.out or RESULTS}")
     return 0

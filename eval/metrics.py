@@ -1,0 +1,33 @@
+"""Retrieval metrics over ranked lists and relevance sets (binary relevance), as in pyserini's tables."""
+
+from __future__ import annotations
+
+import math
+
+
+def recall_at(ranked: list[str], relevant: set[str], k: int) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def mrr_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    return next((1 / rank for rank, item in enumerate(ranked[:k], start=1) if item in relevant), 0.0)
+
+
+def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    gain = sum(1 / math.log2(rank + 1) for rank, item in enumerate(ranked[:k], start=1) if item in relevant)
+    ideal = sum(1 / math.log2(rank + 1) for rank in range(1, min(len(relevant), k) + 1))
+    return gain / ideal if ideal else 0.0
+
+
+def dedupe(items: list[str]) -> list[str]:
+    """Keep the first occurrence of each item: a clause ranking mapped to documents."""
+    return list(dict.fromkeys(items))
+
+
+def summarise(runs: dict[str, list[str]], qrels: dict[str, set[str]], cutoffs=(1, 5, 10, 100)) -> dict[str, float]:
+    """Mean Recall@k, MRR@10 and nDCG@10 over the queries that have relevance judgements."""
+    queries = [qid for qid in qrels if qrels[qid]]
+    scores = {f"R@{k}": sum(recall_at(runs.get(q, []), qrels[q], k) for q in queries) / len(queries) for k in cutoffs}
+    scores["MRR@10"] = sum(mrr_at(runs.get(q, []), qrels[q]) for q in queries) / len(queries)
+    scores["nDCG@10"] = sum(ndcg_at(runs.get(q, []), qrels[q]) for q in queries) / len(queries)
+    return scores

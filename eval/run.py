@@ -1,0 +1,86 @@
+"""`policykb eval`: run every system over the policy question set and write the table and runs.
+
+Systems: bm25 (jieba + FTS5), dense (the store's encoder vectors), hybrid (RRF of both with query
+understanding), bigram (character-bigram BM25, no segmenter: the baseline). Results go to
+`eval/results/policy.json` and `policy.md`; runs (top 10) in TREC format to `eval/results/runs/`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import date
+from pathlib import Path
+
+from index import Searcher, Store
+from index.encoders import Encoder
+
+from .bigram import BigramBM25
+from .policy import System, evaluate, question_count_by_type, trec_run
+
+RESULTS = Path(__file__).parent / "results"
+CACHE = Path(__file__).parent / "cache"
+COLUMNS = ("R@1", "R@5", "R@10", "R@100", "MRR@10", "nDCG@10")
+
+
+def bigram_system(store: Store) -> System:
+    units = store.connection.execute("SELECT id, clause_id, passage FROM units").fetchall()
+    index = BigramBM25({unit: passage for unit, _, passage in units})
+    clause_of = {unit: clause for unit, clause, _ in units}
+
+    def search(query: str, depth: int) -> list[str]:
+        ranked = [clause_of[unit] for unit, _ in index.search(query, depth * 4)]
+        return list(dict.fromkeys(ranked))[:depth]
+    return search
+
+
+def searcher_system(searcher: Searcher, mode: str) -> System:
+    return lambda query, depth: [hit.clause_id for hit in searcher.search(query, k=depth, mode=mode)]
+
+
+def systems_for(store: Store, encoder: Encoder | None, modes: tuple[str, ...]) -> dict[str, System]:
+    searcher = Searcher(store, encoder)
+    systems: dict[str, System] = {}
+    for mode in modes:
+        if mode == "bigram":
+            systems[mode] = bigram_system(store)
+        elif mode == "bm25" or encoder is not None:
+            systems[mode] = searcher_system(searcher, mode)
+    return systems
+
+
+def markdown_table(results: dict[str, dict], level: str) -> str:
+    lines = ["| system | " + " | ".join(COLUMNS) + " | who lead |", "|---" * (len(COLUMNS) + 2) + "|"]
+    for system, result in results.items():
+        cells = " | ".join(f"{result[level][column]:.3f}" for column in COLUMNS)
+        lines.append(f"| {system} | {cells} | {result['who_lead_accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_results(results: dict[str, dict], store: Store, encoder: Encoder | None, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "runs").mkdir(exist_ok=True)
+    counts = store.counts()
+    summary = {
+        "date": date.today().isoformat(), "machine": f"{platform.machine()}, {platform.python_version()}",
+        "encoder": encoder.name if encoder else None, "questions": question_count_by_type(),
+        "collection": {"documents": counts["documents"], "clauses": counts["clauses"], "units": counts["units"]},
+        "systems": {name: {key: value for key, value in result.items() if key != "runs"}
+                    for name, result in results.items()},
+    }
+    (out / "policy.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    markdown = (f"# Policy question set ({sum(summary['questions'].values())} questions)\n\n"
+                f"Collection: {counts['documents']} documents, {counts['clauses']} clauses, {counts['units']} units; "
+                f"encoder {summary['encoder']}; {summary['date']}.\n\n## Clause level\n\n"
+                f"{markdown_table(results, 'clause')}\n\n## Document level\n\n{markdown_table(results, 'document')}\n")
+    (out / "policy.md").write_text(markdown, encoding="utf-8")
+    for name, result in results.items():
+        top = {qid: ranked[:10] for qid, ranked in result["runs"].items()}
+        (out / "runs" / f"policy-{name}.trec").write_text(trec_run(top, name), encoding="utf-8")
+    return out / "policy.md"
+
+
+def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path = RESULTS) -> dict:
+    results = evaluate(store, systems_for(store, encoder, modes))
+    write_results(results, store, encoder, out)
+    return results

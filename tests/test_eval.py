@@ -1,0 +1,72 @@
+"""Quality gates: the policy question set on the bundled corpus, with the shipped e5 vector cache.
+
+The recorded scores are `eval/results/policy.json` (written by `policykb eval`). A score may not drop
+more than TOLERANCE below its record; hybrid must beat both BM25 and dense. The cache holds float16
+vectors, so dense scores can differ from a fresh float32 run in the last digits, hence the tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS
+from eval.metrics import mrr_at, ndcg_at, recall_at
+from eval.policy import evaluate, judged_clauses, load_questions
+from eval.run import CACHE, RESULTS, systems_for
+from index import Store, ingest_paths
+from index.dense import embed_missing, import_vectors
+from index.encoders import E5Encoder
+
+TOLERANCE = 0.02
+RECORD = json.loads((RESULTS / "policy.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    with Store.open(tmp_path_factory.mktemp("eval")) as store:
+        ingest_paths(store, [CORPUS])
+        encoder = E5Encoder()
+        import_vectors(store, CACHE / "e5-bundled.npz", encoder.name)
+        assert embed_missing(store, encoder) <= 20, "the vector cache is stale: run policykb embed --export"
+        yield evaluate(store, systems_for(store, encoder, ("bm25", "dense", "hybrid", "bigram")))
+
+
+def test_question_set_is_large_and_mixed():
+    questions = load_questions()
+    assert len(questions) >= 200
+    assert {q.type for q in questions} == {"para", "who", "target", "dept", "ref", "cross", "trad"}
+    documents = {clause.split(".")[0] for q in questions for clause in q.relevant if not clause.startswith("dept:")}
+    assert len(documents) >= 8
+
+
+@pytest.mark.parametrize("system", ["bm25", "dense", "hybrid", "bigram"])
+@pytest.mark.parametrize("metric", ["R@5", "MRR@10", "nDCG@10"])
+def test_scores_do_not_drift_below_the_record(results, system, metric):
+    recorded = RECORD["systems"][system]["clause"][metric]
+    assert results[system]["clause"][metric] >= recorded - TOLERANCE, (system, metric, recorded)
+
+
+def test_hybrid_beats_bm25_and_dense(results):
+    for metric in ("R@5", "MRR@10"):
+        assert results["hybrid"]["clause"][metric] > results["bm25"]["clause"][metric]
+        assert results["hybrid"]["clause"][metric] > results["dense"]["clause"][metric]
+
+
+def test_metrics_by_hand():
+    ranked, relevant = ["a", "b", "c", "d"], {"b", "d", "z"}
+    assert recall_at(ranked, relevant, 2) == pytest.approx(1 / 3)
+    assert mrr_at(ranked, relevant) == pytest.approx(1 / 2)
+    dcg = 1 / 1.5849625007211562 + 1 / 2.321928094887362
+    ideal = 1 + 1 / 1.5849625007211562 + 1 / 2
+    assert ndcg_at(ranked, relevant) == pytest.approx(dcg / ideal)
+
+
+def test_department_questions_expand_from_marker_text(tmp_path):
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS / "seed"])
+        (question,) = [q for q in load_questions() if q.qid == "p059"]
+        clauses = judged_clauses(store, question)
+        assert len(clauses) == 9 and all(".s" in clause for clause in clauses)
