@@ -84,3 +84,22 @@ def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...
     results = evaluate(store, systems_for(store, encoder, modes))
     write_results(results, store, encoder, out)
     return results
+
+
+def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], path: Path,
+                   out: Path = RESULTS) -> dict:
+    """STARD over the laws in `store`; writes stard.json and stard.md."""
+    from .stard import evaluate_stard
+
+    results = evaluate_stard(store, systems_for(store, encoder, modes), path)
+    counts = store.counts()
+    results.update(date=date.today().isoformat(), encoder=encoder.name if encoder else None,
+                   collection={"documents": counts["documents"], "clauses": counts["clauses"], "units": counts["units"]})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stard.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    lines = [f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
+             f"{counts['clauses']} clauses)\n", "| system | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{scores[column]:.3f}" for column in COLUMNS) + " |"
+              for name, scores in results["systems"].items()]
+    (out / "stard.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return results

@@ -21,7 +21,7 @@ from .store import Store
 logger = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.tsv"
 # Files in a folder that describe the folder rather than being documents of it.
-_FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest", "_index")
+_FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest", "filelist", "_index")
 _OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source")
 
 

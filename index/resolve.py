@@ -41,22 +41,25 @@ def clause_component(text: str) -> str | None:
     return f"s{chinese_number(match['section'])}"
 
 
+def title_key(title: str) -> str:
+    """A title for comparison: Simplified, no spaces, no 《》“”, and no 「中华人民共和国」 anywhere, since
+    citations write both 《民法典》 and 《中华人民共和国民法典》."""
+    return re.sub(r"[《》〈〉“”\"]", "", compact(title)).replace("中华人民共和国", "")
+
+
 def find_documents(store: Store, name: str) -> tuple[str, ...]:
-    """Documents named by a 文号, a title or a short title."""
-    key = compact(name).strip("《》")
-    if not key:
+    """Documents named by a 文号, a whole title, or a short title that a stored title ends with."""
+    if not compact(name).strip("《》"):
         return ()
-    rows = store.connection.execute("SELECT id, title, doc_number FROM documents").fetchall()
-    if number := DOC_NUMBER.search(key):
+    rows = store.connection.execute("SELECT id, title FROM documents").fetchall()
+    if number := DOC_NUMBER.search(compact(name)):
         wanted = document_id(number.group(), "")
-        return tuple(doc_id for doc_id, _, _ in rows if doc_id == wanted)
-    exact = [doc_id for doc_id, title, _ in rows if compact(title) == key or doc_id == document_id("", key)]
-    if exact:
+        return tuple(doc_id for doc_id, _ in rows if doc_id == wanted)
+    key = title_key(name)
+    exact = [doc_id for doc_id, title in rows if title_key(title) == key or doc_id == document_id("", name)]
+    if exact or len(key) < 2:
         return tuple(exact)
-    variants = {key, key.removeprefix("中华人民共和国")}
-    return tuple(doc_id for doc_id, title, _ in rows
-                 if any(compact(title).endswith(variant) or compact(title).removeprefix("中华人民共和国") == variant
-                        for variant in variants if len(variant) >= 2))
+    return tuple(doc_id for doc_id, title in rows if title_key(title).endswith(key))
 
 
 def resolve(store: Store, reference: str, *, within: str | None = None) -> Resolution:

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_command.add_argument("ref", help="引用文字")
     resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
     evaluate = commands.add_parser("eval", help="在政策问题集上评测各检索系统，写出结果表")
+    evaluate.add_argument("--set", dest="question_set", choices=["policy", "stard"], default="policy",
+                          help="policy：政策问题集（默认）；stard：STARD 法条检索（数据目录需已导入法律）")
+    evaluate.add_argument("--stard", type=Path, default=None, help="STARD train.jsonl 路径（默认 ../shared/eval/stard）")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     evaluate.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
@@ -193,10 +196,20 @@ def run_embed(store: Store, arguments: argparse.Namespace) -> int:
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import RESULTS, markdown_table, run_policy_eval
+    from eval.run import RESULTS, markdown_table, run_policy_eval, run_stard_eval
+    from eval.stard import DEFAULT_PATH
 
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None
+    if arguments.question_set == "stard":
+        path = arguments.stard or DEFAULT_PATH
+        if not path.is_file():
+            print(f"错误：找不到 STARD 数据 {path}；用 --stard 指定 train.jsonl", file=sys.stderr)
+            return 2
+        results = run_stard_eval(store, encoder, modes, path, arguments.out or RESULTS)
+        for name, scores in results["systems"].items():
+            print(f"{name}\tR@10 {scores['R@10']:.3f}\tR@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
+        return 0
     results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS)
     print(markdown_table(results, "clause"))
     print(f"结果已写入 {arguments.out or RESULTS}")
