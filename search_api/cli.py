@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     evaluate.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    distill = commands.add_parser("distill", help="从 e5 蒸馏一个快速静态编码器（词表取自数据目录中的文本）")
+    distill.add_argument("out", type=Path, help="模型输出目录")
+    distill.add_argument("--words", type=int, default=30_000, help="词表大小（默认 30000）")
+    distill.add_argument("--dim", type=int, default=256, help="维度（默认 256）")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Store.open(home_directory(arguments.home)) as store:
             commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
-                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval}
+                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval, "distill": run_distill}
             return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
@@ -213,4 +217,20 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
     results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS)
     print(markdown_table(results, "clause"))
     print(f"结果已写入 {arguments.out or RESULTS}")
+    return 0
+
+
+def run_distill(store: Store, arguments: argparse.Namespace) -> int:
+    from index.distill import distill
+    from index.segment import segmenter
+
+    teacher = load_encoder("e5")
+    with tqdm(desc="教师编码", unit="词", file=sys.stderr, disable=None) as progress:
+        def advance(done: int, total: int) -> None:
+            progress.total = total
+            progress.update(done - progress.n)
+
+        folder = distill(store, teacher, segmenter(), arguments.out, max_words=arguments.words,
+                         dimensions=arguments.dim, on_batch=advance)
+    print(f"静态编码器已保存到 {folder}；使用方法：policykb embed --encoder static:{folder}")
     return 0
