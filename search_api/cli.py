@@ -6,10 +6,12 @@ Data directory: --home DIR, else $POLICYKB_HOME, else ~/.policykb.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -74,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("out", type=Path, help="模型输出目录")
     distill.add_argument("--words", type=int, default=30_000, help="词表大小（默认 30000）")
     distill.add_argument("--dim", type=int, default=256, help="维度（默认 256）")
+    bench = commands.add_parser("bench", help="在合成的大规模语料上测吞吐和延迟（数据目录需已导入内置语料）")
+    bench.add_argument("--units", type=int, default=100_000, help="合成语料的条款数（默认 100000）")
+    bench.add_argument("--work", type=Path, default=Path("/tmp/policykb-bench"), help="工作目录（合成语料与临时库）")
+    bench.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（大规模建议 static:PATH）")
+    bench.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")
@@ -89,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Store.open(home_directory(arguments.home)) as store:
             commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
-                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval, "distill": run_distill}
+                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval, "distill": run_distill, "bench": run_bench}
             return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
@@ -162,10 +169,17 @@ def run_search(store: Store, arguments: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, start=1):
         departments = "、".join(f"{item.name}（{_ROLE_TEXT[item.role]}）" for item in hit.departments[:6])
         print(f"{rank}. [{hit.clause_id}] {hit.doc_title} › {' › '.join(hit.heading_path)} {hit.number}{hit.title}")
-        print(f"   {re.sub('</?mark>', '**', hit.highlight)[:160]}")
+        print(f"   {snippet(hit.highlight)}")
         if departments:
             print(f"   责任单位：{departments}")
     return 0
+
+
+def snippet(highlight: str, width: int = 140) -> str:
+    """Plain text around the first highlighted word, with the marks shown as **…**."""
+    text = html.unescape(re.sub("</?mark>", "**", highlight))
+    start = max(0, text.find("**") - width // 3)
+    return ("…" if start else "") + text[start:start + width] + ("…" if start + width < len(text) else "")
 
 
 def run_resolve(store: Store, arguments: argparse.Namespace) -> int:
@@ -233,4 +247,15 @@ def run_distill(store: Store, arguments: argparse.Namespace) -> int:
         folder = distill(store, teacher, segmenter(), arguments.out, max_words=arguments.words,
                          dimensions=arguments.dim, on_batch=advance)
     print(f"静态编码器已保存到 {folder}；使用方法：policykb embed --encoder static:{folder}")
+    return 0
+
+
+def run_bench(store: Store, arguments: argparse.Namespace) -> int:
+    from eval.bench import run_bench as bench
+    from eval.run import RESULTS
+
+    if arguments.work.exists() and (arguments.work / "home").exists():
+        shutil.rmtree(arguments.work / "home")
+    result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, arguments.out or RESULTS)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
