@@ -90,14 +90,15 @@ class Searcher:
         if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
             vector = self.encoder.encode_queries([matching_copy(plan.text)])[0]
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
-        if plan.places and (retrieved := [*lists.get("bm25", []), *lists.get("dense", [])]):
-            # A place in the query («武汉…», «湖北…», «国家层面…»): one more vote for that place's documents.
-            in_place = self._units_of_documents(plan.places)
-            lists["place"] = list(dict.fromkeys(unit for unit in retrieved if unit in in_place))
+        # Place and target signals re-rank what retrieval found; they never add units of their own.
+        retrieved = list(dict.fromkeys([*lists.get("bm25", []), *lists.get("dense", [])]))
+        if plan.places and retrieved:  # «武汉…», «湖北…», «国家层面…»: one more vote for that place's documents
+            rows = _unit_rows(self.store, retrieved)
+            lists["place"] = [unit for unit in retrieved if rows[unit][2] in plan.places]
         if plan.departments:
             lists["department"] = self._department_units(plan.departments, allowed)
-        if plan.asks_target and (retrieved := [*lists.get("bm25", []), *lists.get("dense", [])]):
-            lists["target"] = self._target_units(plan.text, set(retrieved))
+        if plan.asks_target and retrieved:
+            lists["target"] = self._target_units(plan.text, retrieved)
         if plan.reference and plan.reference.clauses:
             lists["reference"] = self._clause_units(plan.reference.clauses, allowed)
         return lists
@@ -127,23 +128,19 @@ class Searcher:
         ranked = sorted(best, key=lambda unit: (best[unit], unit))
         return [unit for unit in ranked if allowed is None or unit in allowed]
 
-    def _units_of_documents(self, doc_ids: tuple[str, ...]) -> set[int]:
-        marks = ",".join("?" * len(doc_ids))
-        return {unit for unit, in self.store.connection.execute(
-            f"SELECT id FROM units WHERE doc_id IN ({marks})", doc_ids)}
-
-    def _target_units(self, text: str, retrieved: set[int]) -> list[int]:
+    def _target_units(self, text: str, retrieved: list[int]) -> list[int]:
         """Retrieved units of clauses with a target whose indicator shares words with the query, most first."""
         words = {token for token in self.store.segmenter.tokens(text) if len(token) > 1} - {"目标", "多少", "指标"}
-        rows = self.store.connection.execute(
-            "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id WHERE c.targets != '[]'").fetchall()
         overlap = {}
-        for unit, targets in rows:
-            indicators = matching_copy(" ".join(re.findall(r'"indicator": "([^"]*)"', targets)))
-            if shared := sum(word in indicators for word in words):
-                overlap[unit] = shared
-        ranked = sorted(overlap, key=lambda unit: (-overlap[unit], unit))
-        return [unit for unit in ranked if unit in retrieved]
+        for start in range(0, len(retrieved), 900):
+            chunk = retrieved[start:start + 900]
+            for unit, targets in self.store.connection.execute(
+                    "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id "
+                    f"WHERE u.id IN ({','.join('?' * len(chunk))}) AND c.targets != '[]'", chunk):
+                indicators = matching_copy(" ".join(re.findall(r'"indicator": "([^"]*)"', targets)))
+                if shared := sum(word in indicators for word in words):
+                    overlap[unit] = shared
+        return sorted(overlap, key=lambda unit: (-overlap[unit], unit))
 
     def _clause_units(self, clause_ids: tuple[str, ...], allowed: set[int] | None) -> list[int]:
         marks = ",".join("?" * len(clause_ids))
