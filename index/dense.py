@@ -32,6 +32,12 @@ def missing_units(store: Store, encoder_name: str) -> list[tuple[str, str]]:
         (encoder_name,)).fetchall()
 
 
+def has_vectors(store: Store, encoder_name: str) -> bool:
+    """Whether any vector of this encoder is cached (cheap: no passage is read)."""
+    return store.connection.execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE encoder = ?)",
+                                    (encoder_name,)).fetchone()[0] == 1
+
+
 def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
                   on_batch: Callable[[int, int], None] | None = None) -> int:
     """Embed every unit without a cached vector; returns how many passages were embedded."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from index import FileResult, Store, expand_paths, ingest_paths
-from index.dense import embed_missing, export_vectors, import_vectors, missing_units
+from index.dense import embed_missing, export_vectors, has_vectors, import_vectors
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, Searcher, SearchFilters
@@ -153,7 +153,7 @@ def run_search(store: Store, arguments: argparse.Namespace) -> int:
     encoder = None
     if arguments.mode != "bm25":
         encoder = load_encoder(arguments.encoder)
-        if len(missing_units(store, encoder.name)) == store.counts()["units"]:
+        if not has_vectors(store, encoder.name):
             print("提示：还没有生成向量，只用关键词检索；运行 policykb embed 生成向量。", file=sys.stderr)
             encoder = None
     filters = SearchFilters(arguments.doc, arguments.dept, arguments.role, arguments.tag, arguments.level,
@@ -203,14 +203,18 @@ def run_embed(store: Store, arguments: argparse.Namespace) -> int:
     encoder = load_encoder(arguments.encoder)
     if arguments.import_path:
         print(f"导入向量 {import_vectors(store, arguments.import_path, encoder.name)} 条")
-    total = len(missing_units(store, encoder.name))
-    with tqdm(total=total, desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
+    with tqdm(desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
         done = embed_missing(store, encoder, batch_size=arguments.batch,
-                             on_batch=lambda finished, _: progress.update(finished - progress.n))
+                             on_batch=lambda finished, total: _advance(progress, finished, total))
     print(f"生成向量 {done} 条（编码器 {encoder.name}）")
     if arguments.export:
         print(f"导出向量 {export_vectors(store, encoder.name, arguments.export)} 条到 {arguments.export}")
     return 0
+
+
+def _advance(progress: tqdm, done: int, total: int) -> None:
+    progress.total = total
+    progress.update(done - progress.n)
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
@@ -240,12 +244,8 @@ def run_distill(store: Store, arguments: argparse.Namespace) -> int:
 
     teacher = load_encoder("e5")
     with tqdm(desc="教师编码", unit="词", file=sys.stderr, disable=None) as progress:
-        def advance(done: int, total: int) -> None:
-            progress.total = total
-            progress.update(done - progress.n)
-
         folder = distill(store, teacher, segmenter(), arguments.out, max_words=arguments.words,
-                         dimensions=arguments.dim, on_batch=advance)
+                         dimensions=arguments.dim, on_batch=lambda done, total: _advance(progress, done, total))
     print(f"静态编码器已保存到 {folder}；使用方法：policykb embed --encoder static:{folder}")
     return 0
 
