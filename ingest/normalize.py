@@ -44,8 +44,11 @@ def to_halfwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+@functools.lru_cache(maxsize=8192)
 def matching_copy(text: str) -> str:
-    """The copy patterns run on: Simplified, half-width ASCII forms; same length as `text`."""
+    """The copy patterns run on: Simplified, half-width ASCII forms; same length as `text`.
+
+    Cached: parsing asks for the copy of the same paragraph and department name several times."""
     return to_halfwidth(to_simplified(text))
 
 
