@@ -19,6 +19,7 @@ from ingest.normalize import matching_copy
 
 from .dense import VectorIndex
 from .encoders import Encoder
+from .lexical import LexicalIndex, terms
 from .query import DepartmentNames, Places, QueryPlan, analyse
 from .store import Store
 
@@ -70,6 +71,7 @@ class Searcher:
     def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights()):
         self.store, self.encoder, self.weights = store, encoder, weights
         self.vectors = VectorIndex(store, encoder.name, encoder.dim) if encoder else None
+        self.lexical = LexicalIndex.open(store)
         self.names = DepartmentNames(store)
         self.places = Places(store)
 
@@ -104,17 +106,18 @@ class Searcher:
         return lists
 
     def bm25(self, text: str, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
-        """(unit id, BM25 score) best first, from SQLite FTS5 over jieba tokens."""
+        """(unit id, BM25 score) best first, over the jieba tokens the store holds."""
+        return self.lexical.search(terms(" ".join(self.store.segmenter.tokens(text))), limit, allowed)
+
+    def bm25_fts5(self, text: str, limit: int) -> list[tuple[int, float]]:
+        """The same ranking computed by SQLite FTS5 alone: the reference the fast path is checked against."""
         tokens = list(dict.fromkeys(self.store.segmenter.tokens(text)))
         if not tokens:
             return []
         match = " OR ".join('"' + token.replace('"', '""') + '"' for token in tokens)
-        rows = self.store.connection.execute(
+        return self.store.connection.execute(
             "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
-            (match, limit if allowed is None else 100_000)).fetchall()
-        if allowed is not None:
-            rows = [row for row in rows if row[0] in allowed][:limit]
-        return rows
+            (match, limit)).fetchall()
 
     def _department_units(self, canonicals: tuple[str, ...], allowed: set[int] | None) -> list[int]:
         marks = ",".join("?" * len(canonicals))

@@ -89,6 +89,7 @@ class Store:
             connection.executemany("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)",
                                    [(unit_id, " ".join(self.segmenter.tokens(passage))) for unit_id, passage in rows])
             connection.execute("INSERT OR REPLACE INTO meta VALUES ('tokenizer', ?)", (self.segmenter.fingerprint,))
+            self._bump_data_version()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class Store:
             if row is not None:
                 self._delete(document.id)
             self._insert(document)
+            self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
 
@@ -117,6 +119,16 @@ class Store:
         with self.transaction():
             if not self._delete(doc_id):
                 raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件")
+            self._bump_data_version()
+
+    def data_version(self) -> int:
+        """A counter raised by every committed change of documents: derived indexes record it."""
+        row = self._connection.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_data_version(self) -> None:
+        self._connection.execute("INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE "
+                                 "SET value = CAST(value AS INTEGER) + 1")
 
     def _delete(self, doc_id: str) -> bool:
         """Delete a document, its BM25 rows and (by cascade) everything else; inside a transaction."""

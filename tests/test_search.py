@@ -181,3 +181,29 @@ def test_sentence_transformers_backend_with_a_local_model(tmp_path):
         assert [unit for unit, _ in vectors.search(query, 3)] == [int(vectors.ids[i]) for i in
                                                                   np.argsort(-(vectors.matrix @ query))[:3]]
         assert searcher.search("失业保险", k=3, mode="dense")
+
+
+@pytest.mark.parametrize("query", ["污泥处置", "建筑垃圾资源化利用率", "人力资源社会保障部 失业保险", "碳达峰 碳中和"])
+def test_fast_bm25_gives_fts5_scores(searcher, query):
+    # (A token FTS5 splits, like pm2.5, is a phrase for FTS5 and two terms here, as in brute_force_bm25.)
+    fast, reference = searcher.bm25(query, 30), searcher.bm25_fts5(query, 30)
+    assert {unit for unit, _ in fast[:20]} == {unit for unit, _ in reference[:20]}
+    scores = dict(reference)
+    assert all(math.isclose(score, scores[unit], rel_tol=1e-4) for unit, score in fast if unit in scores)
+
+
+def test_lexical_index_file_is_reused_rebuilt_when_stale_and_when_corrupt(tmp_path, caplog):
+    from index.lexical import FILE_NAME, LexicalIndex
+
+    caplog.set_level("INFO", logger="index.lexical")
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
+        LexicalIndex.open(store)
+        LexicalIndex.open(store)
+        assert caplog.text.count("built BM25 index") == 1  # the second open loaded the file
+        ingest_paths(store, [SEED])
+        assert len(LexicalIndex.open(store).unit_ids) == store.counts()["units"]
+        assert caplog.text.count("built BM25 index") == 2  # the store changed: rebuilt
+        (tmp_path / "home" / FILE_NAME).write_bytes(b"truncated")
+        assert LexicalIndex.open(store).search(["失业"], 3)
+        assert "rebuilding" in caplog.text and caplog.text.count("built BM25 index") == 3
