@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 
+import numpy as np
+
 from index import Searcher, Store
 from index.dense import embed_missing
 from index.encoders import Encoder
@@ -104,7 +106,12 @@ def query_latency(store: Store, searcher: Searcher, encoder: Encoder, rounds: in
             searcher.vectors.search(vector, 100)
             faiss_only.append(time.perf_counter() - start)
     excluding = [max(t - e, 0.0) for t, e in zip(total, encoding)]
-    return {"search_excluding_encoder": percentiles(excluding), "encoder_alone": percentiles(encoding),
+    index, hits = searcher.vectors, []
+    for query in queries:  # approximate (HNSW) against exact search, top 10
+        vector = encoder.encode_queries([query])[0]
+        exact = {int(index.ids[i]) for i in np.argsort(-(index.matrix @ vector))[:10]}
+        hits.append(len(exact & {unit for unit, _ in index.search(vector, 10)}) / 10)
+    return {"vector_index": index.kind, "vector_recall_at_10_vs_exact": round(sum(hits) / len(hits), 4),"search_excluding_encoder": percentiles(excluding), "encoder_alone": percentiles(encoding),
             "fts5_bm25_alone": percentiles(fts), "bm25_index_alone": percentiles(lexical),
             "faiss_alone": percentiles(faiss_only),
             "search_total": percentiles(total)}

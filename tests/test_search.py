@@ -207,3 +207,18 @@ def test_lexical_index_file_is_reused_rebuilt_when_stale_and_when_corrupt(tmp_pa
         (tmp_path / "home" / FILE_NAME).write_bytes(b"truncated")
         assert LexicalIndex.open(store).search(["失业"], 3)
         assert "rebuilding" in caplog.text and caplog.text.count("built BM25 index") == 3
+
+
+def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, searcher, encoder, caplog):
+    caplog.set_level("INFO", logger="index.dense")
+    exact = searcher.vectors
+    graph = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
+    again = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
+    assert graph.kind == again.kind == "hnsw" and not list(store.path.parent.glob("*.tmp"))
+    assert caplog.text.count("building HNSW index") == 1 and "rebuilding" not in caplog.text  # reloaded
+    next(store.path.parent.glob("vectors-*.faiss")).write_bytes(b"corrupt")
+    assert VectorIndex(store, encoder.name, encoder.dim, exact_limit=10).kind == "hnsw"
+    assert "rebuilding" in caplog.text and caplog.text.count("building HNSW index") == 2
+    for query in ("污泥处置", "建筑垃圾资源化利用率", "碳普惠"):
+        vector = encoder.encode_queries([query])[0]
+        assert [u for u, _ in graph.search(vector, 5)] == [u for u, _ in exact.search(vector, 5)]
