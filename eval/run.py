@@ -103,3 +103,13 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
               for name, scores in results["systems"].items()]
     (out / "stard.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return results
+
+
+def run_attribution_eval(store: Store, out: Path = RESULTS) -> dict:
+    """Department attribution against the hand gold; writes attribution.json."""
+    from .attribution import evaluate_attribution
+
+    result = evaluate_attribution(store)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "attribution.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return result

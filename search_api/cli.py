@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_command.add_argument("ref", help="引用文字")
     resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
     evaluate = commands.add_parser("eval", help="在政策问题集上评测各检索系统，写出结果表")
-    evaluate.add_argument("--set", dest="question_set", choices=["policy", "stard"], default="policy",
-                          help="policy：政策问题集（默认）；stard：STARD 法条检索（数据目录需已导入法律）")
+    evaluate.add_argument("--set", dest="question_set", choices=["policy", "stard", "attribution"], default="policy",
+                          help="policy：政策问题集（默认）；stard：STARD 法条检索（数据目录需已导入法律）；"
+                               "attribution：责任单位标注对照人工标注")
     evaluate.add_argument("--stard", type=Path, default=None, help="STARD train.jsonl 路径（默认 ../shared/eval/stard）")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
@@ -218,9 +219,15 @@ def _advance(progress: tqdm, done: int, total: int) -> None:
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import RESULTS, markdown_table, run_policy_eval, run_stard_eval
+    from eval.run import RESULTS, markdown_table, run_attribution_eval, run_policy_eval, run_stard_eval
     from eval.stard import DEFAULT_PATH
 
+    if arguments.question_set == "attribution":
+        result = run_attribution_eval(store, arguments.out or RESULTS)
+        for label in ("all", "lead", "co", "support", "inherited"):
+            scores = result[label]
+            print(f"{label}\t" + ("—" if scores is None else "\t".join(f"{k} {v:.3f}" for k, v in scores.items())))
+        return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None
     if arguments.question_set == "stard":

@@ -70,3 +70,14 @@ def test_department_questions_expand_from_marker_text(tmp_path):
         (question,) = [q for q in load_questions() if q.qid == "p059"]
         clauses = judged_clauses(store, question)
         assert len(clauses) == 9 and all(".s" in clause for clause in clauses)
+
+
+def test_department_attribution_against_hand_gold(tmp_path):
+    from eval.attribution import evaluate_attribution
+
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS / "seed", CORPUS / "state_council" / "05_国发〔2019〕3号.txt",
+                             CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
+        result = evaluate_attribution(store)
+    assert result["gold"] >= 240 and len(result["documents"]) == 3
+    assert result["all"]["f1"] >= 0.99 and result["lead"]["f1"] == 1.0, (result["missed"], result["extra"])
