@@ -48,7 +48,9 @@ class LexicalIndex:
         manifest = _manifest(store)
         if path.exists():
             try:
-                return cls._load(path, manifest)
+                if (index := cls._load(path, manifest)) is not None:
+                    return index
+                logger.info("%s is stale (the store changed): rebuilding", path.name)
             except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
                 logger.warning("rebuilding %s: %s", path, error)
         index = cls.build(store)
@@ -100,11 +102,11 @@ class LexicalIndex:
         temporary.replace(path)
 
     @classmethod
-    def _load(cls, path: Path, manifest: dict) -> "LexicalIndex":
+    def _load(cls, path: Path, manifest: dict) -> "LexicalIndex | None":
+        """The saved index; None when its manifest is not the store's (stale); raises when unreadable."""
         with np.load(path) as data:
-            saved = json.loads(str(data["manifest"]))
-            if saved != manifest:
-                raise ValueError(f"stale (saved {saved}, store {manifest})")
+            if json.loads(str(data["manifest"])) != manifest:
+                return None
             vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}
             index = cls(vocabulary, data["pointers"], data["units"], data["weights"], data["unit_ids"])
         if len(index.pointers) != len(vocabulary) + 1 or (len(index.units) and index.units.max() >= len(index.unit_ids)):
