@@ -1,10 +1,10 @@
-"""Dense vectors: the embedding cache in the store, and an exact faiss index built from it.
+"""Dense vectors: the embedding cache in the store, and the faiss index built from it.
 
 Vectors are cached by (encoder name, passage hash) in the store's `embeddings` table, so unchanged
 text is never embedded twice, a new version of a document embeds only its changed units, and a
 rebuild of the faiss index never re-embeds. `embed_missing` is resumable: it commits after each
-batch. The faiss index is an exact inner-product index (IndexFlatIP) built in memory from the cache
-when a searcher opens; it holds only units of the current store, so it cannot disagree with it.
+batch. `VectorIndex` is exact for small collections and an HNSW graph saved beside the store for
+large ones (see its docstring); either way it holds only units of the current store.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from ingest.errors import IndexFormatError
 
 from .encoders import Encoder
+from .files import write_atomically
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -124,11 +125,8 @@ def _saved_hnsw(folder: Path, manifest: dict, matrix: np.ndarray) -> faiss.Index
     index.hnsw.efConstruction = 80
     index.add(matrix)
     index.hnsw.efSearch = 128
-    temporary = path.with_name(path.name + ".tmp")
-    faiss.write_index(index, str(temporary))
-    temporary.replace(path)
-    manifest_path.with_name(manifest_path.name + ".tmp").write_text(json.dumps(manifest))
-    manifest_path.with_name(manifest_path.name + ".tmp").replace(manifest_path)
+    write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
+    write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(manifest)))
     return index
 
 
@@ -138,10 +136,9 @@ def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
         "SELECT DISTINCT e.passage_hash, e.vector FROM embeddings e JOIN units u ON u.passage_hash = e.passage_hash "
         "WHERE e.encoder = ? ORDER BY e.passage_hash", (encoder_name,)).fetchall()
     vectors = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in rows]) if rows else np.zeros((0, 0))
-    temporary = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(temporary, hashes=np.array([h for h, _ in rows]), vectors=vectors.astype(np.float16),
-                        encoder=np.array(encoder_name))
-    temporary.replace(path)
+    write_atomically(path, lambda temporary: np.savez_compressed(
+        temporary, hashes=np.array([h for h, _ in rows]), vectors=vectors.astype(np.float16),
+        encoder=np.array(encoder_name)), suffix=".tmp.npz")
     return len(rows)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomically
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,10 @@ class LexicalIndex:
         return [(int(self.unit_ids[i]), float(scores[i])) for i in ranked]
 
     def _save(self, path: Path, manifest: dict) -> None:
-        temporary = path.with_name(path.name + ".tmp.npz")
-        np.savez(temporary, manifest=np.array(json.dumps(manifest)), vocabulary=np.array(list(self.vocabulary)),
-                 pointers=self.pointers, units=self.units, weights=self.weights, unit_ids=self.unit_ids)
-        temporary.replace(path)
+        write_atomically(path, lambda temporary: np.savez(
+            temporary, manifest=np.array(json.dumps(manifest)), vocabulary=np.array(list(self.vocabulary)),
+            pointers=self.pointers, units=self.units, weights=self.weights, unit_ids=self.unit_ids),
+            suffix=".tmp.npz")
 
     @classmethod
     def _load(cls, path: Path, manifest: dict) -> "LexicalIndex | None":
@@ -116,5 +117,6 @@ class LexicalIndex:
 
 def _manifest(store: Store) -> dict:
     return {"format": FORMAT_VERSION, "tokenizer": store.segmenter.fingerprint,
-            "data_version": store.data_version(), "units": store.counts()["units_fts"], "k1": K1, "b": B,
+            "data_version": store.data_version(),
+            "units": store.connection.execute("SELECT count(*) FROM units").fetchone()[0], "k1": K1, "b": B,
             "idf_floor": 1e-6}
