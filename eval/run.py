@@ -49,12 +49,19 @@ def systems_for(store: Store, encoder: Encoder | None, modes: tuple[str, ...]) -
     return systems
 
 
-def markdown_table(results: dict[str, dict], level: str) -> str:
-    lines = ["| system | " + " | ".join(COLUMNS) + " | who lead |", "|---" * (len(COLUMNS) + 2) + "|"]
-    for system, result in results.items():
-        cells = " | ".join(f"{result[level][column]:.3f}" for column in COLUMNS)
-        lines.append(f"| {system} | {cells} | {result['who_lead_accuracy']:.3f} |")
+def score_table(scores: dict[str, dict[str, float]], who: dict[str, float] | None = None) -> str:
+    """A markdown table, one row per system, the COLUMNS metrics and optionally «谁负责» accuracy."""
+    header = "| system | " + " | ".join(COLUMNS) + (" | who lead |" if who else " |")
+    lines = [header, "|---" * (len(COLUMNS) + (2 if who else 1)) + "|"]
+    for system, row in scores.items():
+        cells = " | ".join(f"{row[column]:.3f}" for column in COLUMNS)
+        lines.append(f"| {system} | {cells} |" + (f" {who[system]:.3f} |" if who else ""))
     return "\n".join(lines)
+
+
+def markdown_table(results: dict[str, dict], level: str) -> str:
+    return score_table({system: result[level] for system, result in results.items()},
+                       {system: result["who_lead_accuracy"] for system, result in results.items()})
 
 
 def write_results(results: dict[str, dict], store: Store, encoder: Encoder | None, out: Path) -> Path:
@@ -97,11 +104,9 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
                    collection={"documents": counts["documents"], "clauses": counts["clauses"], "units": counts["units"]})
     out.mkdir(parents=True, exist_ok=True)
     (out / "stard.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    lines = [f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
-             f"{counts['clauses']} clauses)\n", "| system | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(f"{scores[column]:.3f}" for column in COLUMNS) + " |"
-              for name, scores in results["systems"].items()]
-    (out / "stard.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    title = (f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
+             f"{counts['clauses']} clauses)\n")
+    (out / "stard.md").write_text(f"{title}\n{score_table(results['systems'])}\n", encoding="utf-8")
     return results
 
 
