@@ -194,7 +194,9 @@ class Searcher:
             if len(best) == k:
                 break
         clauses = self.store.clauses(list(best))
-        titles = dict(self.store.connection.execute("SELECT id, title FROM documents").fetchall())
+        doc_ids = sorted({units[unit][2] for unit, _, _ in best.values()})
+        titles = dict(self.store.connection.execute(
+            f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(doc_ids))})", doc_ids).fetchall())
         tokens = self.store.segmenter.tokens(plan.text)
         hits = []
         for clause_id, (unit, score, sources) in best.items():
