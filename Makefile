@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOME_DIR ?= $(CURDIR)/.policykb
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install fonts clean
+.PHONY: run test install system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +15,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# A CJK TrueType font for the PDF fixtures the tests render (Debian package).
-fonts:
-	@fc-list 2>/dev/null | grep -qi wqy || test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || \
-	  { (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 || \
-	    echo "未能安装 fonts-wqy-microhei：相关 PDF 测试将改用 reportlab 内置 CID 字体"; }
+# Debian packages the tests use: a CJK TrueType font for the rendered PDF fixtures, and Chromium for
+# the end-to-end test (Playwright drives /usr/bin/chromium; it never downloads a browser).
+system-packages:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc && test -x /usr/bin/chromium || \
+	  { (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei chromium) >/dev/null 2>&1 || \
+	    echo "未能安装 fonts-wqy-microhei / chromium：PDF 测试改用内置 CID 字体，端到端测试将跳过"; }
 
 # Ingest the bundled corpus (a no-op for unchanged files), load the shipped e5 vectors of the bundled
-# corpus and embed only what they miss (resumable, cached by text), and list what is in the store.
+# corpus, and serve the page on http://127.0.0.1:8000/ ; vectors the cache lacks are made in the
+# background while the service runs. Set POLICYKB_TOKEN to allow uploads.
 run: $(STAMP)
 	$(BIN)/policykb --home $(HOME_DIR) ingest corpus/
-	$(BIN)/policykb --home $(HOME_DIR) embed --import eval/cache/e5-bundled.npz
-	$(BIN)/policykb --home $(HOME_DIR) docs
+	$(BIN)/policykb --home $(HOME_DIR) embed --import eval/cache/e5-bundled.npz --no-embed
+	$(BIN)/policykb --home $(HOME_DIR) serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) fonts
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -q
 
 clean:

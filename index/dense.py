@@ -42,10 +42,16 @@ def has_vectors(store: Store, encoder_name: str) -> bool:
 
 
 def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
-                  on_batch: Callable[[int, int], None] | None = None) -> int:
-    """Embed every unit without a cached vector; returns how many passages were embedded."""
+                  on_batch: Callable[[int, int], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> int:
+    """Embed every unit without a cached vector; returns how many passages were embedded.
+
+    Commits after each batch; `should_stop` is asked before each one (a service shutting down).
+    """
     todo = missing_units(store, encoder.name)
     for start in range(0, len(todo), batch_size):
+        if should_stop is not None and should_stop():
+            return start
         batch = todo[start:start + batch_size]
         vectors = encoder.encode_passages([passage for _, passage in batch])
         with store.transaction() as connection:

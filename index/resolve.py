@@ -8,6 +8,7 @@ turned into the last component of a clause path: 第三条 → a3, （十二） 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,10 @@ from .store import Store
 _CN = "[零〇一二三四五六七八九十百千两]+"
 _CLAUSE = re.compile(rf"第?\s*(?:(?P<article>{_CN}|\d+)\s*条(?:之(?P<sub>{_CN}))?|[(（](?P<item>{_CN})[)）]\s*[项条款]?|"
                      rf"(?P<section>{_CN})\s*(?:部分|、))\s*$")
+
+# 《方案》《规划》《决定》 abbreviate the title named just before them: they name no document by themselves.
+_SHORT_FORMS = frozenset({"方案", "规划", "决定", "意见", "通知", "办法", "条例", "细则", "规定", "纲要", "计划", "决议",
+                          "报告", "实施方案", "行动方案", "工作方案", "实施意见", "指导意见", "行动计划", "本法", "本条例"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ def find_documents(store: Store, name: str) -> tuple[str, ...]:
         return tuple(doc_id for doc_id, _ in rows if doc_id == wanted)
     key = title_key(name)
     exact = [doc_id for doc_id, title in rows if title_key(title) == key or doc_id == document_id("", name)]
-    if exact or len(key) < 2:
+    if exact or len(key) < 3 or key in _SHORT_FORMS:
         return tuple(exact)
     return tuple(doc_id for doc_id, title in rows if title_key(title).endswith(key))
 
@@ -78,3 +83,21 @@ def resolve(store: Store, reference: str, *, within: str | None = None) -> Resol
         f"SELECT id, path FROM clauses WHERE doc_id IN ({marks}) ORDER BY doc_id, ordinal", documents).fetchall()
     clauses = tuple(clause_id for clause_id, path in rows if path.endswith(f'"{component}"]'))
     return Resolution(documents, clauses)
+
+
+def citing_clauses(store: Store) -> dict[str, tuple[str, ...]]:
+    """Document id or clause id → the clauses of *other* documents whose citations resolve to it."""
+    rows = store.connection.execute("SELECT id, doc_id, citations FROM clauses WHERE citations != '[]'").fetchall()
+    found: dict[str, list[str]] = {}
+    resolved: dict[tuple[str, str], Resolution] = {}
+    for clause_id, doc_id, citations in rows:
+        for citation in json.loads(citations):
+            if citation["kind"] == "article" and not citation.get("title"):
+                continue  # 第X条 of its own document: not a link between documents
+            key = (citation["text"], doc_id)
+            if key not in resolved:
+                resolved[key] = resolve(store, citation["text"], within=doc_id)
+            for target in (*resolved[key].documents, *resolved[key].clauses):
+                if not target.startswith(doc_id) and clause_id not in found.get(target, ()):
+                    found.setdefault(target, []).append(clause_id)
+    return {target: tuple(clauses) for target, clauses in found.items()}

@@ -92,6 +92,8 @@ class Searcher:
         if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
             vector = self.encoder.encode_queries([matching_copy(plan.text)])[0]
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
+        if mode == "hybrid" and not lists.get("bm25") and not plan.departments and not plan.reference:
+            lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
         # Place and target signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys([*lists.get("bm25", []), *lists.get("dense", [])]))
         if plan.places and retrieved:  # «武汉…», «湖北…», «国家层面…»: one more vote for that place's documents

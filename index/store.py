@@ -30,7 +30,11 @@ _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "so
 
 
 class Store:
-    """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done."""
+    """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
+
+    One connection, usable from any thread but not from two at once: a service that shares a store
+    between threads holds a lock around every use (search_api.library does).
+    """
 
     def __init__(self, connection: sqlite3.Connection, path: Path, words: Segmenter) -> None:
         self._connection = connection
@@ -43,7 +47,8 @@ class Store:
         home = Path(home)
         try:
             home.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(home / STORE_FILE, timeout=30, isolation_level=None)
+            connection = sqlite3.connect(home / STORE_FILE, timeout=30, isolation_level=None,
+                                         check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")

@@ -98,7 +98,7 @@ def _issuers(metadata: Mapping[str, str], front: FrontMatter) -> tuple[str, ...]
 
 def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str, file_format: str) -> str:
     """Where a document applies; laws in markdown with no locality in their title are national."""
-    if re.match(r"^[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
+    if re.match(r"^(?!关于)[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
         return "district"
     if city:
         return "municipal"

@@ -10,7 +10,7 @@ from .frontmatter import DOC_NUMBER
 from .records import Citation, Target
 
 _DATA = Path(__file__).parent / "data"
-_YEAR = re.compile(r"(?:到|至|力争到|力争|争取到|争取|截至)(?P<year>20\d{2})年(?:底|末|前)?")
+_YEAR = re.compile(r"(?:到|至|力争到|力争|争取到|争取|截至)(?P<year>20\d{2})年(?:底|末)?前?")
 _VALUE = re.compile(
     r"(?P<verb>下降至|下降到|降至|降低到|降低至|达到|提高到|提高至|提升到|提升至|控制在|保持在|不低于|不少于|不超过|超过|"
     r"完成|新增|累计|建成|增长|下降|降低|提高|减少)?\s*(?P<value>\d+(?:\.\d+)?)\s*"

@@ -82,11 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--work", type=Path, default=Path("/tmp/policykb-bench"), help="工作目录（合成语料与临时库）")
     bench.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（大规模建议 static:PATH）")
     bench.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    serve = commands.add_parser("serve", help="启动检索服务和网页（设置见 README：POLICYKB_TOKEN 等）")
+    serve.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1，或 $POLICYKB_HOST）")
+    serve.add_argument("--port", type=int, default=None, help="端口（默认 8000，或 $POLICYKB_PORT）")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")
     embed.add_argument("--export", type=Path, help="把已生成的向量导出到 .npz 文件")
     embed.add_argument("--import", dest="import_path", type=Path, help="先从 .npz 文件导入向量（同一编码器）")
+    embed.add_argument("--no-embed", action="store_true", help="只导入/导出，不生成缺少的向量（交给服务在后台生成）")
     return parser
 
 
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if arguments.verbose else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
+    if arguments.command == "serve":
+        return run_serve(arguments)
     try:
         with Store.open(home_directory(arguments.home)) as store:
             commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
@@ -105,6 +111,29 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `policykb show … | head`
         sys.stderr.close()
         return 0
+
+
+def run_serve(arguments: argparse.Namespace) -> int:
+    """Serve the API and the page with uvicorn; settings from the environment, --home/--host/--port win."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from .app import create_app
+    from .settings import Settings
+
+    overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port)) if value}
+    if arguments.home or not os.environ.get("POLICYKB_HOME"):
+        overrides["home"] = home_directory(arguments.home)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        print(f"错误：设置不正确：{error}", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
+    print(f"policykb 服务：http://{settings.host}:{settings.port}/ （数据目录 {settings.home}，"
+          f"{'只读' if settings.token is None else '可写'}）", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
 
 
 def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
@@ -204,10 +233,11 @@ def run_embed(store: Store, arguments: argparse.Namespace) -> int:
     encoder = load_encoder(arguments.encoder)
     if arguments.import_path:
         print(f"导入向量 {import_vectors(store, arguments.import_path, encoder.name)} 条")
-    with tqdm(desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
-        done = embed_missing(store, encoder, batch_size=arguments.batch,
-                             on_batch=lambda finished, total: _advance(progress, finished, total))
-    print(f"生成向量 {done} 条（编码器 {encoder.name}）")
+    if not arguments.no_embed:
+        with tqdm(desc="生成向量", unit="条", file=sys.stderr, disable=None) as progress:
+            done = embed_missing(store, encoder, batch_size=arguments.batch,
+                                 on_batch=lambda finished, total: _advance(progress, finished, total))
+        print(f"生成向量 {done} 条（编码器 {encoder.name}）")
     if arguments.export:
         print(f"导出向量 {export_vectors(store, encoder.name, arguments.export)} 条到 {arguments.export}")
     return 0
@@ -266,3 +296,7 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
     result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, arguments.out or RESULTS)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

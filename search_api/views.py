@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from index.search import SearchHit
+from index import Searcher, SearchFilters, SearchHit, Store, resolve
+from index.crosscheck import CrossCheckRow
+from index.directory import ROLE_ORDER, counterparts, department_duties, department_names, find_department, list_departments
 from ingest import Clause, Document, Responsibility
+from ingest.errors import NotFound
 
 _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                   "format", "encoding", "addressees")
@@ -42,3 +46,127 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     return {"clause_id": hit.clause_id, "doc_id": hit.doc_id, "doc_title": hit.doc_title, "number": hit.number,
             "heading_path": list(hit.heading_path), "text": hit.text, "highlight": hit.highlight,
             "departments": [department_json(item) for item in hit.departments], "score": round(hit.score, 6)}
+
+
+# -- views shared by the API and the pages (the pages render these same dicts) ---------------------
+
+def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, mode: str,
+                facet_depth: int = 100) -> dict[str, Any]:
+    """Results best first, with each clause's tags and targets, and facet counts over the top `facet_depth`."""
+    if mode != "bm25" and searcher.vectors is None:
+        mode = "bm25"  # no vectors yet: keyword search only (the status says how far embedding is)
+    hits = searcher.search(query, max(k, facet_depth), filters, mode)
+    clauses = searcher.store.clauses([hit.clause_id for hit in hits])
+    results = []
+    for hit in hits[:k]:
+        clause = clauses[hit.clause_id]
+        results.append({**hit_json(hit), "title": hit.title, "task": hit.task_ordinal,
+                        "tags": [*clause.topics, *clause.measures], "targets": [asdict(t) for t in clause.targets]})
+    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits, clauses)}
+
+
+def _facets(hits: list[SearchHit], clauses: dict[str, Clause]) -> dict[str, list[dict[str, Any]]]:
+    departments: Counter[str] = Counter()
+    documents: Counter[tuple[str, str]] = Counter()
+    tags: Counter[str] = Counter()
+    for hit in hits:
+        departments.update({item.canonical for item in hit.departments if item.role != "inherited"})
+        documents[(hit.doc_id, hit.doc_title)] += 1
+        clause = clauses[hit.clause_id]
+        tags.update({*clause.topics, *clause.measures})
+    return {"departments": [{"name": name, "count": count} for name, count in departments.most_common(12)],
+            "documents": [{"id": doc_id, "title": title, "count": count}
+                          for (doc_id, title), count in documents.most_common(10)],
+            "tags": [{"name": name, "count": count} for name, count in tags.most_common(15)]}
+
+
+def clause_view(store: Store, clause_id: str, cited_by: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """A clause in context: its document, section, neighbours, resolved citations and who cites it."""
+    row = store.connection.execute("SELECT doc_id FROM clauses WHERE id = ?", (clause_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"没有条款 {clause_id}；条款编号见文件页面或 policykb show")
+    document = store.document(row[0])
+    position = next(index for index, item in enumerate(document.clauses) if item.id == clause_id)
+    clause, by_id = document.clauses[position], {item.id: item for item in document.clauses}
+    following = document.clauses[position + 1] if position + 1 < len(document.clauses) else None
+    section_ids = [".".join([document.id, *clause.path[:depth]]) for depth in range(1, len(clause.path))]
+    citations = []
+    for citation in clause.citations:
+        found = resolve(store, citation.text, within=document.id)
+        citations.append({**asdict(citation), "documents": list(found.documents), "clauses": list(found.clauses)})
+    citing = store.clauses(list(cited_by.get(clause_id, ()) + cited_by.get(document.id, ())))
+    titles = dict(store.connection.execute(
+        f"SELECT c.id, d.title FROM clauses c JOIN documents d ON d.id = c.doc_id WHERE c.id IN "
+        f"({','.join('?' * len(citing))})", list(citing)).fetchall()) if citing else {}
+    return {**clause_json(clause), "doc_id": document.id, "doc_title": document.title, "doc_level": document.level,
+            "permalink": f"/clauses/{clause_id}",
+            "previous": _brief(document.clauses[position - 1] if position else None), "next": _brief(following),
+            "sections": [_brief(by_id[i]) for i in section_ids if i in by_id],
+            "citations": citations,
+            "cited_by": [{**_brief(item), "doc_title": titles[item.id]} for item in citing.values()]}
+
+
+def _brief(clause: Clause | None) -> dict[str, Any] | None:
+    if clause is None:
+        return None
+    return {"id": clause.id, "number": clause.number, "title": clause.title or clause.text[:40]}
+
+
+def department_view(store: Store, name: str) -> dict[str, Any]:
+    """Everything the departments a name stands for lead or support, grouped by document, and their
+    counterparts at other levels."""
+    canonicals = find_department(store, name)
+    if not canonicals:
+        raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
+    entries = []
+    for canonical in canonicals:
+        duties = department_duties(store, canonical)
+        documents: dict[str, dict[str, Any]] = {}
+        for duty in duties:
+            group = documents.setdefault(duty.doc_id, {"doc_id": duty.doc_id, "doc_title": duty.doc_title,
+                                                       "level": duty.doc_level, "duties": []})
+            group["duties"].append({"clause_id": duty.clause_id, "number": duty.number, "title": duty.title,
+                                    "role": duty.role, "name": duty.name, "task": duty.task})
+        roles = Counter(duty.role for duty in duties)
+        entries.append({"canonical": canonical, "level": duties[0].doc_level if duties else "unknown",
+                        "names": list(department_names(store, canonical)),
+                        "roles": {role: roles[role] for role in ROLE_ORDER if roles[role]},
+                        "counterparts": [{"canonical": other, "level": level} for other, level in counterparts(store, canonical)],
+                        "documents": list(documents.values())})
+    return {"query": name, "departments": entries}
+
+
+def departments_json(store: Store) -> list[dict[str, Any]]:
+    return [{"canonical": item.canonical, "level": item.level, "roles": dict(item.roles), "clauses": item.clauses,
+             "documents": item.documents} for item in list_departments(store)]
+
+
+def documents_json(store: Store) -> list[dict[str, Any]]:
+    counts = dict(store.connection.execute("SELECT doc_id, count(*) FROM clauses GROUP BY doc_id").fetchall())
+    tasks = dict(store.connection.execute(
+        "SELECT c.doc_id, count(*) FROM tasks t JOIN clauses c ON c.id = t.clause_id GROUP BY c.doc_id").fetchall())
+    return [{**document_json(document)["document"], "clauses": counts.get(document.id, 0),
+             "tasks": tasks.get(document.id, 0)} for document in store.documents()]
+
+
+def matrix_view(document: Document) -> dict[str, Any]:
+    """The responsibility matrix: departments (rows, most measures first) × measures (columns)."""
+    measures = [clause for clause in document.clauses if clause.tasks]
+    cells: dict[str, dict[str, str]] = {}
+    names: dict[str, str] = {}
+    for clause in measures:
+        for item in clause.departments:
+            if item.role == "inherited":
+                continue
+            row = cells.setdefault(item.canonical, {})
+            names.setdefault(item.canonical, item.name)
+            if row.get(clause.id) != "lead":
+                row[clause.id] = item.role
+    order = sorted(cells, key=lambda name: (-sum(role == "lead" for role in cells[name].values()), -len(cells[name]), name))
+    return {"measures": [{"id": clause.id, "number": clause.number, "title": clause.title} for clause in measures],
+            "rows": [{"canonical": name, "name": names[name], "cells": cells[name]} for name in order]}
+
+
+def crosscheck_json(rows: list[CrossCheckRow]) -> list[dict[str, Any]]:
+    return [{"clause_id": row.clause_id, "number": row.number, "title": row.title, "leads": list(row.leads),
+             "counterparts": [None if match is None else asdict(match) for match in row.counterparts]} for row in rows]

@@ -1,0 +1,169 @@
+"""JSON routes under /api (contract in DESIGN.md). Thin: each validates its input and calls a view."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from index.crosscheck import cross_check, related_documents
+from index.resolve import citing_clauses, resolve
+from index.search import SearchFilters
+from ingest.errors import FileTooLarge, NotFound
+
+from . import exports
+from .library import Library
+from .views import (clause_view, crosscheck_json, department_view, departments_json, document_json, documents_json, matrix_view,
+                    search_view)
+
+router = APIRouter(prefix="/api", tags=["api"])
+_ERROR = {"description": "错误：{\"error\": {\"status\", \"code\", \"message\"}}"}
+Role = Literal["lead", "co", "support", "inherited"]
+Level = Literal["national", "provincial", "municipal", "district", "unknown"]
+Mode = Literal["hybrid", "bm25", "dense"]
+_CHUNK = 1 << 20
+
+
+def get_library(request: Request) -> Library:
+    return request.app.state.library
+
+
+LibraryDependency = Annotated[Library, Depends(get_library)]
+
+
+def require_token(library: LibraryDependency, authorization: Annotated[str | None, Header()] = None,
+                  x_policykb_token: Annotated[str | None, Header()] = None) -> None:
+    """Write access: `Authorization: Bearer TOKEN` or `X-PolicyKB-Token`, compared in constant time."""
+    configured = library.settings.token
+    if configured is None:
+        raise HTTPException(403, "服务为只读：没有配置写入令牌（设置 POLICYKB_TOKEN 后重启服务）")
+    given = x_policykb_token or (authorization or "").removeprefix("Bearer ").strip()
+    if not given or not hmac.compare_digest(given.encode(), configured.get_secret_value().encode()):
+        raise HTTPException(401, "需要有效的写入令牌（请求头 Authorization: Bearer …）",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get("/search", responses={422: _ERROR})
+def search(library: LibraryDependency, q: Annotated[str, Query(min_length=1, max_length=500, description="问题或关键词")],
+           k: Annotated[int, Query(ge=1, le=100)] = 10, doc: str | None = None, dept: str | None = None,
+           role: Role | None = None, tag: str | None = None, level: Level | None = None,
+           year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> dict:
+    """检索条款：关键词与语义融合排序；可按文件、部门（含角色）、标签、层级、目标年份筛选。"""
+    if not q.strip():
+        raise HTTPException(422, "请输入检索内容")
+    with library.reading() as searcher:
+        return search_view(searcher, q, k, SearchFilters(doc, dept, role, tag, level, year), mode)
+
+
+@router.get("/clauses/{clause_id}", responses={404: _ERROR})
+def clause(library: LibraryDependency, clause_id: str) -> dict:
+    """一个条款：全文、任务与责任单位、上下条、所属章节、引用与被引用。"""
+    with library.reading() as searcher:
+        cited_by = library.derived("cited_by", None, lambda: citing_clauses(searcher.store))
+        return clause_view(searcher.store, clause_id, cited_by)
+
+
+@router.get("/documents")
+def documents(library: LibraryDependency) -> list[dict]:
+    """已导入的文件。"""
+    with library.reading() as searcher:
+        return documents_json(searcher.store)
+
+
+@router.get("/documents/{doc_id}", responses={404: _ERROR})
+def document(library: LibraryDependency, doc_id: str) -> dict:
+    """一个文件的全部条款、任务和责任单位（与 policykb show --json 相同），加上责任矩阵和上下级对照。"""
+    with library.reading() as searcher:
+        loaded = searcher.store.document(doc_id)
+        related = related_documents(searcher, doc_id)
+        rows = library.derived("crosscheck", doc_id, lambda: cross_check(searcher, doc_id, [r[0] for r in related]))
+    body = {**document_json(loaded), "matrix": matrix_view(loaded)}
+    body["related"] = [{"id": doc, "title": title, "level": level} for doc, title, level in related]
+    body["crosscheck"] = crosscheck_json(rows)
+    return body
+
+
+@router.post("/documents", status_code=201, dependencies=[Depends(require_token)],
+             responses={401: _ERROR, 403: _ERROR, 413: _ERROR, 415: _ERROR, 422: _ERROR})
+async def upload(library: LibraryDependency, file: Annotated[UploadFile, File(description="txt/html/docx/pdf/md")]) -> dict:
+    """上传一个文件并导入（需要令牌）。按内容哈希保存，从不使用客户端提供的文件名作路径。"""
+    limit, chunks, size = library.settings.max_upload_bytes, [], 0
+    while chunk := await file.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FileTooLarge(f"{file.filename or '上传文件'}: 超过上传上限 {limit / 2**20:.0f} MB")
+        chunks.append(chunk)
+    result = await run_in_threadpool(library.add_upload, b"".join(chunks), file.filename or "")
+    return {"status": result.status, "doc_id": result.doc_id, "title": result.title, "clauses": result.clauses,
+            "permalink": f"/documents/{result.doc_id}"}
+
+
+@router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)],
+               responses={401: _ERROR, 403: _ERROR, 404: _ERROR})
+def delete(library: LibraryDependency, doc_id: str) -> dict:
+    """删除一个文件及其全部条款和索引数据（需要令牌）。"""
+    library.delete(doc_id)
+    return {"deleted": doc_id}
+
+
+@router.get("/departments")
+def departments(library: LibraryDependency) -> list[dict]:
+    """所有出现过的部门及其牵头、责任、配合、承继的条款数。"""
+    with library.reading() as searcher:
+        return departments_json(searcher.store)
+
+
+@router.get("/departments/{name}", responses={404: _ERROR})
+def department(library: LibraryDependency, name: str) -> dict:
+    """一个部门（任何简称或全称）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
+    with library.reading() as searcher:
+        return department_view(searcher.store, name)
+
+
+@router.get("/resolve", responses={404: _ERROR})
+def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(min_length=1, max_length=300)]) -> dict:
+    """把引用（《文件》第（十二）项、民法典第三条、国发〔2019〕3号）解析为条款或文件。"""
+    with library.reading() as searcher:
+        found = resolve(searcher.store, ref)
+    if not found.documents and not found.clauses:
+        raise NotFound(f"找不到「{ref}」所指的文件或条款；请检查书名号内的标题或条款编号")
+    return {"ref": ref, "documents": list(found.documents), "clauses": list(found.clauses)}
+
+
+@router.get("/status")
+def status(library: LibraryDependency) -> dict:
+    """库的规模、向量生成进度、是否只读。"""
+    return library.status()
+
+
+@router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR})
+def tasks_csv(library: LibraryDependency, request: Request, doc_id: str) -> Response:
+    """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开）。"""
+    title, rows = _task_rows(library, request, doc_id)
+    return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers=_attachment(f"{title}-任务分工表.csv"))
+
+
+@router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR})
+def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: str) -> Response:
+    """任务分工表（Excel）。"""
+    title, rows = _task_rows(library, request, doc_id)
+    return Response(exports.to_xlsx(rows, title),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=_attachment(f"{title}-任务分工表.xlsx"))
+
+
+def _task_rows(library: Library, request: Request, doc_id: str) -> tuple[str, list[exports.TaskRow]]:
+    with library.reading() as searcher:
+        document = searcher.store.document(doc_id)
+    return document.title, exports.task_rows(document, str(request.base_url).rstrip("/"))
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    return {"Content-Disposition": f"attachment; filename=\"tasks.{filename.rsplit('.', 1)[-1]}\"; "
+                                   f"filename*=UTF-8''{quote(filename[-120:])}"}

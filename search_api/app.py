@@ -1,0 +1,100 @@
+"""The FastAPI application: `create_app(settings)`.
+
+The library (store, searcher, background embedder) is opened once in the lifespan and kept on
+`app.state.library`. Every non-2xx answer has one JSON shape — `{"error": {"status", "code",
+"message"}}` — except on the HTML pages, which render the same message in a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from ingest.errors import (FileTooLarge, IndexFormatError, InputError, NotFound, ParseError, PolicyKBError,
+                           StoreError, UnsupportedFormat)
+
+from . import api, pages
+from .library import Library
+from .settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+_ERROR_STATUS = ((NotFound, 404, "not_found"), (FileTooLarge, 413, "too_large"),
+                 (UnsupportedFormat, 415, "unsupported_format"), (InputError, 422, "bad_input"),
+                 (ParseError, 422, "unparseable"), (StoreError, 503, "store_unavailable"),
+                 (IndexFormatError, 503, "index_unavailable"))
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_format", 422: "invalid_request"}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        library = Library(settings)
+        library.start()
+        app.state.library = library
+        logger.info("serving %s (%s)", settings.home, "read-only" if settings.token is None else "writable")
+        try:
+            yield
+        finally:
+            library.close()
+
+    app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("search_api", "static")]), name="static")
+    app.add_exception_handler(PolicyKBError, _policykb_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app
+
+
+def error_response(request: Request, status: int, code: str, message: str, details: list | None = None,
+                   headers: dict | None = None) -> Response:
+    """The JSON error shape under /api; an HTML page with the same message elsewhere."""
+    if not request.url.path.startswith("/api") and request.url.path not in ("/openapi.json",):
+        return pages.error_page(request, status, message, headers)
+    body = {"status": status, "code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _policykb_error(request: Request, error: PolicyKBError) -> Response:
+    for kind, status, code in _ERROR_STATUS:
+        if isinstance(error, kind):
+            return error_response(request, status, code, str(error))
+    return error_response(request, 400, "bad_request", str(error))
+
+
+async def _http_error(request: Request, error: HTTPException) -> Response:
+    message = error.detail if isinstance(error.detail, str) else "请求无法处理"
+    if error.status_code == 404 and message == "Not Found":
+        message = f"没有这个地址：{request.url.path}"
+    elif error.status_code == 405:
+        message = f"{request.url.path} 不支持 {request.method} 请求"
+    return error_response(request, error.status_code, _HTTP_CODES.get(error.status_code, "error"), message,
+                          headers=getattr(error, "headers", None))
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+    details = [{"location": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", "")}
+               for item in error.errors()]
+    fields = "、".join(detail["location"] for detail in details)
+    return error_response(request, 422, "invalid_request", f"请求参数不正确：{fields}", details)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal_error", "服务器内部错误；请稍后重试，问题持续时请查看服务日志")

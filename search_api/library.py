@@ -1,0 +1,191 @@
+"""The service's state: one store behind a lock, a searcher kept current, and a background embedder.
+
+Every request thread takes `Library.lock` around its use of the store, so one SQLite connection
+serves them all and a search never sees a half-applied change. The `Searcher` is a snapshot of the
+derived indexes; it is rebuilt on the next request after the store's data version or the vector
+cache changed. A daemon thread with its own connection embeds units that have no vector yet
+(resumable: every batch is committed) and wakes again after an upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+from index import Searcher, Store, load_encoder
+from index.dense import embed_missing, has_vectors, missing_units
+from index.files import write_atomically
+from ingest import InputError, ParseError, parse_document, read_source
+from ingest.errors import UnsupportedFormat
+from ingest.readers import READERS
+
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+UPLOADS = "uploads"
+_REFRESH_SECONDS = 20.0  # while embedding, the searcher picks up new vectors at most this often
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    encoder: str
+    running: bool = False
+    done: int = 0
+    total: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    status: str  # added | replaced | unchanged | older
+    doc_id: str
+    title: str
+    clauses: int
+
+
+class Library:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store.open(settings.home)
+        self.lock = threading.RLock()
+        self.encoder = None if settings.encoder == "none" else load_encoder(settings.encoder)
+        self.progress = EmbeddingProgress(self.encoder.name if self.encoder else "none")
+        self._searcher: Searcher | None = None
+        self._searcher_key: tuple[int, int] | None = None
+        self._vector_generation = 0
+        self._derived: dict[tuple, object] = {}
+        self._stop, self._wake = threading.Event(), threading.Event()
+        self._embedder: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background embedder (when configured and there is an encoder)."""
+        if self.encoder is not None and self.settings.embed_in_background:
+            self._embedder = threading.Thread(target=self._embed_loop, name="policykb-embedder", daemon=True)
+            self._embedder.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._embedder is not None:
+            self._embedder.join(timeout=60)
+        with self.lock:
+            self.store.close()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Searcher]:
+        """The current searcher (its `.store` is the store), with the lock held."""
+        with self.lock:
+            key = (self.store.data_version(), self._vector_generation)
+            if self._searcher is None or key != self._searcher_key:
+                encoder = self.encoder if self.encoder and has_vectors(self.store, self.encoder.name) else None
+                started = time.perf_counter()
+                self._searcher, self._searcher_key, self._derived = Searcher(self.store, encoder), key, {}
+                logger.info("searcher rebuilt in %.2f s (data version %d)", time.perf_counter() - started, key[0])
+            yield self._searcher
+
+    def derived(self, name: str, argument: object, compute) -> object:
+        """A value computed from the current snapshot, cached until the store or the vectors change.
+        Call it inside `reading()`."""
+        key = (name, argument)
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def add_upload(self, data: bytes, filename: str) -> Upload:
+        """Store an uploaded file under its content hash and ingest it; nothing is kept if it fails."""
+        name = clean_filename(filename)
+        suffix = Path(name).suffix.lower()
+        if suffix not in READERS:
+            raise UnsupportedFormat(f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}，"
+                                    f"支持：{' '.join(sorted(READERS))}")
+        folder = self.settings.home / UPLOADS
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
+        existed = path.exists()
+        if not existed:
+            write_atomically(path, lambda temporary: temporary.write_bytes(data))
+        try:
+            source = read_source(path, max_bytes=self.settings.max_upload_bytes)
+            document = parse_document(replace(source, source=f"上传：{name}"), {})
+        except (InputError, ParseError) as error:
+            if not existed:
+                path.unlink(missing_ok=True)
+            message = str(error).replace(str(path), name).replace(path.name, name)
+            raise type(error)(message) from None
+        with self.lock:
+            status = self.store.put_document(document)
+        self._wake.set()
+        return Upload(status, document.id, document.title, len(document.clauses))
+
+    def delete(self, doc_id: str) -> None:
+        with self.lock:
+            self.store.delete_document(doc_id)
+
+    # -- background embedding -------------------------------------------------------------------
+
+    def _embed_loop(self) -> None:
+        try:
+            store, encoder = Store.open(self.settings.home), load_encoder(self.settings.encoder)
+        except Exception as error:  # noqa: BLE001 - a thread edge: report it in the status, keep serving
+            logger.exception("background embedder did not start")
+            self.progress = replace(self.progress, error=str(error))
+            return
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    if total := len(missing_units(store, encoder.name)):
+                        self._embed_round(store, encoder, total)
+                except Exception as error:  # noqa: BLE001 - a thread edge: report it, retry on the next wake
+                    logger.exception("background embedding failed")
+                    self.progress = replace(self.progress, running=False, error=str(error))
+                self._wake.wait(timeout=60)
+        finally:
+            store.close()
+
+    def _embed_round(self, store: Store, encoder, total: int) -> None:
+        self.progress = EmbeddingProgress(encoder.name, True, 0, total)
+        last = time.monotonic()
+
+        def advance(done: int, _total: int) -> None:
+            nonlocal last
+            self.progress = replace(self.progress, done=done)
+            if time.monotonic() - last > _REFRESH_SECONDS:
+                self._vector_generation += 1
+                last = time.monotonic()
+
+        logger.info("embedding %d passages in the background (%s)", total, encoder.name)
+        embed_missing(store, encoder, on_batch=advance, should_stop=self._stop.is_set)
+        self.progress = replace(self.progress, running=False)
+        self._vector_generation += 1
+
+    def status(self) -> dict:
+        with self.lock:
+            counts = self.store.counts()
+            vectors = 0 if self.encoder is None else self.store.connection.execute(
+                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
+                (self.encoder.name,)).fetchone()[0]
+        return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
+                "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
+                "embedding": {"encoder": self.progress.encoder, "running": self.progress.running,
+                              "done": self.progress.done, "total": self.progress.total, "error": self.progress.error}}
+
+
+def clean_filename(filename: str) -> str:
+    """The client's file name reduced to a display name: no folders, no control characters, ≤ 100 chars."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
+    return name[-100:] or "未命名"

@@ -1,0 +1,129 @@
+"""Server-rendered pages (Jinja2, a little plain JS, no build step). The search state lives in the URL.
+
+Pages render the same view dicts the API returns; text from documents is escaped by Jinja2's
+autoescaping, and only the search highlight (escaped by `index.search.highlight`, marks added) is
+inserted as markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from index.crosscheck import cross_check, related_documents
+from index.resolve import citing_clauses, resolve
+from index.search import SearchFilters
+
+from .api import LibraryDependency, Level, Mode, Role
+from .views import clause_view, department_view, departments_json, documents_json, matrix_view, search_view
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+LEVEL_TEXT = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "区县", "unknown": "其他"}
+ROLE_TEXT = {"lead": "牵头", "co": "责任", "support": "配合", "inherited": "承继"}
+EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
+            "《武汉市减污降碳协同增效实施方案》第（十二）项", "農村生活污水治理")
+templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT)
+
+
+def _render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
+    response = _render(request, "error.html", status, status=status, message=message)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def url_with(request: Request, **changes: object) -> str:
+    """This page's URL with query parameters changed (None removes one); facets and chips use it."""
+    parameters = {key: value for key, value in request.query_params.items()}
+    for key, value in changes.items():
+        if value is None:
+            parameters.pop(key, None)
+        else:
+            parameters[key] = str(value)
+    return f"{request.url.path}?{urlencode(parameters)}" if parameters else request.url.path
+
+
+templates.env.globals["url_with"] = url_with
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, library: LibraryDependency, q: Annotated[str, Query(max_length=500)] = "",
+                k: Annotated[int, Query(ge=1, le=100)] = 20, doc: str | None = None, dept: str | None = None,
+                role: Role | None = None, tag: str | None = None, level: Level | None = None,
+                year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> Response:
+    filters = SearchFilters(doc or None, dept or None, role, tag or None, level, year)
+    active = {key: value for key, value in (("doc", doc), ("dept", dept), ("role", role), ("tag", tag),
+                                             ("level", level), ("year", year)) if value}
+    with library.reading() as searcher:
+        view = search_view(searcher, q, k, filters, mode) if q.strip() else None
+        counts = searcher.store.counts()
+    return _render(request, "search.html", q=q, view=view, active=active, examples=EXAMPLES, counts=counts,
+                   progress=library.status()["embedding"])
+
+
+@router.get("/clauses/{clause_id}", response_class=HTMLResponse)
+def clause_page(request: Request, library: LibraryDependency, clause_id: str,
+                task: Annotated[int | None, Query(ge=0, le=1000)] = None) -> Response:
+    with library.reading() as searcher:
+        cited_by = library.derived("cited_by", None, lambda: citing_clauses(searcher.store))
+        view = clause_view(searcher.store, clause_id, cited_by)
+    return _render(request, "clause.html", clause=view, task=task)
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def documents_page(request: Request, library: LibraryDependency) -> Response:
+    with library.reading() as searcher:
+        documents = documents_json(searcher.store)
+    return _render(request, "documents.html", documents=documents)
+
+
+@router.get("/documents/{doc_id}", response_class=HTMLResponse)
+def document_page(request: Request, library: LibraryDependency, doc_id: str) -> Response:
+    with library.reading() as searcher:
+        document = searcher.store.document(doc_id)
+        related = related_documents(searcher, doc_id)
+        rows = library.derived("crosscheck", doc_id, lambda: cross_check(searcher, doc_id, [r[0] for r in related]))
+    return _render(request, "document.html", document=document, matrix=matrix_view(document), related=related,
+                   crosscheck=rows)
+
+
+@router.get("/departments", response_class=HTMLResponse)
+def departments_page(request: Request, library: LibraryDependency) -> Response:
+    with library.reading() as searcher:
+        departments = departments_json(searcher.store)
+    return _render(request, "departments.html", departments=departments)
+
+
+@router.get("/departments/{name}", response_class=HTMLResponse)
+def department_page(request: Request, library: LibraryDependency, name: str) -> Response:
+    with library.reading() as searcher:
+        view = department_view(searcher.store, name)
+    return _render(request, "department.html", view=view)
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(request: Request, library: LibraryDependency) -> Response:
+    return _render(request, "upload.html", read_only=library.settings.token is None,
+                   max_mb=library.settings.max_upload_mb)
+
+
+@router.get("/resolve")
+def resolve_page(request: Request, library: LibraryDependency, ref: Annotated[str, Query(max_length=300)] = "") -> Response:
+    """A citation as a link: «/resolve?ref=民法典第三条» redirects to the clause (or the document)."""
+    with library.reading() as searcher:
+        found = resolve(searcher.store, ref) if ref.strip() else None
+    if found and found.clauses:
+        return RedirectResponse(f"/clauses/{found.clauses[0]}", status_code=303)
+    if found and found.documents:
+        return RedirectResponse(f"/documents/{found.documents[0]}", status_code=303)
+    return error_page(request, 404, f"找不到「{ref}」所指的文件或条款；请检查书名号内的标题或条款编号")

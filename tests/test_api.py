@@ -1,0 +1,303 @@
+"""The HTTP API and the pages through FastAPI's TestClient, on a real store, the real e5 encoder and
+the bundled e5 vectors: every endpoint, the error shape, auth, limits and the task-table exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import CORPUS, SEED
+from index import Store, ingest_paths
+from index.dense import import_vectors
+from index.encoders import load_encoder
+from search_api import Settings, create_app
+
+SEED_ID = "武汉市减污降碳协同增效实施方案"
+TOKEN = "test-token-s3cret"
+PLANS = sorted((CORPUS / "plans").glob("*.txt"))
+RULE_DOC = CORPUS / "state_council" / "05_国发〔2019〕3号.txt"
+UPLOAD = """关于推进社区垃圾分类工作的实施方案
+
+一、重点任务
+（一）=HYPERLINK("http://example.invalid")推进垃圾分类。在全市社区设置分类投放点<script>alert(1)</script>，到2025年底前分类投放点覆盖率达到90%。（市城管执法委牵头，市生态环境局配合）
+（二）加强宣传教育。开展垃圾分类进社区宣传活动。（市教育局负责）
+"""
+
+
+def build_home(home: Path, paths: list[Path], vectors: bool = True) -> Path:
+    with Store.open(home) as store:
+        assert all(result.status == "added" for result in ingest_paths(store, paths))
+        if vectors:
+            import_vectors(store, CORPUS.parent / "eval" / "cache" / "e5-bundled.npz", load_encoder("e5").name)
+    return home
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """Read-mostly service: the seed, the national and Hubei plans, 国发〔2019〕3号; no background embedding."""
+    home = build_home(tmp_path_factory.mktemp("service"), [SEED, *PLANS, RULE_DOC])
+    settings = Settings(home=home, token=TOKEN, embed_in_background=False)
+    with TestClient(create_app(settings)) as opened:
+        yield opened
+
+
+@pytest.fixture()
+def writable(tmp_path):
+    """A fresh service per test for the write endpoints: the seed only, a 64 KB upload limit."""
+    home = build_home(tmp_path / "home", [SEED])
+    with TestClient(create_app(Settings(home=home, token=TOKEN, max_upload_mb=1 / 16, embed_in_background=False))) as opened:
+        yield opened
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and {"status", "code", "message"} <= set(body["error"])
+    assert body["error"]["status"] == status and body["error"]["code"] == code
+    assert body["error"]["message"] and "Traceback" not in response.text
+    return body["error"]
+
+
+# -- search ------------------------------------------------------------------------------------
+
+def test_search_answers_who_question_with_departments_and_highlight(client):
+    body = client.get("/api/search", params={"q": "谁负责污泥处置？", "k": 5}).json()
+    assert body["query"] == "谁负责污泥处置？" and body["mode"] == "hybrid"
+    top = body["results"][0]
+    assert {"clause_id", "doc_id", "doc_title", "number", "heading_path", "text", "highlight", "departments",
+            "score"} <= set(top)
+    assert "污泥" in top["text"] or "汙泥" in top["text"] or "污泥" in top["highlight"]
+    assert "<mark>" in top["highlight"]
+    assert any(item["role"] == "lead" for item in top["departments"])
+    assert {"departments", "documents", "tags"} == set(body["facets"])
+
+
+def test_traditional_and_simplified_queries_find_the_same_clause(client):
+    simplified = client.get("/api/search", params={"q": "建筑垃圾资源化利用率目标是多少"}).json()["results"][0]
+    traditional = client.get("/api/search", params={"q": "建築垃圾資源化利用率目標是多少"}).json()["results"][0]
+    assert simplified["clause_id"] == traditional["clause_id"]
+    assert any(target["indicator"].startswith("建筑垃圾") or "建築垃圾" in target["indicator"]
+               for target in simplified["targets"])
+
+
+def test_search_filters_by_department_alias_role_and_document(client):
+    body = client.get("/api/search", params={"q": "碳达峰", "dept": "市发改委", "role": "lead", "k": 20}).json()
+    assert body["results"]
+    for hit in body["results"]:
+        assert any(item["canonical"] == "武汉市发展和改革委员会" and item["role"] == "lead" for item in hit["departments"])
+    within = client.get("/api/search", params={"q": "固体废物", "doc": "环综合-2022-42"}).json()["results"]
+    assert within and {hit["doc_id"] for hit in within} == {"环综合-2022-42"}
+
+
+def test_facet_counts_add_up_to_the_documents_of_the_hits(client):
+    body = client.get("/api/search", params={"q": "协同增效", "k": 100}).json()
+    assert sum(item["count"] for item in body["facets"]["documents"]) == len(body["results"])
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x", "k": 0}, {"q": "x", "k": 101}, {"q": "x", "role": "boss"},
+                                    {"q": "x", "year": "soon"}, {"q": "长" * 501}])
+def test_search_rejects_bad_parameters_with_the_error_shape(client, params):
+    assert_error(client.get("/api/search", params=params), 422, "invalid_request")
+
+
+# -- clauses, documents, departments, resolve ------------------------------------------------
+
+def test_clause_in_context(client):
+    body = client.get(f"/api/clauses/{SEED_ID}.s4.p12").json()
+    assert body["number"] in ("（十二）", "(十二)") and body["doc_id"] == SEED_ID
+    assert body["previous"]["id"] == f"{SEED_ID}.s4.p11" and body["next"]["id"] == f"{SEED_ID}.s4.p13"
+    assert [section["id"] for section in body["sections"]] == [f"{SEED_ID}.s4"]
+    assert body["permalink"] == f"/clauses/{SEED_ID}.s4.p12"
+    assert body["departments"][0]["role"] == "lead"
+    assert_error(client.get("/api/clauses/没有这一条"), 404, "not_found")
+
+
+def test_documents_and_document_with_matrix_and_crosscheck(client):
+    listed = {item["id"]: item for item in client.get("/api/documents").json()}
+    assert set(listed) == {SEED_ID, "环综合-2022-42", "鄂环发-2022-33", "国发-2019-3"}
+    assert listed[SEED_ID]["tasks"] == 23
+    body = client.get(f"/api/documents/{SEED_ID}").json()
+    assert len(body["clauses"]) == listed[SEED_ID]["clauses"]
+    rows = {row["canonical"]: row["cells"] for row in body["matrix"]["rows"]}
+    assert rows["武汉市生态环境局"][f"{SEED_ID}.s4.p12"] == "lead"
+    assert [item["id"] for item in body["related"]] == ["环综合-2022-42", "鄂环发-2022-33"]
+    water = next(row for row in body["crosscheck"] if row["clause_id"] == f"{SEED_ID}.s4.p12")
+    assert [match["title"] for match in water["counterparts"]] == ["推进水环境治理协同控制"] * 2
+    assert [match["differs"] for match in water["counterparts"]] == [False, False]
+    assert_error(client.get("/api/documents/nope"), 404, "not_found")
+
+
+def test_departments_alias_aware_with_counterparts(client):
+    listed = {item["canonical"]: item for item in client.get("/api/departments").json()}
+    assert listed["武汉市发展和改革委员会"]["roles"]["lead"] >= 5
+    body = client.get("/api/departments/市发改委").json()
+    [entry] = body["departments"]
+    assert entry["canonical"] == "武汉市发展和改革委员会" and "市发改委" in entry["names"]
+    assert [item["canonical"] for item in entry["counterparts"]] == ["国家发展和改革委员会", "湖北省发展和改革委员会"]
+    assert {duty["role"] for group in entry["documents"] for duty in group["duties"]} >= {"lead", "co"}
+    every_level = client.get("/api/departments/发展和改革委员会").json()["departments"]
+    assert len(every_level) == 3
+    assert_error(client.get("/api/departments/不存在的委员会"), 404, "not_found")
+
+
+def test_resolve(client):
+    body = client.get("/api/resolve", params={"ref": "《武汉市减污降碳协同增效实施方案》第（十二）项"}).json()
+    assert body["clauses"] == [f"{SEED_ID}.s4.p12"]
+    assert client.get("/api/resolve", params={"ref": "国发〔2019〕3号"}).json()["documents"] == ["国发-2019-3"]
+    assert_error(client.get("/api/resolve", params={"ref": "《不存在的方案》第三条"}), 404, "not_found")
+
+
+def test_status_and_openapi(client):
+    status = client.get("/api/status").json()
+    assert status["units"] == status["vectors"] and status["read_only"] is False
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/clauses/{clause_id}", "/api/documents", "/api/documents/{doc_id}",
+            "/api/departments", "/api/departments/{name}", "/api/resolve", "/api/documents/{doc_id}/tasks.xlsx",
+            "/api/documents/{doc_id}/tasks.csv"} <= set(paths)
+
+
+def test_unknown_routes_and_methods_use_the_error_shape(client):
+    assert_error(client.get("/api/nothing-here"), 404, "not_found")
+    assert_error(client.put("/api/documents"), 405, "method_not_allowed")
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+def test_task_table_csv_and_xlsx(client):
+    response = client.get(f"/api/documents/{SEED_ID}/tasks.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接"]
+    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][6].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/documents/{SEED_ID}/tasks.xlsx").content)).active
+    values = list(sheet.values)
+    assert values[0] == tuple(rows[0]) and len(values) == 24
+    assert [cell or "" for cell in values[1][1:6]] == rows[1][1:6]
+    assert_error(client.get("/api/documents/nope/tasks.xlsx"), 404, "not_found")
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+def upload(client, name: str, content: bytes, headers: dict | None = None):
+    return client.post("/api/documents", files={"file": (name, content, "application/octet-stream")},
+                       headers=auth() if headers is None else headers)
+
+
+def test_upload_needs_the_token_and_is_searchable_at_once(writable):
+    assert_error(upload(writable, "a.txt", UPLOAD.encode(), headers={}), 401, "unauthorized")
+    assert_error(upload(writable, "a.txt", UPLOAD.encode(), headers=auth("wrong")), 401, "unauthorized")
+    response = upload(writable, "社区垃圾分类.txt", UPLOAD.encode())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "added" and body["clauses"] == 3
+    hits = writable.get("/api/search", params={"q": "垃圾分类投放点", "mode": "bm25"}).json()["results"]
+    assert hits[0]["doc_id"] == body["doc_id"]
+    assert upload(writable, "again.txt", UPLOAD.encode()).json()["status"] == "unchanged"
+    assert_error(writable.delete(f"/api/documents/{body['doc_id']}"), 401, "unauthorized")
+    assert writable.delete(f"/api/documents/{body['doc_id']}", headers=auth()).json() == {"deleted": body["doc_id"]}
+    assert_error(writable.get(f"/api/documents/{body['doc_id']}"), 404, "not_found")
+    assert_error(writable.delete(f"/api/documents/{body['doc_id']}", headers=auth()), 404, "not_found")
+
+
+def test_upload_file_names_are_never_paths(writable, tmp_path):
+    response = upload(writable, "../../../../tmp/evil\x00.txt", UPLOAD.encode(), headers={"X-PolicyKB-Token": TOKEN})
+    assert response.status_code == 201, response.text
+    home = Path(writable.app.state.settings.home)
+    stored = list((home / "uploads").iterdir())
+    assert len(stored) == 1 and len(stored[0].stem) == 64 and stored[0].suffix == ".txt"
+    assert not Path("/tmp/evil.txt").exists()
+    document = writable.get(f"/api/documents/{response.json()['doc_id']}").json()["document"]
+    assert document["source"].startswith("上传：evil") and "/" not in document["source"]
+
+
+@pytest.mark.parametrize("name, content, status, code", [
+    ("big.txt", "政策".encode() * 40_000, 413, "too_large"),
+    ("tool.exe", b"MZ\x90\x00", 415, "unsupported_format"),
+    ("old.doc", b"\xd0\xcf\x11\xe0", 415, "unsupported_format"),
+    ("empty.txt", b"", 422, "bad_input"),
+    ("broken.pdf", b"%PDF-1.7\n1 0 obj <<", 422, "bad_input"),
+    ("garbage.docx", b"PK\x03\x04 not a zip at all", 422, "bad_input"),
+], ids=["too-large", "exe", "old-doc", "empty", "broken-pdf", "garbage-docx"])
+def test_bad_uploads_are_refused_and_leave_nothing_behind(writable, name, content, status, code):
+    home = Path(writable.app.state.settings.home)
+    before = writable.get("/api/status").json()
+    error = assert_error(upload(writable, name, content), status, code)
+    assert str(home) not in error["message"] and "uploads" not in error["message"]
+    assert writable.get("/api/status").json() == before
+    assert not (home / "uploads").exists() or not list((home / "uploads").iterdir())
+
+
+def test_read_only_without_a_token(tmp_path):
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with TestClient(create_app(Settings(home=home, token="  ", encoder="none", embed_in_background=False))) as client:
+        assert client.get("/api/status").json()["read_only"] is True
+        assert_error(upload(client, "a.txt", UPLOAD.encode()), 403, "forbidden")
+        assert_error(client.delete(f"/api/documents/{SEED_ID}", headers=auth()), 403, "forbidden")
+        assert client.get("/api/search", params={"q": "污泥"}).json()["mode"] == "bm25"
+
+
+def test_formula_cells_are_text_in_xlsx_and_neutralised_in_csv(writable):
+    doc_id = upload(writable, "社区垃圾分类.txt", UPLOAD.encode()).json()["doc_id"]
+    sheet = openpyxl.load_workbook(io.BytesIO(writable.get(f"/api/documents/{doc_id}/tasks.xlsx").content)).active
+    cell = sheet["C2"]
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
+    assert sheet["F2"].value == "2025年"
+    rows = list(csv.reader(io.StringIO(writable.get(f"/api/documents/{doc_id}/tasks.csv").content.decode("utf-8-sig"))))
+    assert rows[1][2].startswith("'=HYPERLINK")
+
+
+def test_document_text_is_escaped_in_pages(writable):
+    doc_id = upload(writable, "社区垃圾分类.txt", UPLOAD.encode()).json()["doc_id"]
+    for page in (f"/clauses/{doc_id}.s1.p1", "/?q=分类投放点"):
+        html = writable.get(page).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_background_embedding_fills_in_vectors_of_an_upload(tmp_path):
+    home = build_home(tmp_path / "home", [SEED])
+    with TestClient(create_app(Settings(home=home, token=TOKEN))) as client:
+        upload(client, "社区垃圾分类.txt", UPLOAD.encode())
+        deadline = time.monotonic() + 120
+        while (status := client.get("/api/status").json())["vectors"] < status["units"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert status["vectors"] == status["units"] and not status["embedding"]["error"]
+        hits = client.get("/api/search", params={"q": "进社区宣传垃圾分类", "mode": "dense"}).json()
+        assert hits["mode"] == "dense" and hits["results"][0]["doc_id"] == "关于推进社区垃圾分类工作的实施方案"
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+def test_pages_render_in_chinese(client):
+    home = client.get("/").text
+    assert "政策文件知识库" in home and "谁负责污泥处置？" in home
+    results = client.get("/", params={"q": "污泥", "dept": "市水务局"}).text
+    assert "部门：市水务局 ×" in results and 'class="hit"' in results
+    empty = client.get("/", params={"q": "完全不相干的词语组合qzx"}).text
+    assert "没有找到" in empty and "换个说法" in empty
+    assert "永久链接" in client.get(f"/clauses/{SEED_ID}.s4.p12").text
+    document = client.get(f"/documents/{SEED_ID}").text
+    assert "责任矩阵" in document and "上下级文件对照" in document and "tasks.xlsx" in document
+    department = client.get("/departments/市发改委").text
+    assert "国家发展和改革委员会" in department and "也写作" in department
+    assert "写入令牌" in client.get("/upload").text
+    missing = client.get("/clauses/nope")
+    assert missing.status_code == 404 and "没有条款" in missing.text and "text/html" in missing.headers["content-type"]
+
+
+def test_resolve_page_redirects_to_the_clause(client):
+    response = client.get("/resolve", params={"ref": "《武汉市减污降碳协同增效实施方案》第（十二）项"}, follow_redirects=False)
+    assert response.status_code == 303 and unquote(response.headers["location"]) == f"/clauses/{SEED_ID}.s4.p12"
