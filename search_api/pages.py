@@ -67,6 +67,8 @@ def search_page(request: Request, library: LibraryDependency, q: Annotated[str, 
     with library.reading() as searcher:
         view = search_view(searcher, q, k, filters, mode) if q.strip() else None
         counts = searcher.store.counts()
+        if doc and (row := searcher.store.connection.execute("SELECT title FROM documents WHERE id = ?", (doc,)).fetchone()):
+            active["doc"] = row[0]  # the chip shows the title; removing it drops the `doc` parameter
     return _render(request, "search.html", q=q, view=view, active=active, examples=EXAMPLES, counts=counts,
                    progress=library.status()["embedding"])
 
