@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingest.errors import (FileTooLarge, IndexFormatError, InputError, NotFound, ParseError, PolicyKBError,
                            StoreError, UnsupportedFormat)
@@ -29,6 +30,7 @@ _ERROR_STATUS = ((NotFound, 404, "not_found"), (FileTooLarge, 413, "too_large"),
                  (UnsupportedFormat, 415, "unsupported_format"), (InputError, 422, "bad_input"),
                  (ParseError, 422, "unparseable"), (StoreError, 503, "store_unavailable"),
                  (IndexFormatError, 503, "index_unavailable"))
+_MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around an upload of the maximum size
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_format", 422: "invalid_request"}
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
                   lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(DeclaredSizeLimit, limit=settings.max_upload_bytes + _MULTIPART_ALLOWANCE)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("search_api", "static")]), name="static")
@@ -58,6 +61,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
+
+
+class DeclaredSizeLimit:
+    """Refuse a request whose Content-Length is over the limit before its body is read, in the JSON
+    error shape. A chunked body without a length is spooled by the multipart parser and refused by
+    the upload route's own count."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"0")
+            if declared.isdigit() and int(declared) > self.limit:
+                message = f"请求体 {int(declared) / 2**20:.1f} MB，超过上传上限 {self.limit / 2**20:.1f} MB"
+                body = {"error": {"status": 413, "code": "too_large", "message": message}}
+                await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def error_response(request: Request, status: int, code: str, message: str, details: list | None = None,

@@ -225,7 +225,7 @@ def test_upload_file_names_are_never_paths(writable, tmp_path):
 
 
 @pytest.mark.parametrize("name, content, status, code", [
-    ("big.txt", "政策".encode() * 40_000, 413, "too_large"),
+    ("big.txt", "政策".encode() * 18_000, 413, "too_large"),
     ("tool.exe", b"MZ\x90\x00", 415, "unsupported_format"),
     ("old.doc", b"\xd0\xcf\x11\xe0", 415, "unsupported_format"),
     ("empty.txt", b"", 422, "bad_input"),
@@ -238,6 +238,13 @@ def test_bad_uploads_are_refused_and_leave_nothing_behind(writable, name, conten
     error = assert_error(upload(writable, name, content), status, code)
     assert str(home) not in error["message"] and "uploads" not in error["message"]
     assert writable.get("/api/status").json() == before
+    assert not (home / "uploads").exists() or not list((home / "uploads").iterdir())
+
+
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(writable):
+    home = Path(writable.app.state.settings.home)
+    error = assert_error(upload(writable, "huge.txt", b"x" * (1 << 20)), 413, "too_large")
+    assert "Traceback" not in error["message"]
     assert not (home / "uploads").exists() or not list((home / "uploads").iterdir())
 
 
