@@ -105,7 +105,8 @@ def department_duties(store: Store, canonical: str) -> list[Duty]:
         "SELECT r.clause_id, c.doc_id, d.title, d.level, c.number, c.title, r.role, r.name, coalesce(t.text, '') "
         "FROM responsibilities r JOIN clauses c ON c.id = r.clause_id JOIN documents d ON d.id = c.doc_id "
         "LEFT JOIN tasks t ON t.clause_id = r.clause_id AND t.ordinal = r.task_ordinal "
-        "WHERE r.canonical = ? ORDER BY d.level, c.doc_id, c.ordinal, r.task_ordinal", (canonical,)).fetchall()
+        "WHERE r.canonical = ? ORDER BY CASE d.level WHEN 'national' THEN 0 WHEN 'provincial' THEN 1 WHEN 'municipal' THEN 2 "
+        "ELSE 3 END, c.doc_id, c.ordinal, r.task_ordinal", (canonical,)).fetchall()
     return [Duty(*row) for row in rows]
 
 
