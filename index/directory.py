@@ -83,12 +83,13 @@ def list_departments(store: Store) -> list[DepartmentSummary]:
     return sorted(summaries, key=lambda summary: (-summary.clauses, summary.canonical))
 
 
-def find_department(store: Store, name: str) -> tuple[str, ...]:
-    """Canonical names a user's name stands for (any alias; a level-free name matches every level)."""
+def find_department(store: Store, names: DepartmentNames, name: str) -> tuple[str, ...]:
+    """Canonical names a user's name stands for (any alias; a level-free name matches every level).
+    `names` is the searcher's alias table, so a look-up does not rebuild it."""
     known = {canonical for canonical, in store.connection.execute("SELECT DISTINCT canonical FROM responsibilities")}
     if compact(name) in known:
         return (compact(name),)
-    return tuple(canonical for canonical in DepartmentNames(store).canonicals_for(name) if canonical in known)
+    return tuple(canonical for canonical in names.canonicals_for(name) if canonical in known)
 
 
 def department_names(store: Store, canonical: str) -> tuple[str, ...]:

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Requ
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from index.crosscheck import cross_check, related_documents
-from index.resolve import citing_clauses, resolve
+from index.resolve import resolve
 from index.search import SearchFilters
 from ingest.errors import FileTooLarge, NotFound
 
 from . import exports
 from .library import Library
-from .views import (clause_view, crosscheck_json, department_view, departments_json, document_json, documents_json, matrix_view,
+from .views import (crosscheck_json, department_view, departments_json, document_json, documents_json, matrix_view,
                     search_view)
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -62,9 +61,7 @@ def search(library: LibraryDependency, q: Annotated[str, Query(min_length=1, max
 @router.get("/clauses/{clause_id}", responses={404: _ERROR})
 def clause(library: LibraryDependency, clause_id: str) -> dict:
     """一个条款：全文、任务与责任单位、上下条、所属章节、引用与被引用。"""
-    with library.reading() as searcher:
-        cited_by = library.derived("cited_by", None, lambda: citing_clauses(searcher.store))
-        return clause_view(searcher.store, clause_id, cited_by)
+    return library.clause(clause_id)
 
 
 @router.get("/documents")
@@ -77,10 +74,7 @@ def documents(library: LibraryDependency) -> list[dict]:
 @router.get("/documents/{doc_id}", responses={404: _ERROR})
 def document(library: LibraryDependency, doc_id: str) -> dict:
     """一个文件的全部条款、任务和责任单位（与 policykb show --json 相同），加上责任矩阵和上下级对照。"""
-    with library.reading() as searcher:
-        loaded = searcher.store.document(doc_id)
-        related = related_documents(searcher, doc_id)
-        rows = library.derived("crosscheck", doc_id, lambda: cross_check(searcher, doc_id, [r[0] for r in related]))
+    loaded, related, rows = library.document_overview(doc_id)
     body = {**document_json(loaded), "matrix": matrix_view(loaded)}
     body["related"] = [{"id": doc, "title": title, "level": level} for doc, title, level in related]
     body["crosscheck"] = crosscheck_json(rows)
@@ -121,7 +115,7 @@ def departments(library: LibraryDependency) -> list[dict]:
 def department(library: LibraryDependency, name: str) -> dict:
     """一个部门（任何简称或全称）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
     with library.reading() as searcher:
-        return department_view(searcher.store, name)
+        return department_view(searcher.store, searcher.names, name)
 
 
 @router.get("/resolve", responses={404: _ERROR})

@@ -17,16 +17,19 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from index import Searcher, Store, load_encoder
+from index.crosscheck import CrossCheckRow, cross_check, related_documents
 from index.dense import embed_missing, has_vectors, missing_units
 from index.files import write_atomically
-from ingest import InputError, ParseError, parse_document, read_source
+from index.resolve import citing_clauses
+from ingest import Document, InputError, ParseError, parse_document, read_source
 from ingest.errors import UnsupportedFormat
 from ingest.readers import READERS
 
 from .settings import Settings
+from .views import clause_view
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
@@ -60,7 +63,7 @@ class Library:
         self._searcher: Searcher | None = None
         self._searcher_key: tuple[int, int] | None = None
         self._vector_generation = 0
-        self._derived: dict[tuple, object] = {}
+        self._derived_values: dict[tuple, object] = {}
         self._stop, self._wake = threading.Event(), threading.Event()
         self._embedder: threading.Thread | None = None
 
@@ -90,17 +93,34 @@ class Library:
             if self._searcher is None or key != self._searcher_key:
                 encoder = self.encoder if self.encoder and has_vectors(self.store, self.encoder.name) else None
                 started = time.perf_counter()
-                self._searcher, self._searcher_key, self._derived = Searcher(self.store, encoder), key, {}
+                self._searcher, self._searcher_key = Searcher(self.store, encoder), key
+                self._derived_values = {}
                 logger.info("searcher rebuilt in %.2f s (data version %d)", time.perf_counter() - started, key[0])
             yield self._searcher
 
-    def derived(self, name: str, argument: object, compute) -> object:
+    def clause(self, clause_id: str) -> dict:
+        """A clause in context (`views.clause_view`), with the cited-by map built once per snapshot."""
+        with self.reading() as searcher:
+            cited_by = self._derived("cited_by", None, lambda: citing_clauses(searcher.store))
+            return clause_view(searcher.store, clause_id, cited_by)
+
+    def document_overview(self, doc_id: str) -> tuple[Document, list[tuple[str, str, str]], list[CrossCheckRow]]:
+        """A document, the same-topic documents at other levels, and its cross-check against them
+        (computed once per snapshot: it runs a search per measure and related document)."""
+        with self.reading() as searcher:
+            document = searcher.store.document(doc_id)
+            related = related_documents(searcher, doc_id)
+            rows = self._derived("crosscheck", doc_id,
+                                 lambda: cross_check(searcher, doc_id, [other for other, _, _ in related]))
+        return document, related, rows
+
+    def _derived(self, name: str, argument: object, compute: Callable[[], object]) -> object:
         """A value computed from the current snapshot, cached until the store or the vectors change.
         Call it inside `reading()`."""
         key = (name, argument)
-        if key not in self._derived:
-            self._derived[key] = compute()
-        return self._derived[key]
+        if key not in self._derived_values:
+            self._derived_values[key] = compute()
+        return self._derived_values[key]
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -15,12 +15,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from index.crosscheck import cross_check, related_documents
-from index.resolve import citing_clauses, resolve
+from index.resolve import resolve
 from index.search import SearchFilters
 
 from .api import LibraryDependency, Level, Mode, Role
-from .views import clause_view, department_view, departments_json, documents_json, matrix_view, search_view
+from .views import department_view, departments_json, documents_json, matrix_view, search_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -70,16 +69,13 @@ def search_page(request: Request, library: LibraryDependency, q: Annotated[str, 
         if doc and (row := searcher.store.connection.execute("SELECT title FROM documents WHERE id = ?", (doc,)).fetchone()):
             active["doc"] = row[0]  # the chip shows the title; removing it drops the `doc` parameter
     return _render(request, "search.html", q=q, view=view, active=active, examples=EXAMPLES, counts=counts,
-                   progress=library.status()["embedding"])
+                   progress=library.progress)
 
 
 @router.get("/clauses/{clause_id}", response_class=HTMLResponse)
 def clause_page(request: Request, library: LibraryDependency, clause_id: str,
                 task: Annotated[int | None, Query(ge=0, le=1000)] = None) -> Response:
-    with library.reading() as searcher:
-        cited_by = library.derived("cited_by", None, lambda: citing_clauses(searcher.store))
-        view = clause_view(searcher.store, clause_id, cited_by)
-    return _render(request, "clause.html", clause=view, task=task)
+    return _render(request, "clause.html", clause=library.clause(clause_id), task=task)
 
 
 @router.get("/documents", response_class=HTMLResponse)
@@ -91,10 +87,7 @@ def documents_page(request: Request, library: LibraryDependency) -> Response:
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, library: LibraryDependency, doc_id: str) -> Response:
-    with library.reading() as searcher:
-        document = searcher.store.document(doc_id)
-        related = related_documents(searcher, doc_id)
-        rows = library.derived("crosscheck", doc_id, lambda: cross_check(searcher, doc_id, [r[0] for r in related]))
+    document, related, rows = library.document_overview(doc_id)
     return _render(request, "document.html", document=document, matrix=matrix_view(document), related=related,
                    crosscheck=rows)
 
@@ -109,7 +102,7 @@ def departments_page(request: Request, library: LibraryDependency) -> Response:
 @router.get("/departments/{name}", response_class=HTMLResponse)
 def department_page(request: Request, library: LibraryDependency, name: str) -> Response:
     with library.reading() as searcher:
-        view = department_view(searcher.store, name)
+        view = department_view(searcher.store, searcher.names, name)
     return _render(request, "department.html", view=view)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.crosscheck import CrossCheckRow
+from index.query import DepartmentNames
 from index.directory import ROLE_ORDER, counterparts, department_duties, department_names, find_department, list_departments
 from ingest import Clause, Document, Responsibility
 from ingest.errors import NotFound
@@ -112,10 +113,10 @@ def _brief(clause: Clause | None) -> dict[str, Any] | None:
     return {"id": clause.id, "number": clause.number, "title": clause.title or clause.text[:40]}
 
 
-def department_view(store: Store, name: str) -> dict[str, Any]:
+def department_view(store: Store, names: DepartmentNames, name: str) -> dict[str, Any]:
     """Everything the departments a name stands for lead or support, grouped by document, and their
     counterparts at other levels."""
-    canonicals = find_department(store, name)
+    canonicals = find_department(store, names, name)
     if not canonicals:
         raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
     entries = []
