@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 from lxml.etree import XMLSyntaxError
 
-from .errors import CorruptFile, UnsafeArchive
+from .errors import CorruptFile, EncryptedFile, UnsafeArchive
 
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+# Word saves a password-protected .docx as an OLE compound file (the container of old .doc files).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def check_archive(path: Path) -> None:
     """Refuse zip bombs and entries that would escape a folder, before any XML is parsed."""
+    with path.open("rb") as handle:
+        if handle.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
+            raise EncryptedFile(f"{path.name}: DOCX 已加密（需要密码），或是改了扩展名的旧版 .doc；"
+                                "请提供未加密的 .docx")
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as error:
         raise CorruptFile(f"{path.name}: 不是有效的 DOCX（zip 容器损坏：{error}）") from error
     total = 0
     for entry in entries:
@@ -35,12 +42,17 @@ def check_archive(path: Path) -> None:
                             f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB 上限（疑似 zip 炸弹）")
 
 
+# What python-docx and zipfile raise on malformed files (found by fuzzing: tests/test_properties.py).
+_MALFORMED = (PackageNotFoundError, KeyError, ValueError, OSError, EOFError, NotImplementedError,
+              zipfile.BadZipFile, zlib.error, XMLSyntaxError)
+
+
 def docx_blocks(path: Path) -> tuple[str, ...]:
     """Paragraphs and table rows of the body, in document order."""
     check_archive(path)
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, XMLSyntaxError) as error:
+    except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: 无法打开 DOCX（{error}）") from error
     blocks: list[str] = []
     for item in document.iter_inner_content():

@@ -7,9 +7,10 @@
     │   ├── FileTooLarge          over the configured size limit
     │   ├── UndecodableText       not UTF-8, GB18030/GBK or Big5
     │   ├── ScannedPDF            a PDF without a text layer (needs OCR)
-    │   ├── EncryptedPDF          a password-protected PDF
+    │   ├── EncryptedFile         a password-protected PDF or DOCX
     │   ├── CorruptFile           a broken PDF or DOCX container
-    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries
+    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries, a PDF
+    │                             whose compressed streams inflate beyond the limits
     ├── ParseError               text was read but no document structure could be found
     ├── StoreError               the SQLite store is missing, locked or of another format
     ├── IndexFormatError         a derived index or vector file of another format or encoder
@@ -45,7 +46,7 @@ class ScannedPDF(InputError):
     pass
 
 
-class EncryptedPDF(InputError):
+class EncryptedFile(InputError):
     pass
 
 

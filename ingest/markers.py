@@ -64,14 +64,21 @@ def find_markers(original: str, copy: str) -> list[Marker]:
     """All responsibility markers of a text, in order. `copy` is its matching copy (same length)."""
     markers = []
     for start, end in _parentheses(copy):
-        before = copy[:start].rstrip()
-        after = copy[end:].lstrip()
-        if before and before[-1] not in _BEFORE and after and after[0] not in _AFTER:
+        before, after = _neighbour(copy, start - 1, -1), _neighbour(copy, end, 1)
+        if before and before not in _BEFORE and after and after not in _AFTER:
             continue
         marker = _parse_marker(original, copy, start, end)
         if marker is not None:
             markers.append(marker)
     return markers
+
+
+def _neighbour(text: str, position: int, step: int) -> str:
+    """The first non-space character from `position` on in direction `step` ("" at either end).
+    (Slicing and stripping the text instead made a clause with thousands of markers quadratic.)"""
+    while 0 <= position < len(text) and text[position].isspace():
+        position += step
+    return text[position] if 0 <= position < len(text) else ""
 
 
 def _parentheses(copy: str) -> list[tuple[int, int]]:

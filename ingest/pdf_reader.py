@@ -15,6 +15,8 @@ from __future__ import annotations
 import collections
 import re
 import statistics
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,13 +24,18 @@ import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
-from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from .errors import CorruptFile, EncryptedPDF, ScannedPDF
+from .errors import CorruptFile, EncryptedFile, ScannedPDF, UnsafeArchive
 
 PAGE_NUMBER = re.compile(r"^[-—–－－_\s]*(第\s*)?\d{1,4}\s*(页|/\s*\d+)?[-—–－_\s]*$")
 _MARGIN_BAND = 0.09  # top and bottom share of the page where running headers and footers live
 _CLOSING = tuple("。：:；;！!？?）)」』”")
+# Limits on what the compressed streams of one PDF may inflate to (a page's text is kilobytes; a
+# scanned page image some megabytes): beyond them the file is a decompression bomb.
+MAX_STREAM_BYTES = 256 * 2**20
+MAX_INFLATED_BYTES = 1024 * 2**20
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,44 @@ class _Line:
 
 
 def pdf_blocks(path: Path) -> tuple[str, ...]:
+    check_inflation(path)
     lines = _read_lines(path)
     body = _drop_running_lines(lines)
     return tuple(_join_paragraphs(body))
 
 
+def check_inflation(path: Path) -> None:
+    """Refuse a PDF whose Flate streams inflate beyond the limits, before pdfminer inflates them in memory.
+
+    Every `stream` keyword is tried as the start of a zlib stream, inflated a megabyte at a time and
+    only counted; data that is not zlib stops at its first bytes."""
+    data, total = path.read_bytes(), 0
+    for match in _STREAM_START.finditer(data):
+        inflater, produced, position = zlib.decompressobj(), 0, match.end()
+        try:
+            while not inflater.eof and position < len(data):
+                pending, position = data[position:position + 2**16], position + 2**16
+                while pending:
+                    produced += len(inflater.decompress(pending, 2**20))
+                    pending = inflater.unconsumed_tail
+                    if produced > MAX_STREAM_BYTES or total + produced > MAX_INFLATED_BYTES:
+                        limit = MAX_STREAM_BYTES if produced > MAX_STREAM_BYTES else MAX_INFLATED_BYTES
+                        raise UnsafeArchive(f"{path.name}: PDF 中的压缩数据解压后超过 {limit // 2**20} MB"
+                                            "（疑似解压炸弹），拒绝读取")
+        except zlib.error:
+            pass
+        total += produced
+
+
+# What pdfminer and pdfplumber raise on malformed files besides their own exception types (found by
+# fuzzing them with byte flips and truncations of good PDFs: tests/test_properties.py).
+_MALFORMED = (PDFSyntaxError, PSException, MalformedPDFException, ValueError, KeyError, TypeError, IndexError,
+              AttributeError, AssertionError, RecursionError, EOFError, struct.error, zlib.error)
+
+
 def _read_lines(path: Path) -> list[_Line]:
     try:
-        with pdfplumber.open(path) as pdf:
+        with path.open("rb") as handle, pdfplumber.open(handle) as pdf:  # our handle: closed if open fails
             lines, images = [], 0
             for number, page in enumerate(pdf.pages):
                 height = float(page.height)
@@ -59,9 +96,9 @@ def _read_lines(path: Path) -> list[_Line]:
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
         if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower():
-            raise EncryptedPDF(f"{path.name}: PDF 已加密（需要密码），请提供未加密的版本") from error
+            raise EncryptedFile(f"{path.name}: PDF 已加密（需要密码），请提供未加密的版本") from error
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
+    except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
     if not lines:
         hint = "只有图像" if images else "没有文字层"

@@ -65,6 +65,14 @@ def _strict(data: bytes, encoding: str, name: str) -> str:
         raise UndecodableText(f"{name}: 按 {encoding} 解码失败（{error.reason}），请转存为 UTF-8 后重试") from error
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _plausibility(text: str) -> float:
     """Share of CJK characters that are frequent ones; 1.0 when the text has almost no CJK."""
     characters = _CJK.findall(text)
@@ -100,8 +108,17 @@ def read_text_file(path: Path, data: bytes, sha256: str) -> SourceText:
 
 
 def _read_html(path: Path, data: bytes, sha256: str) -> SourceText:
+    """Pages are often mislabelled: bytes that are valid UTF-8 are read as UTF-8 whatever the <meta>
+    says; otherwise the declared charset, and when that fails too, the plain-text rules."""
     declared = html_reader.declared_charset(data)
-    text, encoding = (_strict(data, declared, path.name), declared) if declared else decode_text(data, path.name)
+    text, encoding = None, ""
+    if declared and declared != "utf-8" and not _is_utf8(data):
+        try:
+            text, encoding = _checked(data.decode(declared), path.name), declared
+        except UnicodeDecodeError:
+            pass
+    if text is None:
+        text, encoding = decode_text(data, path.name)
     blocks, metadata = html_reader.html_blocks(text)
     return SourceText(blocks, "html", encoding, sha256, str(path), metadata)
 
@@ -129,14 +146,20 @@ READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
 }
 
 
+def reader_for(name: str) -> Callable[[Path, bytes, str], SourceText]:
+    """The reader for a file name's type; raises UnsupportedFormat (with advice for .doc) if none."""
+    suffix = Path(name).suffix.lower()
+    if (reader := READERS.get(suffix)) is None:
+        hint = "（旧版 .doc 请另存为 .docx）" if suffix == ".doc" else ""
+        raise UnsupportedFormat(f"{name}: 不支持的文件类型 {Path(name).suffix or '（无扩展名）'}，"
+                                f"支持：{' '.join(sorted(READERS))}{hint}")
+    return reader
+
+
 def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
     """Read one file into paragraphs; raises an `InputError` subclass naming the file and the reason."""
     path = Path(path)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        supported = " ".join(sorted(READERS))
-        hint = "（旧版 .doc 请另存为 .docx）" if path.suffix.lower() == ".doc" else ""
-        raise UnsupportedFormat(f"{path.name}: 不支持的文件类型 {path.suffix or '（无扩展名）'}，支持：{supported}{hint}")
+    reader = reader_for(path.name)
     size = path.stat().st_size
     if size == 0:
         raise EmptyDocument(f"{path.name}: 空文件（0 字节）")
