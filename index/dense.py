@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -113,18 +114,26 @@ class VectorIndex:
 
 
 def _saved_hnsw(folder: Path, manifest: dict, matrix: np.ndarray) -> faiss.Index:
-    """Load the saved HNSW index if its manifest matches, else build it and save it atomically."""
+    """Load the saved HNSW index if its manifest matches and its checksum holds, else build it and
+    save it atomically (the index first, then the manifest with the index file's sha256)."""
     key = hashlib.sha256(manifest["encoder"].encode()).hexdigest()[:12]
     path, manifest_path = folder / f"vectors-{key}.faiss", folder / f"vectors-{key}.json"
     if path.exists() and manifest_path.exists():
         try:
-            if json.loads(manifest_path.read_text()) == manifest:
+            saved = json.loads(manifest_path.read_text())
+            checksum = saved.pop("sha256", None)
+            if saved != manifest:
+                logger.info("vector index is stale: rebuilding %s", path.name)
+            elif checksum != _file_sha256(path):
+                logger.warning("rebuilding %s: the file does not match its checksum (truncated or corrupted)", path.name)
+            else:
                 index = faiss.read_index(str(path))
                 if index.ntotal == manifest["count"]:
                     index.hnsw.efSearch = 128
                     return index
-            logger.info("vector index is stale: rebuilding %s", path.name)
-        except (OSError, ValueError, RuntimeError) as error:
+                logger.warning("rebuilding %s: it holds %d vectors, its manifest says %d",
+                               path.name, index.ntotal, manifest["count"])
+        except (OSError, ValueError, RuntimeError, AttributeError) as error:
             logger.warning("rebuilding %s: %s", path.name, error)
     logger.info("building HNSW index %s (%d vectors)", path.name, manifest["count"])
     index = faiss.IndexHNSWFlat(matrix.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
@@ -132,8 +141,17 @@ def _saved_hnsw(folder: Path, manifest: dict, matrix: np.ndarray) -> faiss.Index
     index.add(matrix)
     index.hnsw.efSearch = 128
     write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
-    write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(manifest)))
+    saved = {**manifest, "sha256": _file_sha256(path)}
+    write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(saved)))
     return index
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
@@ -150,13 +168,18 @@ def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
 
 def import_vectors(store: Store, path: Path, encoder_name: str) -> int:
     """Load an exported vector cache for `encoder_name` (others are refused); returns rows added."""
-    with np.load(path) as data:
-        if str(data["encoder"]) != encoder_name:
-            raise IndexFormatError(f"{path} 是编码器 {data['encoder']} 的向量，不是 {encoder_name}；"
-                                   f"请用同一编码器重新导出，或运行 policykb embed --encoder … 重新生成")
-        vectors = data["vectors"].astype(np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        rows = [(encoder_name, str(h), v.tobytes()) for h, v in zip(data["hashes"], vectors)]
+    try:
+        with Path(path).open("rb") as handle, np.load(handle) as data:
+            encoder, hashes, vectors = str(data["encoder"]), data["hashes"], data["vectors"].astype(np.float32)
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise IndexFormatError(f"{path} 不是可读的向量文件（{error}）；请用 policykb embed --export 重新导出") from None
+    if encoder != encoder_name:
+        raise IndexFormatError(f"{path} 是编码器 {encoder} 的向量，不是 {encoder_name}；"
+                               f"请用同一编码器重新导出，或运行 policykb embed --encoder … 重新生成")
+    if vectors.ndim != 2 or len(vectors) != len(hashes):
+        raise IndexFormatError(f"{path} 的向量与文本哈希数目不一致；请用 policykb embed --export 重新导出")
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    rows = [(encoder_name, str(h), v.tobytes()) for h, v in zip(hashes, vectors)]
     with store.transaction() as connection:
         before = connection.total_changes
         connection.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)", rows)

@@ -52,8 +52,8 @@ class LexicalIndex:
                 if (index := cls._load(path, manifest)) is not None:
                     return index
                 logger.info("%s is stale (the store changed): rebuilding", path.name)
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-                logger.warning("rebuilding %s: %s", path, error)
+            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                logger.warning("rebuilding %s (unreadable: %s)", path.name, error)
         index = cls.build(store)
         index._save(path, manifest)
         return index
@@ -105,7 +105,7 @@ class LexicalIndex:
     @classmethod
     def _load(cls, path: Path, manifest: dict) -> "LexicalIndex | None":
         """The saved index; None when its manifest is not the store's (stale); raises when unreadable."""
-        with np.load(path) as data:
+        with path.open("rb") as handle, np.load(handle) as data:  # our handle: closed even when np.load fails
             if json.loads(str(data["manifest"])) != manifest:
                 return None
             vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}

@@ -98,6 +98,11 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def document_sha256(self, doc_id: str) -> str | None:
+        """The stored version's content hash, or None when there is no such document."""
+        row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 

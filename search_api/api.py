@@ -89,7 +89,7 @@ async def upload(library: LibraryDependency, file: Annotated[UploadFile, File(de
     while chunk := await file.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise FileTooLarge(f"{file.filename or '上传文件'}: 超过上传上限 {limit / 2**20:.0f} MB")
+            raise FileTooLarge(f"{file.filename or '上传文件'}: 超过上传上限 {limit / 2**20:g} MB")
         chunks.append(chunk)
     result = await run_in_threadpool(library.add_upload, b"".join(chunks), file.filename or "")
     return {"status": result.status, "doc_id": result.doc_id, "title": result.title, "clauses": result.clauses,

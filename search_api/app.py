@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
                   lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(DeclaredSizeLimit, limit=settings.max_upload_bytes + _MULTIPART_ALLOWANCE)
+    app.add_middleware(DeclaredSizeLimit, limit=settings.max_upload_bytes, allowance=_MULTIPART_ALLOWANCE)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("search_api", "static")]), name="static")
@@ -68,14 +68,14 @@ class DeclaredSizeLimit:
     error shape. A chunked body without a length is spooled by the multipart parser and refused by
     the upload route's own count."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, allowance: int) -> None:
+        self.app, self.limit, self.allowance = app, limit, allowance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             declared = dict(scope["headers"]).get(b"content-length", b"0")
-            if declared.isdigit() and int(declared) > self.limit:
-                message = f"请求体 {int(declared) / 2**20:.1f} MB，超过上传上限 {self.limit / 2**20:.1f} MB"
+            if declared.isdigit() and int(declared) > self.limit + self.allowance:
+                message = f"上传的内容 {int(declared) / 2**20:.1f} MB，超过上限 {self.limit / 2**20:g} MB"
                 body = {"error": {"status": 413, "code": "too_large", "message": message}}
                 await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
                 return

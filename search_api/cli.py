@@ -22,7 +22,7 @@ from index.dense import embed_missing, export_vectors, has_vectors, import_vecto
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, Searcher, SearchFilters
-from ingest.errors import PolicyKBError
+from ingest.errors import NotFound, PolicyKBError
 from ingest.readers import DEFAULT_MAX_BYTES
 
 from .views import document_json, hit_json
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="显示一个文件的条款、任务和责任单位")
     show.add_argument("doc_id", help="文件 ID（见 policykb docs）")
     show.add_argument("--json", action="store_true", help="输出 JSON")
+    delete = commands.add_parser("delete", help="从库中删除文件（连同它们的条款和索引行），每个文件一个事务")
+    delete.add_argument("doc_ids", nargs="+", metavar="doc_id", help="文件 ID（见 policykb docs）")
     search = commands.add_parser("search", help="检索条款（关键词 + 语义，融合排序）")
     search.add_argument("query", help="问题或关键词，例如：谁负责污泥处置？")
     search.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
@@ -102,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_serve(arguments)
     try:
         with Store.open(home_directory(arguments.home)) as store:
-            commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "search": run_search,
-                        "resolve": run_resolve, "embed": run_embed, "eval": run_eval, "distill": run_distill, "bench": run_bench}
+            commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "delete": run_delete,
+                        "search": run_search, "resolve": run_resolve, "embed": run_embed, "eval": run_eval,
+                        "distill": run_distill, "bench": run_bench}
             return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
@@ -177,6 +180,18 @@ def run_show(store: Store, arguments: argparse.Namespace) -> int:
         if departments:
             print(f"    责任单位：{departments}")
     return 0
+
+
+def run_delete(store: Store, arguments: argparse.Namespace) -> int:
+    failed = 0
+    for doc_id in arguments.doc_ids:
+        try:
+            store.delete_document(doc_id)
+            print(f"已删除 {doc_id}")
+        except NotFound as error:
+            print(f"失败 {error}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
 
 
 def run_search(store: Store, arguments: argparse.Namespace) -> int:

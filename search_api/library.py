@@ -25,8 +25,7 @@ from index.dense import embed_missing, has_vectors, missing_units
 from index.files import write_atomically
 from index.resolve import citing_clauses
 from ingest import Document, InputError, ParseError, parse_document, read_source
-from ingest.errors import UnsupportedFormat
-from ingest.readers import READERS
+from ingest.readers import reader_for
 
 from .settings import Settings
 from .views import clause_view
@@ -70,7 +69,10 @@ class Library:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the background embedder (when configured and there is an encoder)."""
+        """Open the derived indexes now (an unreadable or stale index file is rebuilt here, with a log
+        line, not on the first request) and start the background embedder when there is an encoder."""
+        with self.reading():
+            pass
         if self.encoder is not None and self.settings.embed_in_background:
             self._embedder = threading.Thread(target=self._embed_loop, name="policykb-embedder", daemon=True)
             self._embedder.start()
@@ -128,9 +130,7 @@ class Library:
         """Store an uploaded file under its content hash and ingest it; nothing is kept if it fails."""
         name = clean_filename(filename)
         suffix = Path(name).suffix.lower()
-        if suffix not in READERS:
-            raise UnsupportedFormat(f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}，"
-                                    f"支持：{' '.join(sorted(READERS))}")
+        reader_for(name)  # refuse an unsupported type before anything is written
         folder = self.settings.home / UPLOADS
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
@@ -146,13 +146,26 @@ class Library:
             message = str(error).replace(str(path), name).replace(path.name, name)
             raise type(error)(message) from None
         with self.lock:
+            previous = self.store.document_sha256(document.id)
             status = self.store.put_document(document)
+        if status == "older":  # not stored: a newer version is
+            self._drop_original(document.sha256)
+        elif status == "replaced" and previous:
+            self._drop_original(previous)
         self._wake.set()
         return Upload(status, document.id, document.title, len(document.clauses))
 
     def delete(self, doc_id: str) -> None:
+        """Delete a document, then its uploaded original (if it came by upload)."""
         with self.lock:
+            sha256 = self.store.document_sha256(doc_id)
             self.store.delete_document(doc_id)
+        if sha256:
+            self._drop_original(sha256)
+
+    def _drop_original(self, sha256: str) -> None:
+        for path in (self.settings.home / UPLOADS).glob(f"{sha256}.*"):
+            path.unlink(missing_ok=True)
 
     # -- background embedding -------------------------------------------------------------------
 
