@@ -6,7 +6,7 @@ import hmac
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +25,9 @@ Role = Literal["lead", "co", "support", "inherited"]
 Level = Literal["national", "provincial", "municipal", "district", "unknown"]
 Mode = Literal["hybrid", "bm25", "dense"]
 _CHUNK = 1 << 20
+# Examples from the bundled corpus, shown in /docs and tried first by schema-driven tests.
+_DOC = "武汉市减污降碳协同增效实施方案"
+DocId = Annotated[str, Path(examples=[_DOC], description="文件 ID（见 /api/documents）")]
 
 
 def get_library(request: Request) -> Library:
@@ -47,8 +50,12 @@ def require_token(library: LibraryDependency, authorization: Annotated[str | Non
 
 
 @router.get("/search", responses={422: _ERROR})
-def search(library: LibraryDependency, q: Annotated[str, Query(min_length=1, max_length=500, description="问题或关键词")],
-           k: Annotated[int, Query(ge=1, le=100)] = 10, doc: str | None = None, dept: str | None = None,
+def search(library: LibraryDependency,
+           q: Annotated[str, Query(min_length=1, max_length=500, description="问题或关键词",
+                                   examples=["谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少"])],
+           k: Annotated[int, Query(ge=1, le=100)] = 10,
+           doc: Annotated[str | None, Query(examples=[_DOC])] = None,
+           dept: Annotated[str | None, Query(examples=["市发改委"])] = None,
            role: Role | None = None, tag: str | None = None, level: Level | None = None,
            year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> dict:
     """检索条款：关键词与语义融合排序；可按文件、部门（含角色）、标签、层级、目标年份筛选。"""
@@ -59,7 +66,8 @@ def search(library: LibraryDependency, q: Annotated[str, Query(min_length=1, max
 
 
 @router.get("/clauses/{clause_id}", responses={404: _ERROR})
-def clause(library: LibraryDependency, clause_id: str) -> dict:
+def clause(library: LibraryDependency,
+           clause_id: Annotated[str, Path(examples=[f"{_DOC}.s4.p12"], description="条款 ID")]) -> dict:
     """一个条款：全文、任务与责任单位、上下条、所属章节、引用与被引用。"""
     return library.clause(clause_id)
 
@@ -72,7 +80,7 @@ def documents(library: LibraryDependency) -> list[dict]:
 
 
 @router.get("/documents/{doc_id}", responses={404: _ERROR})
-def document(library: LibraryDependency, doc_id: str) -> dict:
+def document(library: LibraryDependency, doc_id: DocId) -> dict:
     """一个文件的全部条款、任务和责任单位（与 policykb show --json 相同），加上责任矩阵和上下级对照。"""
     loaded, related, rows = library.document_overview(doc_id)
     body = {**document_json(loaded), "matrix": matrix_view(loaded)}
@@ -112,14 +120,16 @@ def departments(library: LibraryDependency) -> list[dict]:
 
 
 @router.get("/departments/{name}", responses={404: _ERROR})
-def department(library: LibraryDependency, name: str) -> dict:
+def department(library: LibraryDependency,
+               name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")]) -> dict:
     """一个部门（任何简称或全称）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
     with library.reading() as searcher:
         return department_view(searcher.store, searcher.names, name)
 
 
 @router.get("/resolve", responses={404: _ERROR})
-def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(min_length=1, max_length=300)]) -> dict:
+def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(
+        min_length=1, max_length=300, examples=[f"《{_DOC}》第（十二）项", "国发〔2019〕3号"])]) -> dict:
     """把引用（《文件》第（十二）项、民法典第三条、国发〔2019〕3号）解析为条款或文件。"""
     with library.reading() as searcher:
         found = resolve(searcher.store, ref)
@@ -135,7 +145,7 @@ def status(library: LibraryDependency) -> dict:
 
 
 @router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR})
-def tasks_csv(library: LibraryDependency, request: Request, doc_id: str) -> Response:
+def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开）。"""
     title, rows = _task_rows(library, request, doc_id)
     return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
@@ -143,7 +153,7 @@ def tasks_csv(library: LibraryDependency, request: Request, doc_id: str) -> Resp
 
 
 @router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR})
-def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: str) -> Response:
+def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（Excel）。"""
     title, rows = _task_rows(library, request, doc_id)
     return Response(exports.to_xlsx(rows, title),

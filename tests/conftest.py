@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -19,6 +26,53 @@ CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
 SEED = CORPUS / "seed" / "武汉市减污降碳协同增效实施方案.txt"
+PLANS = sorted((CORPUS / "plans").glob("*.txt"))  # the national and Hubei 减污降碳 plans
+RULE_DOC = CORPUS / "state_council" / "05_国发〔2019〕3号.txt"  # 「排在第一位的部门为牵头部门」
+
+
+def build_home(home: Path, paths: list[Path], vectors: bool = True) -> Path:
+    """A store in `home` with `paths` ingested and, with `vectors`, the shipped e5 vectors imported."""
+    from index import Store, ingest_paths
+    from index.dense import import_vectors
+    from index.encoders import load_encoder
+
+    with Store.open(home) as store:
+        assert all(result.status == "added" for result in ingest_paths(store, paths))
+        if vectors:
+            import_vectors(store, ROOT / "eval" / "cache" / "e5-bundled.npz", load_encoder("e5").name)
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(home: Path, **environment: str) -> Iterator[str]:
+    """A real `policykb serve` process on a free loopback port; yields its base URL once it answers.
+    `environment` adds POLICYKB_* settings; its log is `home/serve.log`."""
+    port, log = free_port(), home / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "search_api.cli", "--home", str(home), "serve", "--port",
+                                    str(port)], env={**os.environ, **environment}, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"policykb serve did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -13,30 +13,17 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import CORPUS, SEED
-from index import Store, ingest_paths
-from index.dense import import_vectors
-from index.encoders import load_encoder
+from conftest import PLANS, RULE_DOC, SEED, build_home
 from search_api import Settings, create_app
 
 SEED_ID = "武汉市减污降碳协同增效实施方案"
 TOKEN = "test-token-s3cret"
-PLANS = sorted((CORPUS / "plans").glob("*.txt"))
-RULE_DOC = CORPUS / "state_council" / "05_国发〔2019〕3号.txt"
 UPLOAD = """关于推进社区垃圾分类工作的实施方案
 
 一、重点任务
 （一）=HYPERLINK("http://example.invalid")推进垃圾分类。在全市社区设置分类投放点<script>alert(1)</script>，到2025年底前分类投放点覆盖率达到90%。（市城管执法委牵头，市生态环境局配合）
 （二）加强宣传教育。开展垃圾分类进社区宣传活动。（市教育局负责）
 """
-
-
-def build_home(home: Path, paths: list[Path], vectors: bool = True) -> Path:
-    with Store.open(home) as store:
-        assert all(result.status == "added" for result in ingest_paths(store, paths))
-        if vectors:
-            import_vectors(store, CORPUS.parent / "eval" / "cache" / "e5-bundled.npz", load_encoder("e5").name)
-    return home
 
 
 @pytest.fixture(scope="module")

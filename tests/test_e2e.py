@@ -7,20 +7,14 @@ Screenshots go to tests/artifacts/ (ignored by git) for a person to look at.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from conftest import SEED
-from test_api import PLANS, TOKEN, build_home
+from conftest import PLANS, SEED, build_home, serving
+from test_api import TOKEN
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -28,38 +22,13 @@ SEED_ID = "武汉市减污降碳协同增效实施方案"
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("没有 /usr/bin/chromium：端到端测试需要 Debian 的 chromium 包（make test 会安装）")
     home = build_home(tmp_path_factory.mktemp("e2e"), [SEED, *PLANS])
-    port = free_port()
-    environment = {**os.environ, "POLICYKB_TOKEN": TOKEN, "POLICYKB_EMBED_IN_BACKGROUND": "false"}
-    log = home / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "search_api.cli", "--home", str(home), "serve", "--port",
-                                    str(port)], env=environment, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"policykb serve did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.3)
+    with serving(home, POLICYKB_TOKEN=TOKEN, POLICYKB_EMBED_IN_BACKGROUND="false") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

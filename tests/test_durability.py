@@ -1,0 +1,102 @@
+"""Durability of the derived index files: a truncated, corrupted or missing file is detected when the
+index is opened (at service start-up) and rebuilt from the store, with a log line saying so."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import SEED, build_home
+from index import Store
+from index.dense import VectorIndex
+from index.encoders import load_encoder
+from index.lexical import FILE_NAME, LexicalIndex
+from search_api import Settings, create_app
+
+
+def truncate_half(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def flip_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(255 - byte for byte in data[middle:middle + 64])
+    path.write_bytes(bytes(data))
+
+
+def garbage(path: Path) -> None:
+    path.write_bytes(os.urandom(path.stat().st_size))
+
+
+def drop_tail(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-1])
+
+
+CORRUPTIONS = {"truncated": truncate_half, "empty": empty, "bit-flipped": flip_middle, "garbage": garbage,
+               "last byte missing": drop_tail}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    return build_home(tmp_path_factory.mktemp("durable"), [SEED])
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_a_damaged_lexical_index_is_rebuilt_with_a_log_line(home, corruption, caplog):
+    with Store.open(home) as store:
+        before = LexicalIndex.open(store)
+        expected = before.search(["污泥"], 20)
+        CORRUPTIONS[corruption](home / FILE_NAME)
+        with caplog.at_level(logging.WARNING, logger="index.lexical"):
+            rebuilt = LexicalIndex.open(store)
+        assert any(f"rebuilding {FILE_NAME}" in record.getMessage() for record in caplog.records), caplog.text
+        assert rebuilt.search(["污泥"], 20) == expected and expected
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="index.lexical"):
+            LexicalIndex.open(store)  # the rebuilt file is whole: read without a rebuild
+        assert not caplog.records, caplog.text
+
+
+@pytest.mark.parametrize("corruption", [*sorted(CORRUPTIONS), "manifest missing"])
+def test_a_damaged_vector_graph_is_rebuilt_with_a_log_line(home, corruption, caplog):
+    encoder = load_encoder("e5")
+    with Store.open(home) as store:
+        before = VectorIndex(store, encoder.name, encoder.dim, exact_limit=0)  # HNSW, saved beside the store
+        assert before.kind == "hnsw"
+        query = encoder.encode_queries(["污泥处置"])[0]
+        expected = before.search(query, 10)
+        graph = next(home.glob("vectors-*.faiss"))
+        if corruption == "manifest missing":
+            graph.with_suffix(".json").unlink()
+        else:
+            CORRUPTIONS[corruption](graph)
+        with caplog.at_level(logging.INFO, logger="index.dense"):
+            rebuilt = VectorIndex(store, encoder.name, encoder.dim, exact_limit=0)
+        assert any("building HNSW index" in record.getMessage() for record in caplog.records), caplog.text
+        if corruption != "manifest missing":
+            assert any(f"rebuilding {graph.name}" in record.getMessage() for record in caplog.records), caplog.text
+        assert [unit for unit, _ in rebuilt.search(query, 10)] == [unit for unit, _ in expected]
+        assert np.allclose([score for _, score in rebuilt.search(query, 10)], [score for _, score in expected], atol=1e-5)
+
+
+def test_the_service_checks_its_index_files_at_start_up(tmp_path, caplog):
+    home = build_home(tmp_path / "home", [SEED])
+    with TestClient(create_app(Settings(home=home, embed_in_background=False))) as client:
+        top = client.get("/api/search", params={"q": "污泥处置", "mode": "bm25"}).json()["results"][0]["clause_id"]
+    flip_middle(home / FILE_NAME)
+    with caplog.at_level(logging.WARNING, logger="index.lexical"):
+        with TestClient(create_app(Settings(home=home, embed_in_background=False))) as client:
+            assert any(f"rebuilding {FILE_NAME}" in record.getMessage() for record in caplog.records), \
+                "the damaged file must be found at start-up, before any request"
+            answer = client.get("/api/search", params={"q": "污泥处置", "mode": "bm25"})
+    assert answer.status_code == 200 and answer.json()["results"][0]["clause_id"] == top
