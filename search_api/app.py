@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.errors import (FileTooLarge, IndexFormatError, InputError, NotFound, ParseError, PolicyKBError,
                            StoreError, UnsupportedFormat)
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
                   lifespan=lifespan)
     app.state.settings = settings
-    app.add_middleware(DeclaredSizeLimit, limit=settings.max_upload_bytes, allowance=_MULTIPART_ALLOWANCE)
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes, allowance=_MULTIPART_ALLOWANCE)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("search_api", "static")]), name="static")
@@ -63,23 +63,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-class DeclaredSizeLimit:
-    """Refuse a request whose Content-Length is over the limit before its body is read, in the JSON
-    error shape. A chunked body without a length is spooled by the multipart parser and refused by
-    the upload route's own count."""
+class BodySizeLimit:
+    """Refuse a request body over the limit, in the JSON error shape: from its Content-Length before
+    it is read, or — a chunked body without one — as soon as the bytes received pass the limit (the
+    route reading it gets a 413 instead of its next chunk, so nothing past the limit is spooled)."""
 
     def __init__(self, app: ASGIApp, limit: int, allowance: int) -> None:
         self.app, self.limit, self.allowance = app, limit, allowance
 
+    def _message(self, size: int) -> str:
+        return f"上传的内容 {size / 2**20:.1f} MB，超过上限 {self.limit / 2**20:g} MB"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"0")
-            if declared.isdigit() and int(declared) > self.limit + self.allowance:
-                message = f"上传的内容 {int(declared) / 2**20:.1f} MB，超过上限 {self.limit / 2**20:g} MB"
-                body = {"error": {"status": 413, "code": "too_large", "message": message}}
-                await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit + self.allowance:
+            body = {"error": {"status": 413, "code": "too_large", "message": self._message(int(declared))}}
+            await JSONResponse(body, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit + self.allowance:
+                    raise HTTPException(413, self._message(received), headers={"Connection": "close"})
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def error_response(request: Request, status: int, code: str, message: str, details: list | None = None,

@@ -235,6 +235,25 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(writable):
     assert not (home / "uploads").exists() or not list((home / "uploads").iterdir())
 
 
+def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives(writable):
+    """No Content-Length (chunked transfer): the bytes are counted as they arrive."""
+    home, boundary = Path(writable.app.state.settings.home), "policykb-boundary"
+
+    def body():
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+               "Content-Type: text/plain\r\n\r\n").encode()
+        for _ in range(16):
+            yield "政策".encode() * 20_000  # 120 KB a chunk, 1.9 MB in all; the limit is 64 KB
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = writable.post("/api/documents", content=body(),
+                             headers={**auth(), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert "content-length" not in response.request.headers
+    error = assert_error(response, 413, "too_large")
+    assert error["message"].startswith("上传的内容"), error  # the middleware's count, not the route's
+    assert not (home / "uploads").exists() or not list((home / "uploads").iterdir())
+
+
 def test_read_only_without_a_token(tmp_path):
     home = build_home(tmp_path / "home", [SEED], vectors=False)
     with TestClient(create_app(Settings(home=home, token="  ", encoder="none", embed_in_background=False))) as client:
