@@ -37,7 +37,7 @@ def _common_characters() -> frozenset[str]:
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Decode bytes of a text file; returns (text, encoding) or raises UndecodableText."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return _checked(data[3:].decode("utf-8", errors="strict"), name), "utf-8"
+        return _checked(_strict(data[3:], "utf-8", name), name), "utf-8"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _checked(_strict(data, "utf-16", name), name), "utf-16"
     try:

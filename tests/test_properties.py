@@ -68,7 +68,9 @@ def test_heading_grammar_never_crashes(text):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.binary(max_size=400) | st.text(max_size=200).map(lambda text: text.encode("utf-8", "surrogatepass")))
+@given(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]).flatmap(
+    lambda bom: (st.binary(max_size=400) | st.text(max_size=200).map(lambda text: text.encode("utf-8", "surrogatepass")))
+    .map(lambda data: bom + data)))
 def test_text_decoding_ends_in_text_or_a_named_error(data):
     try:
         text, encoding = decode_text(data, "fuzz.txt")
