@@ -11,6 +11,7 @@ bytes per clause.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import random
 import resource
@@ -79,6 +80,11 @@ def timed_ingest(store: Store, files: list[Path]) -> dict[str, float]:
     return stages
 
 
+def machine_description() -> str:
+    return (f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}")
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
@@ -145,7 +151,7 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         size = sum(path.stat().st_size for path in (work / "home").glob("policykb.sqlite3*"))
     pipeline_rate = count["units"] / (ingest_seconds + embed_seconds)
     result = {
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}",
+        "machine": machine_description(),
         "encoder": encoder.name, "units": count["units"], "clauses": count["clauses"], "documents": count["documents"],
         "ingest_seconds_by_stage": {k: round(v, 2) for k, v in stages.items()},
         "ingest_units_per_second_without_embedding": round(count["units"] / ingest_seconds, 1),

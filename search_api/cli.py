@@ -12,7 +12,11 @@ import logging
 import os
 import re
 import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
@@ -22,7 +26,7 @@ from index.dense import embed_missing, export_vectors, has_vectors, import_vecto
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, Searcher, SearchFilters
-from ingest.errors import NotFound, PolicyKBError
+from ingest.errors import NotFound, PolicyKBError, StoreError
 from ingest.readers import DEFAULT_MAX_BYTES
 
 from .views import document_json, hit_json
@@ -84,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--work", type=Path, default=Path("/tmp/policykb-bench"), help="工作目录（合成语料与临时库）")
     bench.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（大规模建议 static:PATH）")
     bench.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    load = commands.add_parser("load", help="启动服务并通过 HTTP 压测检索（本机回环、限时），写出延迟结果")
+    load.add_argument("--clients", type=int, default=8, help="并发客户端数（默认 8）")
+    load.add_argument("--seconds", type=float, default=20.0, help="并发压测时长（秒，默认 20；单客户端另测一半时长）")
+    load.add_argument("--encoder", default=DEFAULT_ENCODER, help="服务使用的向量编码器（默认 e5）")
+    load.add_argument("--mode", choices=MODES, default="hybrid", help="检索方式（默认 hybrid）")
+    load.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     serve = commands.add_parser("serve", help="启动检索服务和网页（设置见 README：POLICYKB_TOKEN 等）")
     serve.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1，或 $POLICYKB_HOST）")
     serve.add_argument("--port", type=int, default=None, help="端口（默认 8000，或 $POLICYKB_PORT）")
@@ -106,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         with Store.open(home_directory(arguments.home)) as store:
             commands = {"ingest": run_ingest, "docs": run_docs, "show": run_show, "delete": run_delete,
                         "search": run_search, "resolve": run_resolve, "embed": run_embed, "eval": run_eval,
-                        "distill": run_distill, "bench": run_bench}
+                        "distill": run_distill, "bench": run_bench, "load": run_load}
             return commands[arguments.command](store, arguments)
     except PolicyKBError as error:
         print(f"错误：{error}", file=sys.stderr)
@@ -311,6 +321,64 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
     result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, arguments.out or RESULTS)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+
+def run_load(store: Store, arguments: argparse.Namespace) -> int:
+    """Serve this store from a `policykb serve` process and drive it over loopback (eval.load)."""
+    from eval.bench import machine_description, percentiles
+    from eval.load import drive
+    from eval.policy import load_questions
+    from eval.run import RESULTS
+
+    queries = [question.query for question in load_questions()]
+    encoder = load_encoder(arguments.encoder)
+    mode = arguments.mode if has_vectors(store, encoder.name) or arguments.mode == "bm25" else "bm25"
+    searcher, in_process = Searcher(store, encoder if mode != "bm25" else None), []
+    for query in queries:  # the same searches without HTTP (query encoding included), for the ratio
+        started = time.perf_counter()
+        searcher.search(query, 10, mode=mode)
+        in_process.append(time.perf_counter() - started)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "POLICYKB_ENCODER": arguments.encoder, "POLICYKB_EMBED_IN_BACKGROUND": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "search_api.cli", "--home", str(store.path.parent), "serve",
+                               "--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base, server)
+        print(f"服务已启动（{base}），压测 {arguments.seconds:g} 秒……", file=sys.stderr)
+        one = drive(base, queries, clients=1, seconds=arguments.seconds / 2, mode=mode)
+        many = drive(base, queries, clients=arguments.clients, seconds=arguments.seconds, mode=mode)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    units = store.counts()["units"]
+    result = {"machine": machine_description(), "units": units, "encoder": encoder.name, "mode": mode,
+              "in_process_search_with_encoder": percentiles(in_process), "http_one_client": one,
+              "http_concurrent": many,
+              "http_one_client_p50_over_in_process_p50": round(
+                  one["latency"]["p50_ms"] / percentiles(in_process)["p50_ms"], 2) if one["latency"] else None}
+    out = arguments.out or RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"http-{units}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 1 if one["errors"] or many["errors"] else 0
+
+
+def _wait_until_serving(base: str, server: subprocess.Popen, seconds: float = 600) -> None:
+    """Until /api/status answers (opening a large store's indexes takes a while), or fail."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status", timeout=5).read()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise StoreError(f"policykb serve 没有启动（退出码 {server.poll()}）；请先单独运行 policykb serve 查看错误")
+            time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, SEED, build_home
 from eval.metrics import mrr_at, ndcg_at, recall_at
 from eval.policy import evaluate, judged_clauses, load_questions
 from eval.run import CACHE, RESULTS, systems_for
 from index import Store, ingest_paths
 from index.dense import embed_missing, import_vectors
 from index.encoders import E5Encoder
+from search_api.cli import main
 
 TOLERANCE = 0.02
 RECORD = json.loads((RESULTS / "policy.json").read_text(encoding="utf-8"))
@@ -84,3 +85,18 @@ def test_department_attribution_against_hand_gold(tmp_path):
     assert result["lead"]["f1"] == 1.0 and result["support"]["f1"] == 1.0, (result["missed"], result["extra"])
     for role in ("all", "co", "inherited"):
         assert result[role]["f1"] >= recorded[role]["f1"] - TOLERANCE, role
+
+
+def test_load_generator_drives_a_real_server(tmp_path, capsys):
+    """`policykb load`: a `policykb serve` process on loopback, one client then several, bounded in time."""
+    home = build_home(tmp_path / "home", [SEED])
+    assert main(["--home", str(home), "load", "--seconds", "3", "--clients", "3", "--out", str(tmp_path)]) == 0
+    [written] = tmp_path.glob("http-*.json")
+    result = json.loads(written.read_text(encoding="utf-8"))
+    assert result["mode"] == "hybrid" and result["in_process_search_with_encoder"]["p50_ms"] > 0
+    for run, clients in (("http_one_client", 1), ("http_concurrent", 3)):
+        assert result[run]["clients"] == clients and result[run]["errors"] == 0 and result[run]["requests"] > 5
+        latency = result[run]["latency"]
+        assert 0 < latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"]
+    assert result["http_concurrent"]["seconds"] < 3 + 30  # bounded: the clients stop at the deadline
+    assert '"http_concurrent"' in capsys.readouterr().out
