@@ -148,7 +148,7 @@ class Library:
         with self.lock:
             previous = self.store.document_sha256(document.id)
             status = self.store.put_document(document)
-        if status == "older":  # not stored: a newer version is
+        if status == "older" or (status == "unchanged" and not existed):  # stored from elsewhere, or not at all
             self._drop_original(document.sha256)
         elif status == "replaced" and previous:
             self._drop_original(previous)

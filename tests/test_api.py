@@ -195,7 +195,10 @@ def test_upload_needs_the_token_and_is_searchable_at_once(writable):
     assert hits[0]["doc_id"] == body["doc_id"]
     assert upload(writable, "again.txt", UPLOAD.encode()).json()["status"] == "unchanged"
     assert_error(writable.delete(f"/api/documents/{body['doc_id']}"), 401, "unauthorized")
+    uploads = Path(writable.app.state.settings.home) / "uploads"
+    assert len(list(uploads.iterdir())) == 1  # the original, under its content hash
     assert writable.delete(f"/api/documents/{body['doc_id']}", headers=auth()).json() == {"deleted": body["doc_id"]}
+    assert not list(uploads.iterdir()), "the original goes with its document"
     assert_error(writable.get(f"/api/documents/{body['doc_id']}"), 404, "not_found")
     assert_error(writable.delete(f"/api/documents/{body['doc_id']}", headers=auth()), 404, "not_found")
 
