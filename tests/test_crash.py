@@ -137,7 +137,7 @@ def references(tmp_path_factory) -> dict:
             assert all(result.status == "added" for result in results)
     startup = timed(["--home", str(work / "empty"), "docs"])
     return {"work": work, "revised": revised, "v1": snapshot(work / "v1"), "v2": snapshot(work / "v2"),
-            "startup": startup, "report": {}}
+            "startup": startup}
 
 
 def rounds(name: str, references: dict, *, prepare, command, finish, versions: list[str], final: str | None,
