@@ -29,7 +29,7 @@ from index.search import MODES, Searcher, SearchFilters
 from ingest.errors import NotFound, PolicyKBError, StoreError
 from ingest.readers import DEFAULT_MAX_BYTES
 
-from .views import document_json, hit_json
+from .views import document_json, hit_json, search_view
 
 DEFAULT_HOME = Path("~/.policykb")
 _STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--work", type=Path, default=Path("/tmp/policykb-bench"), help="工作目录（合成语料与临时库）")
     bench.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（大规模建议 static:PATH）")
     bench.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    bench.add_argument("--http-seconds", type=float, default=20.0,
+                       help="之后再通过 HTTP 压测这个库的秒数（8 个并发客户端；0 = 不测）")
     load = commands.add_parser("load", help="启动服务并通过 HTTP 压测检索（本机回环、限时），写出延迟结果")
     load.add_argument("--clients", type=int, default=8, help="并发客户端数（默认 8）")
     load.add_argument("--seconds", type=float, default=20.0, help="并发压测时长（秒，默认 20；单客户端另测一半时长）")
@@ -318,54 +320,69 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
 
     if arguments.work.exists() and (arguments.work / "home").exists():
         shutil.rmtree(arguments.work / "home")
-    result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, arguments.out or RESULTS)
+    out = arguments.out or RESULTS
+    result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, out)
+    if arguments.http_seconds > 0:  # the same store over HTTP: a real server and the load generator
+        with Store.open(arguments.work / "home") as scaled:
+            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds)
+        (out / f"bench-{arguments.units // 1000}k.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
-
 def run_load(store: Store, arguments: argparse.Namespace) -> int:
-    """Serve this store from a `policykb serve` process and drive it over loopback (eval.load)."""
+    from eval.run import RESULTS
+
+    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds)
+    out = arguments.out or RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"http-{result['units']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
+                                                      encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 1 if result["http_one_client"]["errors"] or result["http_concurrent"]["errors"] else 0
+
+
+def http_load(store: Store, encoder_spec: str, mode: str, clients: int, seconds: float) -> dict:
+    """Serve this store from a `policykb serve` process and drive it over loopback (eval.load): one
+    client for half the time, then `clients` at once, beside the same searches in-process."""
     from eval.bench import machine_description, percentiles
     from eval.load import drive
     from eval.policy import load_questions
-    from eval.run import RESULTS
 
     queries = [question.query for question in load_questions()]
-    encoder = load_encoder(arguments.encoder)
-    mode = arguments.mode if has_vectors(store, encoder.name) or arguments.mode == "bm25" else "bm25"
-    searcher, in_process = Searcher(store, encoder if mode != "bm25" else None), []
-    for query in queries:  # the same searches without HTTP (query encoding included), for the ratio
+    encoder = load_encoder(encoder_spec)
+    mode = mode if has_vectors(store, encoder.name) or mode == "bm25" else "bm25"
+    searcher, in_process, route_work = Searcher(store, encoder if mode != "bm25" else None), [], []
+    for query in queries:  # the same searches without HTTP (query encoding included), for the ratios
         started = time.perf_counter()
         searcher.search(query, 10, mode=mode)
         in_process.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        search_view(searcher, query, 10, SearchFilters(), mode)  # what the route does: facets over 100 hits
+        route_work.append(time.perf_counter() - started)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, "POLICYKB_ENCODER": arguments.encoder, "POLICYKB_EMBED_IN_BACKGROUND": "false"}
+    environment = {**os.environ, "POLICYKB_ENCODER": encoder_spec, "POLICYKB_EMBED_IN_BACKGROUND": "false"}
     server = subprocess.Popen([sys.executable, "-m", "search_api.cli", "--home", str(store.path.parent), "serve",
                                "--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base, server)
-        print(f"服务已启动（{base}），压测 {arguments.seconds:g} 秒……", file=sys.stderr)
-        one = drive(base, queries, clients=1, seconds=arguments.seconds / 2, mode=mode)
-        many = drive(base, queries, clients=arguments.clients, seconds=arguments.seconds, mode=mode)
+        print(f"服务已启动（{base}），压测 {seconds:g} 秒……", file=sys.stderr)
+        one = drive(base, queries, clients=1, seconds=seconds / 2, mode=mode)
+        many = drive(base, queries, clients=clients, seconds=seconds, mode=mode)
     finally:
         server.terminate()
         server.wait(timeout=60)
-    units = store.counts()["units"]
-    result = {"machine": machine_description(), "units": units, "encoder": encoder.name, "mode": mode,
-              "in_process_search_with_encoder": percentiles(in_process), "http_one_client": one,
-              "http_concurrent": many,
-              "http_one_client_p50_over_in_process_p50": round(
-                  one["latency"]["p50_ms"] / percentiles(in_process)["p50_ms"], 2) if one["latency"] else None}
-    out = arguments.out or RESULTS
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"http-{units}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 1 if one["errors"] or many["errors"] else 0
+    reference = percentiles(route_work)
+    return {"machine": machine_description(), "units": store.counts()["units"], "encoder": encoder.name,
+            "mode": mode, "in_process_search_with_encoder": percentiles(in_process),
+            "in_process_route_work": reference, "http_one_client": one, "http_concurrent": many,
+            "http_one_client_p50_over_route_work_p50": round(one["latency"]["p50_ms"] / reference["p50_ms"], 2)
+            if one["latency"] else None}
 
 
 def _wait_until_serving(base: str, server: subprocess.Popen, seconds: float = 600) -> None:
