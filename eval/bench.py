@@ -170,6 +170,8 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         open_seconds = time.perf_counter() - start
         latency = query_latency(store, searcher, encoder)
         size = sum(path.stat().st_size for path in (work / "home").glob("policykb.sqlite3*"))
+        derived = {path.name: path.stat().st_size for path in (work / "home").iterdir()
+                   if path.name == "lexical.npz" or path.suffix == ".faiss"}
     pipeline_rate = count["units"] / (ingest_seconds + embed_seconds)
     result = {
         "machine": machine_description(),
@@ -183,7 +185,8 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         "searcher_first_open_seconds": round(build_seconds, 2), "searcher_open_seconds": round(open_seconds, 2),
         "latency": latency,
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "store_bytes_per_clause": round(size / count["clauses"], 1),
+        "store_bytes_per_clause": round(size / count["clauses"], 1),  # SQLite: text, rows, FTS5, vectors
+        "index_bytes_per_clause": {name: round(bytes_ / count["clauses"], 1) for name, bytes_ in derived.items()},
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench-{units // 1000}k.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
