@@ -12,11 +12,7 @@ import logging
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,10 +22,11 @@ from index.dense import embed_missing, export_vectors, has_vectors, import_vecto
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, Searcher, SearchFilters
-from ingest.errors import NotFound, PolicyKBError, StoreError
+from ingest.errors import NotFound, PolicyKBError
 from ingest.readers import DEFAULT_MAX_BYTES
 
-from .views import document_json, hit_json, search_view
+from .measure import http_load
+from .views import document_json, hit_json
 
 DEFAULT_HOME = Path("~/.policykb")
 _STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
@@ -324,7 +321,7 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
     result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, out)
     if arguments.http_seconds > 0:  # the same store over HTTP: a real server and the load generator
         with Store.open(arguments.work / "home") as scaled:
-            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds)
+            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds, _announce)
         (out / f"bench-{arguments.units // 1000}k.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -334,7 +331,7 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
 def run_load(store: Store, arguments: argparse.Namespace) -> int:
     from eval.run import RESULTS
 
-    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds)
+    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds, _announce)
     out = arguments.out or RESULTS
     out.mkdir(parents=True, exist_ok=True)
     (out / f"http-{result['units']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
@@ -343,59 +340,8 @@ def run_load(store: Store, arguments: argparse.Namespace) -> int:
     return 1 if result["http_one_client"]["errors"] or result["http_concurrent"]["errors"] else 0
 
 
-def http_load(store: Store, encoder_spec: str, mode: str, clients: int, seconds: float) -> dict:
-    """Serve this store from a `policykb serve` process and drive it over loopback (eval.load): one
-    client for half the time, then `clients` at once, beside the same searches in-process."""
-    from eval.bench import machine_description, percentiles
-    from eval.load import drive
-    from eval.policy import load_questions
-
-    queries = [question.query for question in load_questions()]
-    encoder = load_encoder(encoder_spec)
-    mode = mode if has_vectors(store, encoder.name) or mode == "bm25" else "bm25"
-    searcher, in_process, route_work = Searcher(store, encoder if mode != "bm25" else None), [], []
-    for query in queries:  # the same searches without HTTP (query encoding included), for the ratios
-        started = time.perf_counter()
-        searcher.search(query, 10, mode=mode)
-        in_process.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        search_view(searcher, query, 10, SearchFilters(), mode)  # what the route does: facets over 100 hits
-        route_work.append(time.perf_counter() - started)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "POLICYKB_ENCODER": encoder_spec, "POLICYKB_EMBED_IN_BACKGROUND": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "search_api.cli", "--home", str(store.path.parent), "serve",
-                               "--port", str(port)], env=environment, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(base, server)
-        print(f"服务已启动（{base}），压测 {seconds:g} 秒……", file=sys.stderr)
-        one = drive(base, queries, clients=1, seconds=seconds / 2, mode=mode)
-        many = drive(base, queries, clients=clients, seconds=seconds, mode=mode)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-    reference = percentiles(route_work)
-    return {"machine": machine_description(), "units": store.counts()["units"], "encoder": encoder.name,
-            "mode": mode, "in_process_search_with_encoder": percentiles(in_process),
-            "in_process_route_work": reference, "http_one_client": one, "http_concurrent": many,
-            "http_one_client_p50_over_route_work_p50": round(one["latency"]["p50_ms"] / reference["p50_ms"], 2)
-            if one["latency"] else None}
-
-
-def _wait_until_serving(base: str, server: subprocess.Popen, seconds: float = 600) -> None:
-    """Until /api/status answers (opening a large store's indexes takes a while), or fail."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status", timeout=5).read()
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise StoreError(f"policykb serve 没有启动（退出码 {server.poll()}）；请先单独运行 policykb serve 查看错误")
-            time.sleep(0.5)
+def _announce(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 if __name__ == "__main__":
