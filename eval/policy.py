@@ -1,6 +1,7 @@
 """The policy question set: load it, judge runs against it, and report per system and question type.
 
-`questions.tsv` is the source (hand-written); `qrels.txt` (TREC format) is generated from it with
+`questions.tsv` is the source (hand-written); `policykb eval` writes it out in TREC form beside the
+runs: `results/policy-queries.tsv` (qid, query) and `results/policy-qrels.txt` (qid 0 clause 1), with
 department questions expanded to every clause whose marker lists the department.
 """
 
@@ -68,6 +69,10 @@ def judged_clauses(store: Store, question: Question) -> set[str]:
 def write_qrels(store: Store, path: Path) -> None:
     lines = [f"{q.qid} 0 {clause} 1" for q in load_questions() for clause in sorted(judged_clauses(store, q))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_queries(path: Path) -> None:
+    path.write_text("".join(f"{q.qid}\t{q.query}\n" for q in load_questions()), encoding="utf-8")
 
 
 def who_correct(store: Store, question: Question, top: str | None) -> bool:

@@ -2,7 +2,9 @@
 
 Systems: bm25 (jieba + FTS5), dense (the store's encoder vectors), hybrid (RRF of both with query
 understanding), bigram (character-bigram BM25, no segmenter: the baseline). Results go to
-`eval/results/policy.json` and `policy.md`; runs (top 10) in TREC format to `eval/results/runs/`.
+`eval/results/policy.json` and `policy.md`; runs (top 10) in TREC format to `eval/results/runs/`, beside
+the questions as TREC topics (`policy-queries.tsv`) and judgements (`policy-qrels.txt`), so the runs can be
+scored by trec_eval as well.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from index import Searcher, Store
 from index.encoders import Encoder
 
 from .bigram import BigramBM25
-from .policy import System, evaluate, question_count_by_type, trec_run
+from .policy import System, evaluate, question_count_by_type, trec_run, write_qrels, write_queries
 
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(__file__).parent / "cache"
@@ -81,6 +83,8 @@ def write_results(results: dict[str, dict], store: Store, encoder: Encoder | Non
                 f"encoder {summary['encoder']}; {summary['date']}.\n\n## Clause level\n\n"
                 f"{markdown_table(results, 'clause')}\n\n## Document level\n\n{markdown_table(results, 'document')}\n")
     (out / "policy.md").write_text(markdown, encoding="utf-8")
+    write_queries(out / "policy-queries.tsv")
+    write_qrels(store, out / "policy-qrels.txt")
     for name, result in results.items():
         top = {qid: ranked[:10] for qid, ranked in result["runs"].items()}
         (out / "runs" / f"policy-{name}.trec").write_text(trec_run(top, name), encoding="utf-8")

@@ -1,6 +1,6 @@
 """Query understanding without a remote model: departments, «谁负责…» questions, clause references.
 
-    «谁负责污泥处置？»             asks_who; retrieval text 「污泥处置」
+    «谁负责污泥处置？»             asks_who; retrieval text 「污泥处置」, clauses naming responsible units
     «市水务局负责哪些任务»         departments {武汉市水务局}; nothing else asked: department-centred
     «建筑垃圾资源化利用率目标是多少» asks_target: clauses whose targets' indicators share its words
     «发展和改革委员会的任务»       departments at every level (国家/湖北省/武汉市发展和改革委员会)

@@ -2,6 +2,7 @@
 
     query ─► analyse (departments, «谁负责», references)
           ─► ranked unit lists: BM25 · dense · department responsibilities · resolved reference
+             («谁负责 X»: only units that name responsible units, when any of the retrieved do)
           ─► reciprocal-rank fusion (Σ weight / (k + rank)) ─► best unit per clause ─► SearchHit
 
 Filters (document, department with role, tag, level, target year) restrict every list in SQL, so a
@@ -96,6 +97,11 @@ class Searcher:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
         # Place and target signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys([*lists.get("bm25", []), *lists.get("dense", [])]))
+        if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
+            responsible = self._responsible_units(retrieved)
+            if responsible:
+                lists = {name: [unit for unit in units if unit in responsible] for name, units in lists.items()}
+                retrieved = [unit for unit in retrieved if unit in responsible]
         if plan.places and retrieved:  # «武汉…», «湖北…», «国家层面…»: one more vote for that place's documents
             rows = _unit_rows(self.store, retrieved)
             lists["place"] = [unit for unit in retrieved if rows[unit][2] in plan.places]
@@ -120,6 +126,17 @@ class Searcher:
         return self.store.connection.execute(
             "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
             (match, limit)).fetchall()
+
+    def _responsible_units(self, units: list[int]) -> set[int]:
+        """Those of `units` whose task or clause names a responsible unit (any role, inherited included)."""
+        found = set()
+        for start in range(0, len(units), 900):
+            chunk = units[start:start + 900]
+            found.update(unit for unit, in self.store.connection.execute(
+                f"SELECT u.id FROM units u WHERE u.id IN ({','.join('?' * len(chunk))}) AND EXISTS (SELECT 1 "
+                "FROM responsibilities r WHERE r.clause_id = u.clause_id AND "
+                "(r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1))", chunk))
+        return found
 
     def _department_units(self, canonicals: tuple[str, ...], allowed: set[int] | None) -> list[int]:
         marks = ",".join("?" * len(canonicals))

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import CORPUS, SEED, build_home
 from eval.metrics import mrr_at, ndcg_at, recall_at
-from eval.policy import evaluate, judged_clauses, load_questions
+from eval.policy import evaluate, judged_clauses, load_questions, write_qrels, write_queries
 from eval.run import CACHE, RESULTS, systems_for
 from index import Store, ingest_paths
 from index.dense import embed_missing, import_vectors
@@ -63,6 +63,18 @@ def test_metrics_by_hand():
     dcg = 1 / 1.5849625007211562 + 1 / 2.321928094887362
     ideal = 1 + 1 / 1.5849625007211562 + 1 / 2
     assert ndcg_at(ranked, relevant) == pytest.approx(dcg / ideal)
+
+
+def test_trec_topics_and_qrels_match_the_question_set(tmp_path):
+    # The TREC files beside the runs are generated: they must be what the question set says today.
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS])
+        write_qrels(store, tmp_path / "qrels.txt")
+    write_queries(tmp_path / "queries.tsv")
+    for name, recorded in (("qrels.txt", "policy-qrels.txt"), ("queries.tsv", "policy-queries.tsv")):
+        assert (tmp_path / name).read_text(encoding="utf-8") == (RESULTS / recorded).read_text(encoding="utf-8")
+    judged = {line.split()[0] for line in (RESULTS / "policy-qrels.txt").read_text(encoding="utf-8").splitlines()}
+    assert judged == {q.qid for q in load_questions()}
 
 
 def test_department_questions_expand_from_marker_text(tmp_path):

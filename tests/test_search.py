@@ -111,6 +111,16 @@ def test_who_question_returns_the_clause_with_its_departments(searcher):
     assert "<mark>" in hit.highlight
 
 
+def test_who_questions_skip_clauses_that_name_no_unit(searcher):
+    # Without the rule the section heading 「三、聚焦重點領域協同增效」 and the signature block rank high.
+    hits = searcher.search("武汉工业领域减污降碳谁牵头", k=10, mode="bm25")
+    assert hits and all(hit.departments for hit in hits), [hit.clause_id for hit in hits]
+    assert f"{SEED_ID}.s3.p6" in [hit.clause_id for hit in hits[:3]]
+    # 国发〔2019〕5号 names no responsible unit anywhere: the question still gets its clauses.
+    plain = searcher.search("谁负责统筹制定抽查计划", k=5, mode="bm25", filters=SearchFilters(doc="国发-2019-5"))
+    assert plain and not any(hit.departments for hit in plain)
+
+
 def test_department_filter_is_alias_aware_with_role(searcher):
     hits = searcher.search("水", k=50, filters=SearchFilters(department="市水务局"))
     assert hits and all(any(d.canonical == "武汉市水务局" for d in hit.departments) for hit in hits)
