@@ -4,7 +4,8 @@ The pool is every article of the laws in the store (`policykb ingest ../shared/c
 names such as 「中华人民共和国民法典第五十四条」 or 「个体工商户条例第二条」 are resolved with the same
 resolver staff use; where a title matches several stored laws (versions, split parts), the clause
 whose text matches STARD's article text is taken. Names that resolve to nothing are counted and
-reported, not silently dropped.
+reported, not silently dropped. Scores are given per article (`systems`) and per law (`law_level`:
+the article ranking mapped to its laws, as the policy set's document level).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from index import Store, resolve
 from ingest.normalize import compact
 
-from .metrics import summarise
+from .metrics import dedupe, summarise
 from .policy import System
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "stard" / "train.jsonl"
@@ -58,8 +59,11 @@ def stard_qrels(store: Store, questions: list[StardQuestion]) -> tuple[dict[str,
 def evaluate_stard(store: Store, systems: dict[str, System], path: Path = DEFAULT_PATH) -> dict:
     questions = load_stard(path)
     qrels, missing = stard_qrels(store, questions)
-    results = {"questions": len(questions), "unresolved_articles": missing, "systems": {}}
+    law_qrels = {qid: {clause.split(".")[0] for clause in clauses} for qid, clauses in qrels.items()}
+    results = {"questions": len(questions), "unresolved_articles": missing, "systems": {}, "law_level": {}}
     for name, system in systems.items():
         runs = {question.qid: system(question.question, 100) for question in questions}
         results["systems"][name] = summarise(runs, qrels, cutoffs=(1, 5, 10, 100))
+        laws = {qid: dedupe([clause.split(".")[0] for clause in ranked]) for qid, ranked in runs.items()}
+        results["law_level"][name] = summarise(laws, law_qrels, cutoffs=(1, 5, 10, 100))
     return results

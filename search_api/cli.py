@@ -290,8 +290,10 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
             print(f"错误：找不到 STARD 数据 {path}；用 --stard 指定 train.jsonl", file=sys.stderr)
             return 2
         results = run_stard_eval(store, encoder, modes, path, arguments.out or RESULTS)
-        for name, scores in results["systems"].items():
-            print(f"{name}\tR@10 {scores['R@10']:.3f}\tR@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
+        for level in ("systems", "law_level"):
+            for name, scores in results[level].items():
+                print(f"{'法条' if level == 'systems' else '法律'}\t{name}\tR@10 {scores['R@10']:.3f}\t"
+                      f"R@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
         return 0
     results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS)
     print(markdown_table(results, "clause"))
