@@ -70,13 +70,17 @@ class VectorIndex:
     Up to `EXACT_LIMIT` vectors the index is exact (IndexFlatIP, built in memory at open: a scan of
     100k × 384 floats costs ≈ 15 ms here). Above it, an HNSW graph (M = 32, efSearch = 128) answers
     in about a millisecond; building it takes minutes, so it is saved as `vectors-<encoder>.faiss`
-    beside the store with a manifest (format, encoder, dimension, the store's data version, count),
-    written to a temporary file and renamed, and rebuilt when stale or unreadable. Filtered searches
-    always scan the allowed units exactly.
+    beside the store with the unit id of each graph node (`.ids.npy`) and a manifest (format,
+    encoder, dimension, count, both files' sha256), each written to a temporary file and renamed,
+    and rebuilt when unreadable. It is updated, not rebuilt, when units change: vectors of units
+    added since are appended to the graph (unit ids are never reused), nodes of deleted units are
+    masked out of searches, and the graph is rebuilt only once masked nodes reach `MASKED_LIMIT` of
+    it. Filtered searches always scan the allowed units exactly.
     """
 
     EXACT_LIMIT = 50_000
-    FORMAT_VERSION = 1
+    FORMAT_VERSION = 2
+    MASKED_LIMIT = 0.2
 
     def __init__(self, store: Store, encoder_name: str, dim: int, *, exact_limit: int | None = None) -> None:
         rows = store.connection.execute(
@@ -86,14 +90,20 @@ class VectorIndex:
         self.matrix = (np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32).reshape(-1, dim)
                        if rows else np.zeros((0, dim), dtype=np.float32))
         limit = self.EXACT_LIMIT if exact_limit is None else exact_limit
+        self._nodes, self._parameters = self.ids, None  # graph node → unit id; search parameters
         if len(rows) <= limit:
             self.kind, self._index = "flat", faiss.IndexFlatIP(dim)
             self._index.add(self.matrix)
         else:
             self.kind = "hnsw"
-            manifest = {"format": self.FORMAT_VERSION, "encoder": encoder_name, "dim": dim, "kind": "hnsw",
-                        "data_version": store.data_version(), "count": len(rows)}
-            self._index = _saved_hnsw(store.path.parent, manifest, self.matrix)
+            manifest = {"format": self.FORMAT_VERSION, "encoder": encoder_name, "dim": dim, "kind": "hnsw"}
+            self._index, self._nodes = _saved_hnsw(store.path.parent, manifest, self.ids, self.matrix,
+                                                   self.MASKED_LIMIT)
+            live = np.isin(self._nodes, self.ids)
+            if not live.all():  # nodes of deleted units: never returned (the bitmap must outlive searches)
+                self._live_bits = np.packbits(live, bitorder="little")
+                self._parameters = faiss.SearchParametersHNSW(
+                    sel=faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(self._live_bits)), efSearch=128)
         logger.info("vector index (%s): %d of the store's units have %s vectors", self.kind, len(rows), encoder_name)
 
     def __len__(self) -> int:
@@ -109,41 +119,63 @@ class VectorIndex:
             scores = self.matrix[positions] @ query[0]
             best = np.argsort(-scores)[:limit]
             return [(int(self.ids[positions[i]]), float(scores[i])) for i in best]
-        scores, positions = self._index.search(query, min(limit, len(self.ids)))
-        return [(int(self.ids[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
+        scores, positions = self._index.search(query, min(limit, len(self.ids)), params=self._parameters)
+        return [(int(self._nodes[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
 
 
-def _saved_hnsw(folder: Path, manifest: dict, matrix: np.ndarray) -> faiss.Index:
-    """Load the saved HNSW index if its manifest matches and its checksum holds, else build it and
-    save it atomically (the index first, then the manifest with the index file's sha256)."""
+def _saved_hnsw(folder: Path, manifest: dict, ids: np.ndarray, matrix: np.ndarray,
+                masked_limit: float) -> tuple[faiss.Index, np.ndarray]:
+    """(graph, unit id of each node) for the units `ids` with vectors `matrix`: the saved graph with the
+    vectors of units added since appended (and saved again), or a new graph built and saved when there
+    is none that matches the manifest and its checksums, or when too many of its nodes are deleted units."""
     key = hashlib.sha256(manifest["encoder"].encode()).hexdigest()[:12]
-    path, manifest_path = folder / f"vectors-{key}.faiss", folder / f"vectors-{key}.json"
+    path, nodes_path = folder / f"vectors-{key}.faiss", folder / f"vectors-{key}.ids.npy"
+    manifest_path = folder / f"vectors-{key}.json"
     if path.exists() and manifest_path.exists():
         try:
             saved = json.loads(manifest_path.read_text())
-            checksum = saved.pop("sha256", None)
+            checksums = saved.pop("sha256", None), saved.pop("ids_sha256", None)
+            count = saved.pop("count", None)
             if saved != manifest:
                 logger.info("vector index is stale: rebuilding %s", path.name)
-            elif checksum != _file_sha256(path):
+            elif checksums != (_file_sha256(path), _file_sha256(nodes_path)):
                 logger.warning("rebuilding %s: the file does not match its checksum (truncated or corrupted)", path.name)
             else:
                 index = faiss.read_index(str(path))
-                if index.ntotal == manifest["count"]:
-                    index.hnsw.efSearch = 128
-                    return index
-                logger.warning("rebuilding %s: it holds %d vectors, its manifest says %d",
-                               path.name, index.ntotal, manifest["count"])
+                with nodes_path.open("rb") as handle:
+                    nodes = np.load(handle)
+                if index.ntotal != count or len(nodes) != count:
+                    raise ValueError(f"it holds {index.ntotal} vectors and {len(nodes)} ids, its manifest says {count}")
+                index.hnsw.efSearch = 128
+                added = ~np.isin(ids, nodes)
+                masked = count - (len(ids) - int(added.sum()))
+                if masked <= masked_limit * (count + added.sum()):
+                    if added.any():
+                        logger.info("vector index %s: %d vectors added, %d nodes masked", path.name, added.sum(), masked)
+                        index.add(matrix[added])
+                        nodes = np.concatenate([nodes, ids[added]])
+                        _save_hnsw(index, nodes, manifest, path, nodes_path, manifest_path)
+                    return index, nodes
+                logger.info("vector index %s: %d of its nodes are deleted units: rebuilding", path.name, masked)
         except (OSError, ValueError, RuntimeError, AttributeError) as error:
             logger.warning("rebuilding %s: %s", path.name, error)
-    logger.info("building HNSW index %s (%d vectors)", path.name, manifest["count"])
+    logger.info("building HNSW index %s (%d vectors)", path.name, len(ids))
     index = faiss.IndexHNSWFlat(matrix.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = 80
     index.add(matrix)
     index.hnsw.efSearch = 128
+    _save_hnsw(index, ids, manifest, path, nodes_path, manifest_path)
+    return index, ids
+
+
+def _save_hnsw(index: faiss.Index, nodes: np.ndarray, manifest: dict, path: Path, nodes_path: Path,
+               manifest_path: Path) -> None:
+    """The graph and its node ids first, then the manifest naming their checksums: a crash in between
+    leaves a manifest that does not match, and the next open rebuilds."""
     write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
-    saved = {**manifest, "sha256": _file_sha256(path)}
+    write_atomically(nodes_path, lambda temporary: np.save(temporary, nodes), suffix=".tmp.npy")
+    saved = {**manifest, "count": int(index.ntotal), "sha256": _file_sha256(path), "ids_sha256": _file_sha256(nodes_path)}
     write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(saved)))
-    return index
 
 
 def _file_sha256(path: Path) -> str:

@@ -5,10 +5,16 @@ there costs tens of milliseconds at 100k units. This index holds, for every term
 occurs in with their BM25 weight precomputed (FTS5's formula: k1 = 1.2, b = 0.75,
 idf = max(ln((N − n + 0.5) / (n + 0.5)), 1e-6), terms split as FTS5's unicode61 tokenizer splits
 them), so a query is a few array additions. One difference: a token that unicode61 splits (pm2.5 →
-pm2, 5) is a phrase in an FTS5 query and two independent terms here. It is derived data: saved to `lexical.npz` beside the
-store with a manifest (format, tokenizer fingerprint, the store's data version, unit count),
-written to a temporary file and renamed, and rebuilt when the manifest does not match or the file
-cannot be read.
+pm2, 5) is a phrase in an FTS5 query and two independent terms here.
+
+It is derived data, saved to `lexical.npz` beside the store with a manifest (format, tokenizer
+fingerprint, BM25 parameters), written to a temporary file and renamed, and rebuilt when the
+manifest does not match or the file cannot be read. Updates are incremental, as in Lucene: unit ids
+are never reused (the store allocates them in increasing order), so on open the units added since
+the file was saved (ids above its largest) form a small second segment built from their FTS5 rows,
+and units deleted since are masked. The saved segment keeps the collection statistics it was built
+with; the new segment is weighted with the statistics of both. When added plus deleted units reach
+`MERGE_FRACTION` of the saved segment, the whole index is rebuilt and saved again.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ from .files import write_atomically
 from .store import Store
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILE_NAME = "lexical.npz"
 K1, B = 1.2, 0.75
+MERGE_FRACTION = 0.1
 _TERM = re.compile(r"\w+")
 
 
@@ -36,31 +43,17 @@ def terms(tokens: str) -> list[str]:
     return _TERM.findall(tokens.lower())
 
 
-class LexicalIndex:
-    def __init__(self, vocabulary: dict[str, int], pointers: np.ndarray, units: np.ndarray,
-                 weights: np.ndarray, unit_ids: np.ndarray) -> None:
-        self.vocabulary, self.pointers, self.units, self.weights, self.unit_ids = (
-            vocabulary, pointers, units, weights, unit_ids)
+class _Segment:
+    """Postings by term (CSR: `pointers` into `units`/`weights`), positions → unit ids in `unit_ids`."""
+
+    def __init__(self, vocabulary: dict[str, int], pointers: np.ndarray, units: np.ndarray, weights: np.ndarray,
+                 unit_ids: np.ndarray, length_sum: float) -> None:
+        self.vocabulary, self.pointers, self.units, self.weights, self.unit_ids, self.length_sum = (
+            vocabulary, pointers, units, weights, unit_ids, length_sum)
 
     @classmethod
-    def open(cls, store: Store) -> "LexicalIndex":
-        """Load the saved index if its manifest matches the store, else build and save it."""
-        path = store.path.parent / FILE_NAME
-        manifest = _manifest(store)
-        if path.exists():
-            try:
-                if (index := cls._load(path, manifest)) is not None:
-                    return index
-                logger.info("%s is stale (the store changed): rebuilding", path.name)
-            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
-                logger.warning("rebuilding %s (unreadable: %s)", path.name, error)
-        index = cls.build(store)
-        index._save(path, manifest)
-        return index
-
-    @classmethod
-    def build(cls, store: Store) -> "LexicalIndex":
-        rows = store.connection.execute("SELECT rowid, tokens FROM units_fts ORDER BY rowid").fetchall()
+    def build(cls, rows: list[tuple[int, str]], base: "_Segment | None" = None) -> "_Segment":
+        """Postings of (unit id, tokens) rows; with `base`, weighted by the statistics of both segments."""
         vocabulary: dict[str, int] = {}
         term_ids, positions, lengths = [], [], np.zeros(len(rows), dtype=np.float32)
         for position, (_, tokens) in enumerate(rows):
@@ -68,55 +61,131 @@ class LexicalIndex:
             lengths[position] = len(ids)
             term_ids += ids
             positions += [position] * len(ids)
-        keys = np.array(term_ids, dtype=np.int64) * max(len(rows), 1) + np.array(positions, dtype=np.int64)
-        pairs, frequencies = np.unique(keys, return_counts=True)
-        term_of, units = np.divmod(pairs, max(len(rows), 1))
+        size = max(len(rows), 1)
+        pairs, frequencies = np.unique(np.array(term_ids, dtype=np.int64) * size + np.array(positions, dtype=np.int64),
+                                       return_counts=True)
+        term_of, units = np.divmod(pairs, size)
         pointers = np.searchsorted(term_of, np.arange(len(vocabulary) + 1)).astype(np.int64)
         documents = np.diff(pointers).astype(np.float64)
-        idf = np.maximum(np.log((len(rows) - documents + 0.5) / (documents + 0.5)), 1e-6)
-        average = float(lengths.mean()) if len(rows) else 1.0
-        norm = K1 * (1 - B + B * lengths[units] / average)
+        total, length_sum = len(rows), float(lengths.sum())
+        if base is not None:
+            documents += np.array([base.document_frequency(term) for term in vocabulary], dtype=np.float64)
+            total, length_sum = total + len(base.unit_ids), length_sum + base.length_sum
+        idf = np.maximum(np.log((total - documents + 0.5) / (documents + 0.5)), 1e-6)
+        norm = K1 * (1 - B + B * lengths[units] / (length_sum / total if total else 1.0))
         weights = (idf[term_of] * frequencies * (K1 + 1) / (frequencies + norm)).astype(np.float32)
         unit_ids = np.array([rowid for rowid, _ in rows], dtype=np.int64)
-        logger.info("built BM25 index: %d units, %d terms", len(rows), len(vocabulary))
-        return cls(vocabulary, pointers, units.astype(np.int32), weights, unit_ids)
+        return cls(vocabulary, pointers, units.astype(np.int32), weights, unit_ids, float(lengths.sum()))
 
-    def search(self, query_terms: list[str], limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
-        """(unit id, BM25 score) best first, the same scores FTS5's bm25() gives (negated)."""
+    def document_frequency(self, term: str) -> int:
+        term_id = self.vocabulary.get(term)
+        return 0 if term_id is None else int(self.pointers[term_id + 1] - self.pointers[term_id])
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
         scores = np.zeros(len(self.unit_ids), dtype=np.float32)
         for term in dict.fromkeys(query_terms):
             if (term_id := self.vocabulary.get(term)) is not None:
                 span = slice(self.pointers[term_id], self.pointers[term_id + 1])
                 scores[self.units[span]] += self.weights[span]
+        return scores
+
+
+class LexicalIndex:
+    """The saved segment, the units added since (a second segment) and the saved units deleted since."""
+
+    def __init__(self, saved: _Segment, added: _Segment | None = None, deleted: np.ndarray | None = None) -> None:
+        self.saved, self.added = saved, added
+        self.deleted = deleted if deleted is not None else np.zeros(len(saved.unit_ids), dtype=bool)
+        all_ids = saved.unit_ids if added is None else np.concatenate([saved.unit_ids, added.unit_ids])
+        self._ids, self._live = all_ids, np.concatenate([~self.deleted, np.ones(len(all_ids) - len(saved.unit_ids),
+                                                                                  dtype=bool)])
+
+    @property
+    def unit_ids(self) -> np.ndarray:
+        """The ids of the units this index answers with: the store's units at open."""
+        return self._ids[self._live]
+
+    @classmethod
+    def open(cls, store: Store) -> "LexicalIndex":
+        """Load the saved index and bring it up to date with the store, or build and save a new one."""
+        path = store.path.parent / FILE_NAME
+        manifest = _manifest(store)
+        if path.exists():
+            try:
+                if (saved := _load(path, manifest)) is not None:
+                    if (index := cls._updated(store, saved)) is not None:
+                        return index
+                    logger.info("%s: many units changed since it was saved: rebuilding", path.name)
+                else:
+                    logger.info("%s is stale (another tokenizer or format): rebuilding", path.name)
+            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                logger.warning("rebuilding %s (unreadable: %s)", path.name, error)
+        index = cls.build(store)
+        _save(path, manifest, index.saved)
+        return index
+
+    @classmethod
+    def build(cls, store: Store) -> "LexicalIndex":
+        rows = store.connection.execute("SELECT rowid, tokens FROM units_fts ORDER BY rowid").fetchall()
+        saved = _Segment.build(rows)
+        logger.info("built BM25 index: %d units, %d terms", len(rows), len(saved.vocabulary))
+        return cls(saved)
+
+    @classmethod
+    def _updated(cls, store: Store, saved: _Segment) -> "LexicalIndex | None":
+        """The saved segment with the store's changes since applied; None when a rebuild is cheaper."""
+        last = int(saved.unit_ids[-1]) if len(saved.unit_ids) else 0
+        execute = store.connection.execute
+        deleted = np.zeros(len(saved.unit_ids), dtype=bool)
+        if execute("SELECT count(*) FROM units WHERE id <= ?", (last,)).fetchone()[0] != len(saved.unit_ids):
+            present = np.array([row[0] for row in execute("SELECT id FROM units WHERE id <= ?", (last,))],
+                               dtype=np.int64)
+            deleted = ~np.isin(saved.unit_ids, present)
+        added_count = execute("SELECT count(*) FROM units WHERE id > ?", (last,)).fetchone()[0]
+        if added_count + deleted.sum() > MERGE_FRACTION * max(len(saved.unit_ids), 1):
+            return None
+        if not added_count:
+            return cls(saved, None, deleted)
+        rows = execute("SELECT rowid, tokens FROM units_fts WHERE rowid > ? ORDER BY rowid", (last,)).fetchall()
+        logger.info("BM25 index: %d units added and %d deleted since it was saved", len(rows), deleted.sum())
+        return cls(saved, _Segment.build(rows, base=saved), deleted)
+
+    def search(self, query_terms: list[str], limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """(unit id, BM25 score) best first, the same scores FTS5's bm25() gives (negated) right after a
+        rebuild; between rebuilds the saved segment keeps its statistics."""
+        scores = self.saved.scores(query_terms)
+        if self.added is not None:
+            scores = np.concatenate([scores, self.added.scores(query_terms)])
+        scores[~self._live] = 0
         if allowed is not None:
-            scores[~np.isin(self.unit_ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))] = 0
+            scores[~np.isin(self._ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))] = 0
         candidates = np.flatnonzero(scores)
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
-        ranked = candidates[np.lexsort((self.unit_ids[candidates], -scores[candidates]))]
-        return [(int(self.unit_ids[i]), float(scores[i])) for i in ranked]
+        ranked = candidates[np.lexsort((self._ids[candidates], -scores[candidates]))]
+        return [(int(self._ids[i]), float(scores[i])) for i in ranked]
 
-    def _save(self, path: Path, manifest: dict) -> None:
-        write_atomically(path, lambda temporary: np.savez(
-            temporary, manifest=np.array(json.dumps(manifest)), vocabulary=np.array(list(self.vocabulary)),
-            pointers=self.pointers, units=self.units, weights=self.weights, unit_ids=self.unit_ids),
-            suffix=".tmp.npz")
 
-    @classmethod
-    def _load(cls, path: Path, manifest: dict) -> "LexicalIndex | None":
-        """The saved index; None when its manifest is not the store's (stale); raises when unreadable."""
-        with path.open("rb") as handle, np.load(handle) as data:  # our handle: closed even when np.load fails
-            if json.loads(str(data["manifest"])) != manifest:
-                return None
-            vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}
-            index = cls(vocabulary, data["pointers"], data["units"], data["weights"], data["unit_ids"])
-        if len(index.pointers) != len(vocabulary) + 1 or (len(index.units) and index.units.max() >= len(index.unit_ids)):
-            raise ValueError("inconsistent arrays")
-        return index
+def _save(path: Path, manifest: dict, segment: _Segment) -> None:
+    write_atomically(path, lambda temporary: np.savez(
+        temporary, manifest=np.array(json.dumps(manifest)), vocabulary=np.array(list(segment.vocabulary)),
+        pointers=segment.pointers, units=segment.units, weights=segment.weights, unit_ids=segment.unit_ids,
+        length_sum=np.array(segment.length_sum)), suffix=".tmp.npz")
+
+
+def _load(path: Path, manifest: dict) -> _Segment | None:
+    """The saved segment; None when its manifest is not this build's (stale); raises when unreadable."""
+    with path.open("rb") as handle, np.load(handle) as data:  # our handle: closed even when np.load fails
+        if json.loads(str(data["manifest"])) != manifest:
+            return None
+        vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}
+        segment = _Segment(vocabulary, data["pointers"], data["units"], data["weights"], data["unit_ids"],
+                           float(data["length_sum"]))
+    if (len(segment.pointers) != len(vocabulary) + 1 or np.any(np.diff(segment.unit_ids) <= 0)
+            or (len(segment.units) and segment.units.max() >= len(segment.unit_ids))):
+        raise ValueError("inconsistent arrays")
+    return segment
 
 
 def _manifest(store: Store) -> dict:
-    return {"format": FORMAT_VERSION, "tokenizer": store.segmenter.fingerprint,
-            "data_version": store.data_version(),
-            "units": store.connection.execute("SELECT count(*) FROM units").fetchone()[0], "k1": K1, "b": B,
-            "idf_floor": 1e-6}
+    return {"format": FORMAT_VERSION, "tokenizer": store.segmenter.fingerprint, "k1": K1, "b": B, "idf_floor": 1e-6}

@@ -79,6 +79,9 @@ class Store:
         elif int(row[0]) != FORMAT_VERSION:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
                              f"请换一个 --home 目录后重新运行 policykb ingest")
+        # Unit ids are allocated from this counter and never reused, so derived indexes can tell the
+        # units added since they were saved (ids above their largest) from those they hold.
+        self._connection.execute("INSERT OR IGNORE INTO meta SELECT 'next_unit_id', COALESCE(MAX(id), 0) + 1 FROM units")
 
     def _check_tokenizer(self) -> None:
         """The lexical index's manifest check: tokens made by another dictionary are rebuilt in place."""
@@ -175,10 +178,13 @@ class Store:
             self._insert_responsibilities(clause.id, -1, clause.inherited)
         self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
                                      [(alias, canonical, document.id) for alias, canonical in document.aliases])
-        for unit in document_units(document):
-            unit_id = execute("INSERT INTO units (clause_id, task_ordinal, doc_id, passage, passage_hash) "
-                              "VALUES (?, ?, ?, ?, ?)", (unit.clause_id, unit.task_ordinal, unit.doc_id,
-                                                         unit.passage, unit.passage_hash)).lastrowid
+        units = document_units(document)
+        first = int(execute("SELECT value FROM meta WHERE key = 'next_unit_id'").fetchone()[0])
+        execute("UPDATE meta SET value = ? WHERE key = 'next_unit_id'", (str(first + len(units)),))
+        for unit_id, unit in enumerate(units, start=first):
+            execute("INSERT INTO units (id, clause_id, task_ordinal, doc_id, passage, passage_hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (unit_id, unit.clause_id, unit.task_ordinal, unit.doc_id,
+                                                  unit.passage, unit.passage_hash))
             execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)",
                     (unit_id, " ".join(self.segmenter.tokens(unit.passage))))
 

@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from conftest import CORPUS, SEED
+from conftest import CORPUS, ROOT, RULE_DOC, SEED
 from index import Store, ingest_paths
-from index.dense import VectorIndex, embed_missing, missing_units
+from index.dense import VectorIndex, embed_missing, import_vectors, missing_units
 from index.encoders import E5Encoder
 from index.resolve import resolve
 from index.search import FusionWeights, Searcher, SearchFilters, _fuse, highlight
@@ -202,22 +202,44 @@ def test_fast_bm25_gives_fts5_scores(searcher, query):
     assert all(math.isclose(score, scores[unit], rel_tol=1e-4) for unit, score in fast if unit in scores)
 
 
-def test_lexical_index_file_is_reused_rebuilt_when_stale_and_when_corrupt(tmp_path, caplog):
+def test_lexical_index_is_reused_updated_in_place_and_rebuilt_when_corrupt(tmp_path, caplog):
     from index.lexical import FILE_NAME, LexicalIndex
 
     caplog.set_level("INFO", logger="index.lexical")
+    council = sorted((CORPUS / "state_council").glob("*.txt"))
+    added, deleted = CORPUS / "state_council" / "39_国发〔2018〕39号.txt", "国办发-2018-128"
     with Store.open(tmp_path / "home") as store:
-        ingest_paths(store, [CORPUS / "state_council" / "39_国发〔2018〕39号.txt"])
+        ingest_paths(store, [path for path in council if path != added])
         LexicalIndex.open(store)
         LexicalIndex.open(store)
         assert caplog.text.count("built BM25 index") == 1  # the second open loaded the file
-        ingest_paths(store, [SEED])
-        assert len(LexicalIndex.open(store).unit_ids) == store.counts()["units"]
-        assert caplog.text.count("built BM25 index") == 2 and "is stale" in caplog.text  # the store changed
+        ingest_paths(store, [added])  # one small document: a second segment, no rebuild
+        store.delete_document(deleted)
+        updated = LexicalIndex.open(store)
+        assert caplog.text.count("built BM25 index") == 1 and "added and" in caplog.text
+        store_ids = {row[0] for row in store.connection.execute("SELECT id FROM units")}
+        assert set(updated.unit_ids.tolist()) == store_ids
+        rebuilt = LexicalIndex.build(store)
+        for query in (["失业", "保险"], ["无废", "城市"], ["综合", "保税区"]):
+            found = updated.search(query, 10)
+            assert {unit for unit, _ in found} <= store_ids
+            # The saved segment keeps its statistics until the next rebuild: same units, near scores.
+            assert [unit for unit, _ in found[:3]] == [unit for unit, _ in rebuilt.search(query, 3)]
+        assert updated.search(["失业", "保险"], 1)[0][0] in {row[0] for row in store.connection.execute(
+            "SELECT id FROM units WHERE doc_id = '国发-2018-39'")}
         assert "WARNING" not in caplog.text
         (tmp_path / "home" / FILE_NAME).write_bytes(b"truncated")
         assert LexicalIndex.open(store).search(["失业"], 3)
-        assert "rebuilding" in caplog.text and caplog.text.count("built BM25 index") == 3
+        assert "rebuilding" in caplog.text and caplog.text.count("built BM25 index") == 3  # one more by hand
+
+
+def test_unit_ids_are_never_reused(tmp_path):
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [SEED])
+        last = store.connection.execute("SELECT max(id) FROM units").fetchone()[0]
+        store.delete_document(SEED_ID)
+        ingest_paths(store, [SEED])
+        assert store.connection.execute("SELECT min(id) FROM units").fetchone()[0] > last
 
 
 def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, searcher, encoder, caplog):
@@ -233,3 +255,28 @@ def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, 
     for query in ("污泥处置", "建筑垃圾资源化利用率", "碳普惠"):
         vector = encoder.encode_queries([query])[0]
         assert [u for u, _ in graph.search(vector, 5)] == [u for u, _ in exact.search(vector, 5)]
+
+
+def test_hnsw_graph_is_updated_not_rebuilt_when_units_change(tmp_path, encoder, caplog):
+    caplog.set_level("INFO", logger="index.dense")
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        ingest_paths(store, [path for path in sorted(CORPUS.rglob("*.txt")) if path != RULE_DOC])
+        import_vectors(store, ROOT / "eval" / "cache" / "e5-bundled.npz", encoder.name)
+        VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
+        ingest_paths(store, [RULE_DOC])  # 37 units beside 1,397: their vectors are appended to the saved graph
+        import_vectors(store, ROOT / "eval" / "cache" / "e5-bundled.npz", encoder.name)
+        grown = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
+        assert caplog.text.count("building HNSW index") == 1 and "vectors added" in caplog.text
+        query = encoder.encode_queries(["综合保税区增值税一般纳税人资格试点"])[0]
+        assert grown.search(query, 1)[0][0] in {row[0] for row in store.connection.execute(
+            "SELECT id FROM units WHERE doc_id = '国发-2019-3'")}
+        store.delete_document("国发-2019-3")  # its nodes stay in the graph, masked out of every search
+        shrunk = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
+        assert caplog.text.count("building HNSW index") == 1
+        present = {row[0] for row in store.connection.execute("SELECT id FROM units")}
+        assert {unit for unit, _ in shrunk.search(query, 50)} <= present
+        exact = VectorIndex(store, encoder.name, encoder.dim)
+        for text in ("污泥处置", "减污降碳协同增效", "综合保税区"):
+            vector = encoder.encode_queries([text])[0]
+            assert [u for u, _ in shrunk.search(vector, 5)] == [u for u, _ in exact.search(vector, 5)]
