@@ -171,7 +171,7 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         latency = query_latency(store, searcher, encoder)
         size = sum(path.stat().st_size for path in (work / "home").glob("policykb.sqlite3*"))
         derived = {path.name: path.stat().st_size for path in (work / "home").iterdir()
-                   if path.name == "lexical.npz" or path.suffix == ".faiss"}
+                   if path.name == "lexical.npz" or path.name.endswith((".faiss", ".ids.npy"))}
     pipeline_rate = count["units"] / (ingest_seconds + embed_seconds)
     result = {
         "machine": machine_description(),
