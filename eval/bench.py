@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import Searcher, Store
+from index import Searcher, Store, ingest_paths
 from index.dense import embed_missing
 from index.encoders import Encoder
 from ingest import parse_document, read_source
@@ -144,6 +144,21 @@ def query_latency(store: Store, searcher: Searcher, encoder: Encoder, rounds: in
             "search_total": percentiles(total)}
 
 
+def update_costs(store: Store, encoder: Encoder, folder: Path, sentences: list[str], markers: list[str]) -> dict:
+    """Seconds to open the searcher after one document of the scale corpus is replaced by a new version
+    (its vectors embedded first), and after it is deleted: the indexes are updated, not rebuilt."""
+    write_scale_corpus(folder, sentences, markers, 100, seed=99)  # 合成实施方案第1号 again, other sentences
+    (result,) = ingest_paths(store, sorted(folder.glob("*.txt")))
+    embed_missing(store, encoder, batch_size=256)
+    start = time.perf_counter()
+    Searcher(store, encoder)
+    replaced = time.perf_counter() - start
+    store.delete_document(result.doc_id)
+    start = time.perf_counter()
+    Searcher(store, encoder)
+    return {"replacing_a_document": round(replaced, 2), "deleting_it": round(time.perf_counter() - start, 2)}
+
+
 def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path) -> dict:
     sentences, markers = material(source)
     files = sorted((work / "corpus").glob("*.txt"))
@@ -172,6 +187,7 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         size = sum(path.stat().st_size for path in (work / "home").glob("policykb.sqlite3*"))
         derived = {path.name: path.stat().st_size for path in (work / "home").iterdir()
                    if path.name == "lexical.npz" or path.name.endswith((".faiss", ".ids.npy"))}
+        updates = update_costs(store, encoder, work / "update", sentences, markers)
     pipeline_rate = count["units"] / (ingest_seconds + embed_seconds)
     result = {
         "machine": machine_description(),
@@ -183,7 +199,7 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         "pipeline_units_per_second": round(pipeline_rate, 1),
         "pipeline_over_encoder_ratio": round(pipeline_rate / raw_encoder_rate, 3),
         "searcher_first_open_seconds": round(build_seconds, 2), "searcher_open_seconds": round(open_seconds, 2),
-        "latency": latency,
+        "latency": latency, "searcher_open_seconds_after": updates,
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "store_bytes_per_clause": round(size / count["clauses"], 1),  # SQLite: text, rows, FTS5, vectors
         "index_bytes_per_clause": {name: round(bytes_ / count["clauses"], 1) for name, bytes_ in derived.items()},
