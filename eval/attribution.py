@@ -1,9 +1,9 @@
 """Department attribution: precision, recall and F1 of (task, department, role) against hand gold.
 
-`attribution/gold.tsv` annotates three documents by hand (the seed, 国发〔2019〕3号, 国发〔2018〕39号):
-for each task its lead, co-responsible and supporting units as printed, and each clause's inherited
-units. A triple matches when the clause path, the task, the name (compared in the Simplified
-matching copy) and the role agree.
+`attribution/gold.tsv` annotates four documents by hand (the seed, 国发〔2019〕3号, 国发〔2018〕39号,
+国办发〔2018〕128号): for each task its lead, co-responsible and supporting units as printed, and each
+clause's inherited units. A triple matches when the clause path, the task, the name (compared in the
+Simplified matching copy) and the role agree. Scores are given overall, per role and per document.
 """
 
 from __future__ import annotations
@@ -48,15 +48,21 @@ def evaluate_attribution(store: Store, path: Path = GOLD) -> dict:
     predicted = predicted_triples(store, documents)
     result = {"documents": sorted(documents), "gold": len(gold), "predicted": len(predicted)}
     for label, wanted in (("all", None), *((role, role) for role in ROLE_COLUMNS)):
-        g = {t for t in gold if wanted in (None, t[3])}
-        p = {t for t in predicted if wanted in (None, t[3])}
-        if not g and not p:
-            result[label] = None  # no such role in these documents
-            continue
-        precision = len(g & p) / len(p) if p else 0.0
-        recall = len(g & p) / len(g) if g else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        result[label] = _scores({t for t in gold if wanted in (None, t[3])},
+                                {t for t in predicted if wanted in (None, t[3])})
+    result["by_document"] = {doc_id: _scores({t for t in gold if t[0].split(".")[0] == doc_id},
+                                             {t for t in predicted if t[0].split(".")[0] == doc_id})
+                             for doc_id in sorted(documents)}
     result["missed"] = sorted(map(list, gold - predicted))[:20]
     result["extra"] = sorted(map(list, predicted - gold))[:20]
     return result
+
+
+def _scores(gold: set, predicted: set) -> dict[str, float] | None:
+    """Precision, recall and F1; None when neither side has a triple (no such role there)."""
+    if not gold and not predicted:
+        return None
+    precision = len(gold & predicted) / len(predicted) if predicted else 0.0
+    recall = len(gold & predicted) / len(gold) if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}

@@ -278,8 +278,8 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
 
     if arguments.question_set == "attribution":
         result = run_attribution_eval(store, arguments.out or RESULTS)
-        for label in ("all", "lead", "co", "support", "inherited"):
-            scores = result[label]
+        rows = [(label, result[label]) for label in ("all", "lead", "co", "support", "inherited")]
+        for label, scores in rows + list(result["by_document"].items()):
             print(f"{label}\t" + ("—" if scores is None else "\t".join(f"{k} {v:.3f}" for k, v in scores.items())))
         return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())

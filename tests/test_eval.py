@@ -97,6 +97,8 @@ def test_department_attribution_against_hand_gold(tmp_path):
     assert result["lead"]["f1"] == 1.0 and result["support"]["f1"] == 1.0, (result["missed"], result["extra"])
     for role in ("all", "co", "inherited"):
         assert result[role]["f1"] >= recorded[role]["f1"] - TOLERANCE, role
+    for doc_id, scores in recorded["by_document"].items():
+        assert result["by_document"][doc_id]["f1"] >= scores["f1"] - TOLERANCE, doc_id
 
 
 def test_load_generator_drives_a_real_server(tmp_path, capsys):
