@@ -97,8 +97,9 @@ class LexicalIndex:
         self.saved, self.added = saved, added
         self.deleted = deleted if deleted is not None else np.zeros(len(saved.unit_ids), dtype=bool)
         all_ids = saved.unit_ids if added is None else np.concatenate([saved.unit_ids, added.unit_ids])
-        self._ids, self._live = all_ids, np.concatenate([~self.deleted, np.ones(len(all_ids) - len(saved.unit_ids),
-                                                                                  dtype=bool)])
+        self._ids = all_ids
+        self._live = np.concatenate([~self.deleted, np.ones(len(all_ids) - len(saved.unit_ids), dtype=bool)])
+        self._masked = bool(self.deleted.any())
 
     @property
     def unit_ids(self) -> np.ndarray:
@@ -156,7 +157,8 @@ class LexicalIndex:
         scores = self.saved.scores(query_terms)
         if self.added is not None:
             scores = np.concatenate([scores, self.added.scores(query_terms)])
-        scores[~self._live] = 0
+        if self._masked:
+            scores[~self._live] = 0
         if allowed is not None:
             scores[~np.isin(self._ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))] = 0
         candidates = np.flatnonzero(scores)
