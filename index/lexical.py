@@ -145,10 +145,11 @@ class LexicalIndex:
         added_count = execute("SELECT count(*) FROM units WHERE id > ?", (last,)).fetchone()[0]
         if added_count + deleted.sum() > MERGE_FRACTION * max(len(saved.unit_ids), 1):
             return None
+        if added_count or deleted.any():
+            logger.info("BM25 index: %d units added and %d deleted since it was saved", added_count, deleted.sum())
         if not added_count:
             return cls(saved, None, deleted)
         rows = execute("SELECT rowid, tokens FROM units_fts WHERE rowid > ? ORDER BY rowid", (last,)).fetchall()
-        logger.info("BM25 index: %d units added and %d deleted since it was saved", len(rows), deleted.sum())
         return cls(saved, _Segment.build(rows, base=saved), deleted)
 
     def search(self, query_terms: list[str], limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
