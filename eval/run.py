@@ -110,7 +110,7 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
     (out / "stard.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     title = (f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
              f"{counts['clauses']} clauses)\n")
-    (out / "stard.md").write_text(f"{title}\nEncoder {results['encoder']}; {results['date']}.\n\n## Article level\n\n"
+    (out / "stard.md").write_text(f"{title}\nEncoder {results['encoder'] or 'none (lexical systems only)'}; {results['date']}.\n\n## Article level\n\n"
                                   f"{score_table(results['systems'])}\n\n## Law level\n\n"
                                   f"{score_table(results['law_level'])}\n", encoding="utf-8")
     return results
