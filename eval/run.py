@@ -108,11 +108,11 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
                    collection={"documents": counts["documents"], "clauses": counts["clauses"], "units": counts["units"]})
     out.mkdir(parents=True, exist_ok=True)
     (out / "stard.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    title = (f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
-             f"{counts['clauses']} clauses)\n")
-    (out / "stard.md").write_text(f"{title}\nEncoder {results['encoder'] or 'none (lexical systems only)'}; {results['date']}.\n\n## Article level\n\n"
-                                  f"{score_table(results['systems'])}\n\n## Law level\n\n"
-                                  f"{score_table(results['law_level'])}\n", encoding="utf-8")
+    encoder_line = f"Encoder {results['encoder'] or 'none (lexical systems only)'}; {results['date']}."
+    markdown = (f"# STARD train split ({results['questions']} questions, {counts['documents']} laws, "
+                f"{counts['clauses']} clauses)\n\n{encoder_line}\n\n## Article level\n\n"
+                f"{score_table(results['systems'])}\n\n## Law level\n\n{score_table(results['law_level'])}\n")
+    (out / "stard.md").write_text(markdown, encoding="utf-8")
     return results
 
 
