@@ -188,9 +188,9 @@ def _file_sha256(path: Path) -> str:
 
 def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
     """Write the cached vectors of the store's units to an .npz (hashes, vectors, encoder); atomic."""
-    rows = store.connection.execute(
-        "SELECT DISTINCT e.passage_hash, e.vector FROM embeddings e JOIN units u ON u.passage_hash = e.passage_hash "
-        "WHERE e.encoder = ? ORDER BY e.passage_hash", (encoder_name,)).fetchall()
+    rows = store.connection.execute(  # IN (subquery): one pass over units, not one per cached vector
+        "SELECT e.passage_hash, e.vector FROM embeddings e WHERE e.encoder = ? "
+        "AND e.passage_hash IN (SELECT passage_hash FROM units) ORDER BY e.passage_hash", (encoder_name,)).fetchall()
     vectors = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in rows]) if rows else np.zeros((0, 0))
     write_atomically(path, lambda temporary: np.savez_compressed(
         temporary, hashes=np.array([h for h, _ in rows]), vectors=vectors.astype(np.float16),
