@@ -95,10 +95,18 @@ class Places:
     def find(self, text: str) -> tuple[str, ...]:
         """Documents of the places named in `text` (department names already removed). A city or province
         wins over 国家/全国, which also occur inside names of things (全国碳排放权注册登记系统)."""
-        named = [name for name in self._local if name in text]
-        if not named:
-            named = [word for word in self.NATIONAL_WORDS if word in text and word in self.documents][:1]
+        named = self._named(text)
         return tuple(sorted(set().union(*(self.documents[name] for name in named)))) if named else ()
+
+    def strip(self, text: str) -> str:
+        """`text` without the place names `find` acts on: inside that place's documents they say nothing."""
+        for name in sorted(self._named(text), key=len, reverse=True):
+            text = text.replace(name, " ")
+        return text
+
+    def _named(self, text: str) -> list[str]:
+        named = [name for name in self._local if name in text]
+        return named or [word for word in self.NATIONAL_WORDS if word in text and word in self.documents][:1]
 
 
 def analyse(store: Store, names: DepartmentNames, places: Places, query: str, *,

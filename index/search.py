@@ -46,7 +46,7 @@ class FusionWeights:
     place: float = 1.0
     target: float = 2.0  # an explicit «目标是多少» outweighs one retrieval list
     reference: float = 10.0
-    k: int = 60  # the RRF constant
+    k: int = 10  # the RRF constant (tuned: eval/README.md)
     depth: int = 100  # how many units each list contributes
 
 
@@ -87,7 +87,7 @@ class Searcher:
         return self._hits(fused, plan, k)
 
     def _ranked_lists(self, plan: QueryPlan, mode: str, allowed: set[int] | None) -> dict[str, list[int]]:
-        depth, lists = self.weights.depth, {}
+        depth, lists, vector = self.weights.depth, {}, None
         if mode in ("hybrid", "bm25") and not plan.department_only:
             lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
         if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
@@ -95,16 +95,21 @@ class Searcher:
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
         if mode == "hybrid" and not lists.get("bm25") and not plan.departments and not plan.reference:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
-        # Place and target signals re-rank what retrieval found; they never add units of their own.
-        retrieved = list(dict.fromkeys([*lists.get("bm25", []), *lists.get("dense", [])]))
+        if plan.places and lists and (within := self._document_units(plan.places, allowed)):
+            # «武汉…», «湖北…», «国家层面…»: the same retrieval again inside that place's documents, so
+            # their best units take part even when other documents (laws of the same subject) fill the lists.
+            if "bm25" in lists:
+                text = self.places.strip(matching_copy(plan.text))  # place names are Simplified
+                lists["place:bm25"] = [unit for unit, _ in self.bm25(text, depth, within)]
+            if "dense" in lists:
+                lists["place:dense"] = [unit for unit, _ in self.vectors.search(vector, depth, within)]
+        # Target and «谁负责» signals re-rank what retrieval found; they never add units of their own.
+        retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
         if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
             responsible = self._responsible_units(retrieved)
             if responsible:
                 lists = {name: [unit for unit in units if unit in responsible] for name, units in lists.items()}
                 retrieved = [unit for unit in retrieved if unit in responsible]
-        if plan.places and retrieved:  # «武汉…», «湖北…», «国家层面…»: one more vote for that place's documents
-            rows = _unit_rows(self.store, retrieved)
-            lists["place"] = [unit for unit in retrieved if rows[unit][2] in plan.places]
         if plan.departments:
             lists["department"] = self._department_units(plan.departments, allowed)
         if plan.asks_target and retrieved:
@@ -126,6 +131,11 @@ class Searcher:
         return self.store.connection.execute(
             "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
             (match, limit)).fetchall()
+
+    def _document_units(self, doc_ids: tuple[str, ...], allowed: set[int] | None) -> set[int]:
+        rows = self.store.connection.execute(
+            f"SELECT id FROM units WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids).fetchall()
+        return {unit for unit, in rows if allowed is None or unit in allowed}
 
     def _responsible_units(self, units: list[int]) -> set[int]:
         """Those of `units` whose task or clause names a responsible unit (any role, inherited included)."""
@@ -243,7 +253,7 @@ def _fuse(lists: dict[str, list[int]], weights: FusionWeights) -> list[tuple[int
     scores: dict[int, float] = {}
     sources: dict[int, list[str]] = {}
     for name, units in lists.items():
-        weight = getattr(weights, name)
+        weight = getattr(weights, name.split(":")[0])  # place:bm25 and place:dense weigh as place
         for rank, unit in enumerate(units[:weights.depth], start=1):
             scores[unit] = scores.get(unit, 0.0) + weight / (weights.k + rank)
             sources.setdefault(unit, []).append(name)

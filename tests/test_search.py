@@ -280,3 +280,17 @@ def test_hnsw_graph_is_updated_not_rebuilt_when_units_change(tmp_path, encoder, 
         for text in ("污泥处置", "减污降碳协同增效", "综合保税区"):
             vector = encoder.encode_queries([text])[0]
             assert [u for u, _ in shrunk.search(vector, 5)] == [u for u, _ in exact.search(vector, 5)]
+
+
+def test_a_named_place_searches_its_own_documents_among_laws_of_the_same_subject(shared, tmp_path):
+    # Ten local 生活垃圾 regulations outrank the seed on every word of the question; «武汉» asks for
+    # Wuhan's documents, so retrieval runs again inside them (without the place name, in either script).
+    laws = sorted((shared / "corpus" / "laws").rglob("*生活垃圾*.md"))
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [SEED, *laws])
+        searcher = Searcher(store)
+        plain = searcher.search("生活垃圾分类投放", k=3, mode="bm25")
+        assert all(hit.doc_id != SEED_ID for hit in plain), [hit.clause_id for hit in plain]
+        simplified = [hit.clause_id for hit in searcher.search("武汉生活垃圾分类投放", k=3, mode="bm25")]
+        assert f"{SEED_ID}.s4.p14" in simplified
+        assert [hit.clause_id for hit in searcher.search("武漢生活垃圾分類投放", k=3, mode="bm25")] == simplified
