@@ -101,6 +101,9 @@ class LexicalIndex:
         self._live = np.concatenate([~self.deleted, np.ones(len(all_ids) - len(saved.unit_ids), dtype=bool)])
         self._masked = bool(self.deleted.any())
 
+    def __len__(self) -> int:
+        return int(self._live.sum())
+
     @property
     def unit_ids(self) -> np.ndarray:
         """The ids of the units this index answers with: the store's units at open."""

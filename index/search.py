@@ -26,6 +26,7 @@ from .store import Store
 
 MODES = ("hybrid", "bm25", "dense")
 _ROLE_ORDER = {"lead": 0, "co": 1, "support": 2, "inherited": 3}
+PLACE_SHARE = 0.2  # a place holding more of the collection's units than this is not searched apart
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,8 @@ class Searcher:
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
         if mode == "hybrid" and not lists.get("bm25") and not plan.departments and not plan.reference:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
-        if plan.places and lists and (within := self._document_units(plan.places, allowed)):
-            # «武汉…», «湖北…», «国家层面…»: the same retrieval again inside that place's documents, so
-            # their best units take part even when other documents (laws of the same subject) fill the lists.
-            if "bm25" in lists:
-                text = self.places.strip(matching_copy(plan.text))  # place names are Simplified
-                lists["place:bm25"] = [unit for unit, _ in self.bm25(text, depth, within)]
-            if "dense" in lists:
-                lists["place:dense"] = [unit for unit, _ in self.vectors.search(vector, depth, within)]
+        if plan.places and lists:
+            lists.update(self._place_lists(plan, lists, vector, allowed))
         # Target and «谁负责» signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
         if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
@@ -132,10 +127,29 @@ class Searcher:
             "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
             (match, limit)).fetchall()
 
-    def _document_units(self, doc_ids: tuple[str, ...], allowed: set[int] | None) -> set[int]:
-        rows = self.store.connection.execute(
-            f"SELECT id FROM units WHERE doc_id IN ({','.join('?' * len(doc_ids))})", doc_ids).fetchall()
-        return {unit for unit, in rows if allowed is None or unit in allowed}
+    def _place_lists(self, plan: QueryPlan, lists: dict[str, list[int]], vector, allowed: set[int] | None
+                     ) -> dict[str, list[int]]:
+        """«武汉…», «湖北…», «国家层面…». A place whose documents are a small part of the collection gets
+        the same retrieval again inside them (BM25 without the place name), so its best units take part
+        even when other documents — laws of the same subject — fill the global lists. A place holding
+        most of the collection (国家 in a store of national laws) gets one more vote for its documents
+        among the units already retrieved: searching inside it would cost a near-global scan."""
+        marks = ",".join("?" * len(plan.places))
+        execute = self.store.connection.execute
+        if execute(f"SELECT count(*) FROM units WHERE doc_id IN ({marks})", plan.places).fetchone()[0] \
+                > PLACE_SHARE * len(self.lexical):
+            retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
+            rows = _unit_rows(self.store, retrieved)
+            return {"place": [unit for unit in retrieved if rows[unit][2] in plan.places]}
+        within = {unit for unit, in execute(f"SELECT id FROM units WHERE doc_id IN ({marks})", plan.places)
+                  if allowed is None or unit in allowed}
+        found = {}
+        if within and "bm25" in lists:
+            text = self.places.strip(matching_copy(plan.text))  # place names are Simplified
+            found["place:bm25"] = [unit for unit, _ in self.bm25(text, self.weights.depth, within)]
+        if within and "dense" in lists:
+            found["place:dense"] = [unit for unit, _ in self.vectors.search(vector, self.weights.depth, within)]
+        return found
 
     def _responsible_units(self, units: list[int]) -> set[int]:
         """Those of `units` whose task or clause names a responsible unit (any role, inherited included)."""
