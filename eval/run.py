@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from index import Searcher, Store
+from index.search import FusionWeights
 from index.encoders import Encoder
 
 from .bigram import BigramBM25
@@ -40,8 +41,9 @@ def searcher_system(searcher: Searcher, mode: str) -> System:
     return lambda query, depth: [hit.clause_id for hit in searcher.search(query, k=depth, mode=mode)]
 
 
-def systems_for(store: Store, encoder: Encoder | None, modes: tuple[str, ...]) -> dict[str, System]:
-    searcher = Searcher(store, encoder)
+def systems_for(store: Store, encoder: Encoder | None, modes: tuple[str, ...],
+                weights: FusionWeights = FusionWeights()) -> dict[str, System]:
+    searcher = Searcher(store, encoder, weights)
     systems: dict[str, System] = {}
     for mode in modes:
         if mode == "bigram":
@@ -91,18 +93,19 @@ def write_results(results: dict[str, dict], store: Store, encoder: Encoder | Non
     return out / "policy.md"
 
 
-def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path = RESULTS) -> dict:
-    results = evaluate(store, systems_for(store, encoder, modes))
+def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path = RESULTS,
+                    weights: FusionWeights = FusionWeights()) -> dict:
+    results = evaluate(store, systems_for(store, encoder, modes, weights))
     write_results(results, store, encoder, out)
     return results
 
 
 def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], path: Path,
-                   out: Path = RESULTS) -> dict:
+                   out: Path = RESULTS, weights: FusionWeights = FusionWeights()) -> dict:
     """STARD over the laws in `store`; writes stard.json and stard.md."""
     from .stard import evaluate_stard
 
-    results = evaluate_stard(store, systems_for(store, encoder, modes), path)
+    results = evaluate_stard(store, systems_for(store, encoder, modes, weights), path)
     counts = store.counts()
     results.update(date=date.today().isoformat(), encoder=encoder.name if encoder else None,
                    collection={"documents": counts["documents"], "clauses": counts["clauses"], "units": counts["units"]})

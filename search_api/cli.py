@@ -21,7 +21,7 @@ from index import FileResult, Store, expand_paths, ingest_paths
 from index.dense import embed_missing, export_vectors, has_vectors, import_vectors
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
-from index.search import MODES, Searcher, SearchFilters
+from index.search import MODES, FusionWeights, Searcher, SearchFilters
 from ingest.errors import NotFound, PolicyKBError
 from ingest.readers import DEFAULT_MAX_BYTES
 
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     evaluate.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    evaluate.add_argument("--rrf-k", type=int, default=FusionWeights.k, help=f"融合常数 k（默认 {FusionWeights.k}）")
     distill = commands.add_parser("distill", help="从 e5 蒸馏一个快速静态编码器（词表取自数据目录中的文本）")
     distill.add_argument("out", type=Path, help="模型输出目录")
     distill.add_argument("--words", type=int, default=30_000, help="词表大小（默认 30000）")
@@ -284,18 +285,19 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
         return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None
+    weights = FusionWeights(k=arguments.rrf_k)
     if arguments.question_set == "stard":
         path = arguments.stard or DEFAULT_PATH
         if not path.is_file():
             print(f"错误：找不到 STARD 数据 {path}；用 --stard 指定 train.jsonl", file=sys.stderr)
             return 2
-        results = run_stard_eval(store, encoder, modes, path, arguments.out or RESULTS)
+        results = run_stard_eval(store, encoder, modes, path, arguments.out or RESULTS, weights)
         for level in ("systems", "law_level"):
             for name, scores in results[level].items():
                 print(f"{'法条' if level == 'systems' else '法律'}\t{name}\tR@10 {scores['R@10']:.3f}\t"
                       f"R@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
         return 0
-    results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS)
+    results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS, weights)
     print(markdown_table(results, "clause"))
     print(f"结果已写入 {arguments.out or RESULTS}")
     return 0
