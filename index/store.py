@@ -81,7 +81,8 @@ class Store:
                              f"请换一个 --home 目录后重新运行 policykb ingest")
         # Unit ids are allocated from this counter and never reused, so derived indexes can tell the
         # units added since they were saved (ids above their largest) from those they hold.
-        self._connection.execute("INSERT OR IGNORE INTO meta SELECT 'next_unit_id', COALESCE(MAX(id), 0) + 1 FROM units")
+        if self._connection.execute("SELECT 1 FROM meta WHERE key = 'next_unit_id'").fetchone() is None:
+            self._connection.execute("INSERT OR IGNORE INTO meta SELECT 'next_unit_id', COALESCE(MAX(id), 0) + 1 FROM units")
 
     def _check_tokenizer(self) -> None:
         """The lexical index's manifest check: tokens made by another dictionary are rebuilt in place."""
