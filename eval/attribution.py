@@ -13,6 +13,7 @@ from pathlib import Path
 from index import Store
 from ingest.normalize import compact
 
+from .metrics import document_of
 from .policy import DOCUMENTS
 
 GOLD = Path(__file__).parent / "attribution" / "gold.tsv"
@@ -44,14 +45,14 @@ def predicted_triples(store: Store, doc_ids: set[str]) -> set[tuple[str, str, st
 
 def evaluate_attribution(store: Store, path: Path = GOLD) -> dict:
     gold = gold_triples(path)
-    documents = {clause_id.split(".")[0] for clause_id, _, _, _ in gold}
+    documents = {document_of(clause_id) for clause_id, _, _, _ in gold}
     predicted = predicted_triples(store, documents)
     result = {"documents": sorted(documents), "gold": len(gold), "predicted": len(predicted)}
     for label, wanted in (("all", None), *((role, role) for role in ROLE_COLUMNS)):
         result[label] = _scores({t for t in gold if wanted in (None, t[3])},
                                 {t for t in predicted if wanted in (None, t[3])})
-    result["by_document"] = {doc_id: _scores({t for t in gold if t[0].split(".")[0] == doc_id},
-                                             {t for t in predicted if t[0].split(".")[0] == doc_id})
+    result["by_document"] = {doc_id: _scores({t for t in gold if document_of(t[0]) == doc_id},
+                                             {t for t in predicted if document_of(t[0]) == doc_id})
                              for doc_id in sorted(documents)}
     result["missed"] = sorted(map(list, gold - predicted))[:20]
     result["extra"] = sorted(map(list, predicted - gold))[:20]

@@ -24,6 +24,20 @@ def dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def document_of(clause_id: str) -> str:
+    """The document id a clause id starts with (document ids hold no dot)."""
+    return clause_id.split(".")[0]
+
+
+def document_runs(runs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Clause rankings mapped to document rankings, each document at its best clause's place."""
+    return {qid: dedupe([document_of(clause) for clause in ranked]) for qid, ranked in runs.items()}
+
+
+def document_qrels(qrels: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {qid: {document_of(clause) for clause in clauses} for qid, clauses in qrels.items()}
+
+
 def summarise(runs: dict[str, list[str]], qrels: dict[str, set[str]], cutoffs=(1, 5, 10, 100)) -> dict[str, float]:
     """Mean Recall@k, MRR@10 and nDCG@10 over the queries that have relevance judgements."""
     queries = [qid for qid in qrels if qrels[qid]]

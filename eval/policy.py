@@ -14,7 +14,7 @@ from typing import Callable
 from index import Store
 from ingest.normalize import compact
 
-from .metrics import dedupe, summarise
+from .metrics import document_qrels, document_runs, summarise
 
 QUESTIONS = Path(__file__).parent / "policy" / "questions.tsv"
 DOCUMENTS = {"W": "武汉市减污降碳协同增效实施方案", "N": "环综合-2022-42", "H": "鄂环发-2022-33", "Z": "国发-2019-3",
@@ -88,15 +88,14 @@ def evaluate(store: Store, systems: dict[str, System], depth: int = 100) -> dict
     """Per system: clause- and document-level metrics overall and by question type, and who accuracy."""
     questions = load_questions()
     qrels = {q.qid: judged_clauses(store, q) for q in questions}
-    document_qrels = {qid: {clause.split(".")[0] for clause in clauses} for qid, clauses in qrels.items()}
+    documents_judged = document_qrels(qrels)
     results: dict[str, dict] = {}
     for name, system in systems.items():
         runs = {question.qid: system(question.query, depth) for question in questions}
-        documents = {qid: dedupe([clause.split(".")[0] for clause in ranked]) for qid, ranked in runs.items()}
         who = [who_correct(store, q, (runs[q.qid] or [None])[0]) for q in questions if q.type == "who"]
         by_type = {kind: summarise(runs, {q.qid: qrels[q.qid] for q in questions if q.type == kind})
                    for kind in sorted({q.type for q in questions})}
-        results[name] = {"clause": summarise(runs, qrels), "document": summarise(documents, document_qrels),
+        results[name] = {"clause": summarise(runs, qrels), "document": summarise(document_runs(runs), documents_judged),
                          "by_type": by_type, "who_lead_accuracy": sum(who) / len(who), "runs": runs}
     return results
 

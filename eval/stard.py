@@ -17,7 +17,7 @@ from pathlib import Path
 from index import Store, resolve
 from ingest.normalize import compact
 
-from .metrics import dedupe, summarise
+from .metrics import document_qrels, document_runs, summarise
 from .policy import System
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "stard" / "train.jsonl"
@@ -59,11 +59,10 @@ def stard_qrels(store: Store, questions: list[StardQuestion]) -> tuple[dict[str,
 def evaluate_stard(store: Store, systems: dict[str, System], path: Path = DEFAULT_PATH) -> dict:
     questions = load_stard(path)
     qrels, missing = stard_qrels(store, questions)
-    law_qrels = {qid: {clause.split(".")[0] for clause in clauses} for qid, clauses in qrels.items()}
+    law_qrels = document_qrels(qrels)
     results = {"questions": len(questions), "unresolved_articles": missing, "systems": {}, "law_level": {}}
     for name, system in systems.items():
         runs = {question.qid: system(question.question, 100) for question in questions}
         results["systems"][name] = summarise(runs, qrels, cutoffs=(1, 5, 10, 100))
-        laws = {qid: dedupe([clause.split(".")[0] for clause in ranked]) for qid, ranked in runs.items()}
-        results["law_level"][name] = summarise(laws, law_qrels, cutoffs=(1, 5, 10, 100))
+        results["law_level"][name] = summarise(document_runs(runs), law_qrels, cutoffs=(1, 5, 10, 100))
     return results

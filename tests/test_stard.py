@@ -1,6 +1,6 @@
 """STARD over every article of ../shared/corpus/laws: the article names resolve, and BM25 keeps its record.
 
-The dense and hybrid STARD runs need e5 vectors of ~50k articles (about two hours on 2 cores), so they
+The dense and hybrid STARD runs need e5 vectors of ~50k articles (79 minutes on 2 cores), so they
 are local commands (eval/README.md); this gate runs BM25 alone, a couple of minutes with the ingest.
 """
 
