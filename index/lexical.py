@@ -99,10 +99,10 @@ class LexicalIndex:
         all_ids = saved.unit_ids if added is None else np.concatenate([saved.unit_ids, added.unit_ids])
         self._ids = all_ids
         self._live = np.concatenate([~self.deleted, np.ones(len(all_ids) - len(saved.unit_ids), dtype=bool)])
-        self._masked = bool(self.deleted.any())
+        self._masked, self._count = bool(self.deleted.any()), int(self._live.sum())
 
     def __len__(self) -> int:
-        return int(self._live.sum())
+        return self._count
 
     @property
     def unit_ids(self) -> np.ndarray:
