@@ -1,4 +1,4 @@
--- policykb store, format 1. SQLite in WAL mode; the source of truth for every derived index.
+-- policykb store, format 3 (format 2 stores are migrated on open: tasks gained kind and deadline). SQLite in WAL mode; the source of truth for every derived index.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuers TEXT NOT NULL,
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS clauses (
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses (doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS tasks (
     clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE, ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL, marker TEXT NOT NULL, PRIMARY KEY (clause_id, ordinal)
+    text TEXT NOT NULL, marker TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'paren',
+    deadline TEXT NOT NULL DEFAULT '', PRIMARY KEY (clause_id, ordinal)
 );
 -- One row per department of a task (task_ordinal >= 0) or inherited by a clause (task_ordinal = -1).
 CREATE TABLE IF NOT EXISTS responsibilities (

@@ -23,7 +23,7 @@ from .segment import Segmenter, segmenter
 from .units import document_units
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 STORE_FILE = "policykb.sqlite3"
 _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                     "format", "encoding", "addressees")
@@ -76,6 +76,11 @@ class Store:
             raise StoreError(f"{self.path} 不是 policykb 数据库（{error}）；请换一个 --home 目录") from error
         if row is None:
             self._connection.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+        elif int(row[0]) == 2:  # format 2 → 3: a task's marker kind and deadline
+            with self._connection:
+                self._connection.execute("ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'paren'")
+                self._connection.execute("ALTER TABLE tasks ADD COLUMN deadline TEXT NOT NULL DEFAULT ''")
+                self._connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
         elif int(row[0]) != FORMAT_VERSION:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
                              f"请换一个 --home 目录后重新运行 policykb ingest")
@@ -174,7 +179,8 @@ class Store:
                 _dumps(clause.measures), _dumps([asdict(t) for t in clause.targets]),
                 _dumps([asdict(c) for c in clause.citations])))
             for task_ordinal, task in enumerate(clause.tasks):
-                execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (clause.id, task_ordinal, task.text, task.marker))
+                execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                        (clause.id, task_ordinal, task.text, task.marker, task.kind, task.deadline))
                 self._insert_responsibilities(clause.id, task_ordinal, task.departments)
             self._insert_responsibilities(clause.id, -1, clause.inherited)
         self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
@@ -222,11 +228,11 @@ class Store:
         clause_rows = self._connection.execute(
             "SELECT c.id, c.kind, c.number, c.path, c.heading_path, c.title, c.text, c.topics, c.measures, "
             f"c.targets, c.citations FROM clauses c WHERE {where} ORDER BY c.doc_id, c.ordinal", parameters).fetchall()
-        tasks: dict[str, list[tuple[int, str, str]]] = {}
-        for clause_id, ordinal, text, marker in self._connection.execute(
-                f"SELECT t.clause_id, t.ordinal, t.text, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
-                f"WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
-            tasks.setdefault(clause_id, []).append((ordinal, text, marker))
+        tasks: dict[str, list[tuple[int, str, str, str, str]]] = {}
+        for clause_id, ordinal, text, marker, kind, deadline in self._connection.execute(
+                f"SELECT t.clause_id, t.ordinal, t.text, t.marker, t.kind, t.deadline FROM tasks t "
+                f"JOIN clauses c ON c.id = t.clause_id WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
+            tasks.setdefault(clause_id, []).append((ordinal, text, marker, kind, deadline))
         responsibilities: dict[str, dict[int, list[Responsibility]]] = {}
         for clause_id, task_ordinal, name, canonical, role, basis, level, includes in self._connection.execute(
                 "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
@@ -256,13 +262,13 @@ def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ())
     return Document(**fields, aliases=aliases, clauses=clauses)
 
 
-def _clause(row: tuple, tasks: list[tuple[int, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
+def _clause(row: tuple, tasks: list[tuple[int, str, str, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
     clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
     return Clause(
         id=clause_id, kind=kind, number=number, path=tuple(json.loads(path)),
         heading_path=tuple(json.loads(heading_path)), title=title, text=text,
-        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())))
-                    for ordinal, task_text, marker in tasks),
+        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())), kind, deadline)
+                    for ordinal, task_text, marker, kind, deadline in tasks),
         inherited=tuple(responsibilities.get(-1, ())), topics=tuple(json.loads(topics)),
         measures=tuple(json.loads(measures)), targets=tuple(Target(**item) for item in json.loads(targets)),
         citations=tuple(Citation(**item) for item in json.loads(citations)))
