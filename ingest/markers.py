@@ -57,13 +57,21 @@ _OPEN, _CLOSE = "(〔【[", ")〕】]"
 _BEFORE = "。;!?"
 _AFTER = "。;!?"
 _SENTENCE_END = re.compile(r"[。;!?\n]")
-# In running text: 「由A、B牵头(负责)」 … 「会同/联合/协调C、D」, or 「A牵头，B、C配合」.
-_BY = re.compile(r"由(?P<units>[^,;。:()由]{2,80}?)(?P<verb>牵头负责|负责牵头|牵头|负总责)")
+# In running text: 「由A、B牵头(负责)…」 anywhere, 「A、B牵头…」「A负责…」「A对…负总责」 opening a sentence
+# or clause, then optionally 「会同/联合C、D…」 (support) or 「，E按职责承担/配合…」.
+_SENTENCE_VERB = r"牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|共同|(?:按照?(?:各自)?职责)?分别"
+_BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?)(?P<verb>{_SENTENCE_VERB})")
+_SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
+                      r"(?P<verb>牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责)")
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)(?P<units>[^,;。:()]{2,80}?)"
                    r"(?=等(?:有关|相关)?(?:部门|单位)|共同|,|;|。|开展|做好|推进|建立|制定|研究|落实|完善|"
                    r"组织|实施|加强|加快|推动|负责|出台|编制|抓好|进行)")
+_THEN = re.compile(r"[^,;。]*?,\s*(?P<units>[^,;。:()]{2,40}?)(?:按照?(?:各自)?职责|按职能)?"
+                   r"(?P<verb>承担|配合|参与|协助|负责)")
 _LEAD_THEN_SUPPORT = re.compile(r"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{2,40}?)牵头\s*,\s*"
                                 r"(?P<units>[^,;。:()]{2,80}?)(?P<verb>配合|参与|协助)")
+
+
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
 _DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25})\s*:\s*(?=(?:负责|牵头|承担|配合|协助|会同|组织|督促|指导|做好|加强|"
                    r"依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|会同))")
@@ -97,7 +105,7 @@ class Marker:
 def find_markers(original: str, copy: str) -> list[Marker]:
     """All responsibility markers of a text, in order. `copy` is its matching copy (same length)."""
     found = [*_paren_markers(original, copy), *_line_markers(original, copy), *_duty_markers(original, copy)]
-    taken = [(marker.start, marker.end) for marker in found]
+    taken = [(marker.start, marker.end) for marker in found] + _parentheses(copy)  # no sentence marker in an aside
     found += [marker for marker in _sentence_markers(original, copy)
               if not any(start < marker.end and marker.start < end for start, end in taken)]
     found.sort(key=lambda marker: marker.start)
@@ -365,22 +373,38 @@ def _line_run_end(copy: str, start: int) -> int:
 
 def _sentence_markers(original: str, copy: str) -> list[Marker]:
     markers = []
-    for match in _BY.finditer(copy):
-        lead = _units(original, copy, match.start("units"), match.end("units"), _LEAD, 0, match.group("verb"))
-        if not lead or not all(looks_like_unit(item.name) and item.name not in GENERIC_UNITS for item in lead):
+    for match in [*_BY.finditer(copy), *_SUBJECT.finditer(copy)]:
+        verb = match.group("verb")
+        verb_class = _LEAD if "牵头" in verb or "负总责" in verb else _LISTED
+        lead = _units(original, copy, match.start("units"), match.end("units"), verb_class, 0,
+                      "牵头" if verb_class == _LEAD else "")
+        if not lead or not all(_sentence_unit(item.name) for item in lead):
             continue
-        end, support = match.end(), []
+        end, others = match.end(), []
         if tail := _WITH.match(copy, match.end()):
             candidates = _units(original, copy, tail.start("units"), tail.end("units"), _SUPPORT, 0, "会同")
-            if candidates and all(looks_like_unit(item.name) for item in candidates):
-                support, end = candidates, tail.end("units")
-        markers.append(_sentence_marker(original, copy, match.start(), end, (*lead, *support)))
+            if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
+                others, end = candidates, tail.end("units")
+        elif (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
+            then_class = _SUPPORT if then.group("verb") in _SUPPORT_WORDS else _LISTED
+            candidates = _units(original, copy, then.start("units"), then.end("units"), then_class, 0,
+                                then.group("verb") if then_class == _SUPPORT else "")
+            if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
+                others, end = candidates, then.end()
+        markers.append(_sentence_marker(original, copy, match.start("units"), end, (*lead, *others)))
     for match in _LEAD_THEN_SUPPORT.finditer(copy):
         lead = _units(original, copy, match.start("lead"), match.end("lead"), _LEAD, 0, "牵头")
         support = _units(original, copy, match.start("units"), match.end("units"), _SUPPORT, 0, match.group("verb"))
-        if lead and support and all(looks_like_unit(item.name) for item in (*lead, *support)):
+        if lead and support and all(_sentence_unit(item.name) for item in (*lead, *support)):
             markers.append(_sentence_marker(original, copy, match.start("lead"), match.end(), (*lead, *support)))
-    return markers
+    markers.sort(key=lambda marker: (marker.start, -marker.end))
+    return [marker for index, marker in enumerate(markers)
+            if not any(other.start <= marker.start and marker.end <= other.end for other in markers[:index])]
+
+
+def _sentence_unit(name: str, generic: bool = False) -> bool:
+    """Units in running text must be shaped like units; 「地方」「各地」 and alike only as partners."""
+    return looks_like_unit(name) and (generic or name not in GENERIC_UNITS)
 
 
 def _sentence_marker(original: str, copy: str, start: int, end: int, assignments: tuple[Assignment, ...]) -> Marker:

@@ -232,9 +232,9 @@ def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tup
         rule = marker.lead_rule or state.lead_rule
         if marker.lead_rule and marker.rule_onwards:
             state.lead_rule = marker.lead_rule
-        if marker.task_start >= 0:  # a sentence or duty marker assigns its own sentence or paragraph
-            task_text = text[max(marker.task_start, previous_end):marker.task_end].strip()
-            previous_end = max(previous_end, marker.task_end)
+        if marker.task_start >= 0:  # a sentence or duty marker assigns its own sentence or paragraph; a
+            # closing marker after it still covers its whole measure (the sentence's task lies inside)
+            task_text = text[marker.task_start:marker.task_end].strip()
         else:
             task_text = text[previous_end:marker.start].strip()
             previous_end = marker.end
