@@ -123,7 +123,8 @@ def canonical_name(name: str, locality: Locality, elided: str = "") -> tuple[str
     national by its shape (国家…, …部, …总局)."""
     key = clean_name(name)
     table = _alias_table().get(key)
-    if not place_prefix(key) and key not in locality.learned and key not in GENERIC_UNITS and _local_shape(key) and \
+    shaped = not _OWN_PLACE.search(key) if elided else _local_shape(key)
+    if not place_prefix(key) and key not in locality.learned and key not in GENERIC_UNITS and shaped and \
             (table is None or table[1] == "national" and table[0] != key):
         prefix = elided or locality.own_prefix
         if prefix and not _NATIONAL_SHAPE.search(key) and prefix not in ("国家", "国务院", "中央", "全国", "中国"):
@@ -137,7 +138,11 @@ def _local_shape(key: str) -> bool:
     if key in _stems() or key in _alias_table():
         return True
     return bool(re.search(r"(厅|局|委|办|委员会|办公室)$", key)) and len(key) <= 9 and \
-        not re.search(r"海关|银行|集团|公司|铁路|民航|电网|中国|分行|监管局|管理局", key)
+        not _OWN_PLACE.search(key) and not re.search(r"监管局|管理局", key)
+
+
+# Bodies that carry a place of their own or none (a customs house, a bank, a company, the railway).
+_OWN_PLACE = re.compile(r"海关|银行|集团|公司|铁路|民航|电网|中国|分行|支行|国家|中央|全国")
 
 
 def _canonical(key: str, locality: Locality) -> tuple[str, str]:
