@@ -25,7 +25,7 @@ from .identity import clause_id, document_id
 from .markers import Assignment, Marker, find_markers
 from .normalize import compact, detect_script, matching_copy
 from .records import PRESUMED_BASIS, Clause, Document, Responsibility, SourceTable, SourceText, Task
-from .tables import columns_of, task_rows
+from .task_tables import columns_of, task_rows
 from .tagging import extract_citations, extract_targets, tag_clause
 
 _SPECIAL_KINDS = ("notice", "preamble", "signature")

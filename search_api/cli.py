@@ -274,7 +274,8 @@ def _advance(progress: tqdm, done: int, total: int) -> None:
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import RESULTS, markdown_table, run_attribution_eval, run_policy_eval, run_stard_eval
+    from eval.run import (RESULTS, markdown_table, realworld_table, run_attribution_eval, run_policy_eval,
+                          run_realworld_eval, run_stard_eval)
     from eval.stard import DEFAULT_PATH
 
     if arguments.question_set == "attribution":
@@ -282,6 +283,11 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
         rows = [(label, result[label]) for label in ("all", "lead", "co", "support", "inherited")]
         for label, scores in rows + list(result["by_document"].items()):
             print(f"{label}\t" + ("—" if scores is None else "\t".join(f"{k} {v:.3f}" for k, v in scores.items())))
+        realworld = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "realworld"
+        if realworld.is_dir():
+            print(realworld_table(run_realworld_eval(realworld, arguments.out or RESULTS)))
+        else:
+            print(f"（未找到 {realworld}：跳过真实文件的责任单位评测）")
         return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None
