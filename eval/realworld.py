@@ -115,8 +115,7 @@ def score_items(items: list[GoldItem], corpus: Path) -> tuple[list[dict], dict[s
             files[file] = {"error": str(error), "invented": 0, "tasks": 0}
             outcomes += [_outcome(item, None) for item in file_items]
             continue
-        tasks = [(key(task.text + task.marker if task.kind in ("sentence", "duty") else task.text), task)
-                 for task in _tasks(document)]
+        tasks = [(key(task.text), task) for task in _tasks(document)]
         anchors = [key(item.anchor) for item in file_items]
         invented = [task for text, task in tasks if task.departments and not any(a in text for a in anchors)]
         files[file] = {"tasks": sum(1 for _, task in tasks if task.departments), "invented": len(invented),

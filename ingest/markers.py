@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(r"[。;!?\n]")
 _SENTENCE_VERB = r"牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|共同|(?:按照?(?:各自)?职责)?分别"
 _BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?)(?P<verb>{_SENTENCE_VERB})")
 _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
-                      r"(?P<verb>牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|(?:要|将)?会同)")
+                      r"(?P<verb>牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|(?:要|将)?(?:会同|联合))")
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)(?P<units>[^,;。:()]{2,80}?)"
                    r"(?=等(?:有关|相关)?(?:部门|单位)|共同|,|;|。|开展|做好|推进|建立|制定|研究|落实|完善|"
                    r"组织|实施|加强|加快|推动|负责|出台|编制|抓好|进行)")
@@ -375,13 +375,13 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
     markers = []
     for match in [*_BY.finditer(copy), *_SUBJECT.finditer(copy)]:
         verb = match.group("verb")
-        verb_class = _LEAD if "牵头" in verb or "负总责" in verb or "会同" in verb else _LISTED
+        verb_class = _LEAD if re.search("牵头|负总责|会同|联合", verb) else _LISTED
         lead = _units(original, copy, match.start("units"), match.end("units"), verb_class, 0,
                       "牵头" if verb_class == _LEAD else "")
         if not lead or not all(_sentence_unit(item.name) for item in lead):
             continue
         end, others = match.end(), []
-        if verb.endswith("会同"):  # 「A要会同B、C…」: the partners follow the verb at once
+        if verb.endswith(("会同", "联合")):  # 「A要会同B、C…」: the partners follow the verb at once
             tail = _WITH.match(copy, match.end() - 2)
         else:
             tail = _WITH.match(copy, match.end())
