@@ -51,7 +51,7 @@ LEAD_FIRST_RULE = re.compile(r"(?P<rule>(?P<scope>两省市?|各省市?|双方|�
                              r"(?P<onwards>\s*[,;]?\s*下同)?")
 INHERIT_RULE = re.compile(r"以下均需(?P<units>.+?)(?:负责)?落实\s*,?\s*不再列出")
 _LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室处])(?:和|及)|及(?=各)|和(?=各)")
-_TRAILING_ETC = re.compile(r"\s*等(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
+_TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
 _OPEN, _CLOSE = "(〔【[", ")〕】]"
 _BEFORE = "。;!?"
@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(r"[。;!?\n]")
 _SENTENCE_VERB = r"牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|共同|(?:按照?(?:各自)?职责)?分别"
 _BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?)(?P<verb>{_SENTENCE_VERB})")
 _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
-                      r"(?P<verb>牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|(?:要|将)?会同|(?:要|将)联合)")
+                      r"(?P<verb>牵头负责|负责牵头|牵头|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责|(?:要|将)?会同(?!意)|(?:要|将)联合)")
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)(?P<units>[^,;。:()]{2,80}?)"
                    r"(?=等(?:有关|相关)?(?:部门|单位)|共同|,|;|。|开展|做好|推进|建立|制定|研究|落实|完善|"
                    r"组织|实施|加强|加快|推动|负责|出台|编制|抓好|进行)")
@@ -389,7 +389,8 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
             candidates = _units(original, copy, tail.start("units"), tail.end("units"), _SUPPORT, 0, "会同")
             if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
                 others, end = candidates, tail.end("units")
-        elif (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
+        elif verb_class == _LEAD and (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
+            # 「A牵头…，B按职责承担…」; but 「A负责X，B负责Y」 are two assignments
             then_class = _SUPPORT if then.group("verb") in _SUPPORT_WORDS else _LISTED
             candidates = _units(original, copy, then.start("units"), then.end("units"), then_class, 0,
                                 then.group("verb") if then_class == _SUPPORT else "")
