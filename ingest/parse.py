@@ -22,7 +22,7 @@ from .errors import ParseError
 from .frontmatter import FrontMatter, is_noise, parse_front_matter, split_signature
 from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
 from .identity import clause_id, document_id
-from .markers import Assignment, Marker, find_markers
+from .markers import LEAD_FIRST_RULE, Assignment, Marker, find_markers
 from .normalize import compact, detect_script, matching_copy
 from .records import PRESUMED_BASIS, Clause, Document, Responsibility, SourceTable, SourceText, Task
 from .task_tables import columns_of, task_rows
@@ -228,7 +228,16 @@ def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tup
 
 def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tuple[Task, ...]:
     tasks, previous_end = [], 0
-    for marker in find_markers(text, copy):
+    markers = find_markers(text, copy)
+    # 「（列第一位者为牵头单位，下同）」 or 「各项任务中排在第一位的为牵头单位」 outside any marker: a rule for every
+    # later marker of the document
+    free_rules = [rule for rule in LEAD_FIRST_RULE.finditer(copy)
+                  if not any(marker.start <= rule.start() < marker.end for marker in markers)]
+    for marker in markers:
+        while free_rules and free_rules[0].start() < marker.start:
+            rule_match = free_rules.pop(0)
+            state.lead_rule = text[rule_match.start("rule"):rule_match.end("rule")]
+            state.per_group = bool(rule_match.group("scope"))
         rule = marker.lead_rule or state.lead_rule
         if marker.lead_rule and marker.rule_onwards:
             state.lead_rule = marker.lead_rule
@@ -246,6 +255,9 @@ def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tup
         if marker.inherited:
             state.inherited = _inherited(marker, draft, state.locality)
             state.inherited_depth = len(draft.path)
+    for rule_match in free_rules:
+        state.lead_rule = text[rule_match.start("rule"):rule_match.end("rule")]
+        state.per_group = bool(rule_match.group("scope"))
     return tuple(tasks)
 
 

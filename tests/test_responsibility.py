@@ -153,3 +153,11 @@ def test_leads_say_where_they_came_from():
     stated, presumed = _tasks("一、任务\n（一）甲。（市发改委牵头，市财政局配合）\n（二）乙。（市发改委、市财政局按职责分工负责）")
     assert stated.departments[0].lead_basis is LeadBasis.STATED
     assert presumed.departments[0].lead_basis is LeadBasis.PRESUMED and presumed.departments[1].lead_basis is None
+
+
+def test_a_lead_rule_stated_outside_markers_applies_to_later_ones():
+    text = ("一、任务\n（一）甲。\n责任单位：市发改委、市财政局\n（二）乙。（列第一位者为牵头单位，下同）\n"
+            "责任单位：市统计局、市财政局\n（三）丙。\n责任单位：市商务局")
+    first, second, third = _tasks(text)
+    assert first.departments[0].lead_basis is LeadBasis.PRESUMED
+    assert second.departments[0].lead_basis is LeadBasis.RULE and third.departments[0].lead_basis is LeadBasis.RULE
