@@ -22,6 +22,7 @@ from .errors import ParseError
 from .frontmatter import FrontMatter, is_noise, parse_front_matter, split_signature
 from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
 from .identity import clause_id, document_id
+from .inline import split_inline_headings
 from .markers import LEAD_FIRST_RULE, Assignment, Marker, find_markers
 from .normalize import compact, detect_script, matching_copy
 from .records import PRESUMED_BASIS, Clause, Document, Responsibility, SourceTable, SourceText, Task
@@ -70,9 +71,14 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
     """Parse a read source into a Document. `overrides` (title, doc_number, issuer, date, level) win."""
     # Metadata keys used: title, doc_number, issuer, date, level, source, part, province, page_title.
     metadata = {**source.metadata, **(overrides or {})}
-    kept = [index for index, block in enumerate(source.blocks) if not is_noise(block)]
-    blocks = [source.blocks[index] for index in kept]
     task_table_of = {row: table for table in source.tables if columns_of(table) for row in range(table.start, table.end)}
+    kept = [index for index, block in enumerate(source.blocks) if not is_noise(block)]
+    # text that lost its line breaks is cut at its inline headings (table rows are left whole)
+    pieces = split_inline_headings([source.blocks[index] for index in kept])
+    pieces = [piece if kept[position] not in task_table_of else [source.blocks[kept[position]]]
+              for position, piece in enumerate(pieces)]
+    kept = [index for index, parts in zip(kept, pieces) for _ in parts]
+    blocks = [part for parts in pieces for part in parts]
     first_heading = next((index for index, block in enumerate(blocks)
                           if match_heading(matching_copy(block), block)), len(blocks))
     front = parse_front_matter(blocks[:first_heading])

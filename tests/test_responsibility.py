@@ -161,3 +161,20 @@ def test_a_lead_rule_stated_outside_markers_applies_to_later_ones():
     first, second, third = _tasks(text)
     assert first.departments[0].lead_basis is LeadBasis.PRESUMED
     assert second.departments[0].lead_basis is LeadBasis.RULE and third.departments[0].lead_basis is LeadBasis.RULE
+
+
+def test_text_that_lost_its_line_breaks_is_cut_at_its_headings():
+    flat = ("测试实施方案 一、总体要求 坚持系统观念。二、重点任务 （一）推进节能。加强管理。（市发改委牵头，市财政局配合）"
+            "（二）推进降碳。加快转型。（市生态环境局负责）三、保障措施 加强领导。")
+    source = SourceText((flat,), "txt", "utf-8", "0" * 64, "test", {"title": "苏州市测试实施方案"})
+    clauses = parse_document(source).clauses
+    assert [clause.path for clause in clauses if clause.kind != "preamble"] == [
+        ("s1",), ("s2",), ("s2", "p1"), ("s2", "p2"), ("s3",)]
+    assert [task.departments[0].name for clause in clauses for task in clause.tasks] == ["市发改委", "市生态环境局"]
+
+
+def test_inline_enumerations_of_a_normal_document_stay_whole():
+    text = ("一、任务\n（一）评价内容包括：（1）配置人员；（2）配置场地；（3）定期检测。\n（二）评价方法。\n二、保障\n（一）加强领导。")
+    source = SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "test", {"title": "测试方案"})
+    assert [clause.path for clause in parse_document(source).clauses] == [
+        ("s1",), ("s1", "p1"), ("s1", "p2"), ("s2",), ("s2", "p1")]
