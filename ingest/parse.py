@@ -31,6 +31,7 @@ from .tagging import extract_citations, extract_targets, tag_clause
 
 _SPECIAL_KINDS = ("notice", "preamble", "signature")
 logger = logging.getLogger(__name__)
+_PROVINCIAL_CITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})  # 直辖市: provincial-level
 
 
 @dataclass
@@ -130,6 +131,8 @@ def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], 
     """Where a document applies; laws in markdown with no locality in their title are national."""
     if re.match(r"^(?!关于)[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
         return "district"
+    if city in _PROVINCIAL_CITIES:
+        return "provincial"
     if city:
         return "municipal"
     if province:
