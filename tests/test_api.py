@@ -168,12 +168,13 @@ def test_task_table_csv_and_xlsx(client):
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接"]
-    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][6].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
+    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "牵头依据", "配合单位/责任单位", "目标年份/时限", "链接"]
+    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][4] == "按排序推定"
+    assert rows[1][7].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/documents/{SEED_ID}/tasks.xlsx").content)).active
     values = list(sheet.values)
     assert values[0] == tuple(rows[0]) and len(values) == 24
-    assert [cell or "" for cell in values[1][1:6]] == rows[1][1:6]
+    assert [cell or "" for cell in values[1][1:7]] == rows[1][1:7]
     assert_error(client.get("/api/documents/nope/tasks.xlsx"), 404, "not_found")
 
 
