@@ -6,6 +6,7 @@ Data directory: --home DIR, else $POLICYKB_HOME, else ~/.policykb.
 from __future__ import annotations
 
 import argparse
+import getpass
 import html
 import json
 import logging
@@ -157,10 +158,19 @@ def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
             if result.status == "failed":
                 progress.write(f"失败 {result.error}", file=sys.stderr)
 
-        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report)
+        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report,
+                               actor=f"cli:{_user()}")
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
     print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
     return 1 if counts["failed"] else 0
+
+
+def _user() -> str:
+    """Who runs the command, for the store's record of replacements."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())
 
 
 def run_docs(store: Store, arguments: argparse.Namespace) -> int:
