@@ -63,7 +63,8 @@ def test_searches_during_adds_and_replacements(server):
             try:
                 for round_ in range(REPLACEMENTS):
                     tag = "甲版" if round_ % 2 == 0 else "乙版"
-                    answer = client.post("/api/documents", files={"file": (f"v{round_}.txt", version_text(tag, round_ % 3))})
+                    answer = client.post("/api/documents", params={"replace": TITLE},  # replacing is explicit
+                                         files={"file": (f"v{round_}.txt", version_text(tag, round_ % 3))})
                     if answer.status_code != 201 or answer.json()["status"] not in ("added", "replaced"):
                         failures.append(f"upload {round_}: {answer.status_code} {answer.text[:200]}")
                     extra = client.post("/api/documents", files={"file": (f"other{round_}.txt", (

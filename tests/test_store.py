@@ -210,3 +210,33 @@ def test_put_without_replace_leaves_another_version_alone(store, seed):
     other = dataclasses.replace(seed, sha256="3" * 64, date="2030-01-01")
     assert store.put_document(other, replace=False) == "exists"
     assert store.document(seed.id).sha256 == seed.sha256 and store.replacements(seed.id) == []
+
+
+def test_two_writers_of_one_file_never_share_a_temporary_name(tmp_path):
+    """Issue 12, defect 10: every writer used `<target>.tmp`; the second rename found nothing to rename."""
+    import threading
+    import time
+
+    from index.files import write_atomically
+
+    target, barrier, errors = tmp_path / "lexical.npz", threading.Barrier(4), []
+
+    def write(number: int) -> None:
+        def slowly(temporary):
+            temporary.write_bytes(b"first half ")
+            barrier.wait()
+            time.sleep(0.05)
+            with temporary.open("ab") as handle:
+                handle.write(f"writer {number}".encode())
+        try:
+            write_atomically(target, slowly, suffix=".tmp.npz")
+        except OSError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and re.fullmatch(rb"first half writer \d", target.read_bytes())
+    assert [path.name for path in tmp_path.iterdir()] == ["lexical.npz"]
