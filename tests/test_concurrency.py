@@ -127,18 +127,17 @@ def test_searches_during_adds_and_replacements(server):
 
 def test_identical_concurrent_uploads_all_succeed(server):
     """Issue 12, defect 10: every writer used `<target>.tmp`, so two identical uploads gave a 500 in 9 of 10."""
+    def send(number: int, content: bytes, barrier: threading.Barrier) -> tuple[int, str]:
+        with httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            barrier.wait()
+            answer = client.post("/api/documents", files={"file": (f"same{number}.txt", content)})
+            return answer.status_code, answer.json().get("status", answer.text[:200])
+
     for trial in range(10):
         content = (f"关于第{trial}批同时上传试点的实施方案\n一、重点任务\n（一）开展第{trial}批试点。（市民政局负责）\n").encode()
         barrier = threading.Barrier(4)
-
-        def send(number: int) -> tuple[int, str]:
-            with httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-                barrier.wait()
-                answer = client.post("/api/documents", files={"file": (f"same{number}.txt", content)})
-                return answer.status_code, answer.json().get("status", answer.text[:200])
-
         with ThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(send, range(4)))
+            results = list(pool.map(send, range(4), [content] * 4, [barrier] * 4))
         assert all(status == 201 for status, _ in results), (trial, results)
         assert sorted(kind for _, kind in results) == ["added", "unchanged", "unchanged", "unchanged"], (trial, results)
 
