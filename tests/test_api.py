@@ -519,3 +519,12 @@ def test_security_headers_on_every_response(client, path):
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
     assert headers["referrer-policy"] == "same-origin"
+
+
+def test_colliding_titles_uploaded_are_both_kept(writable):
+    first = UPLOAD.replace("关于推进社区垃圾分类工作的实施方案", "关于推进社区垃圾分类、资源化工作的实施方案")
+    second = UPLOAD.replace("关于推进社区垃圾分类工作的实施方案", "关于推进社区垃圾分类资源化工作的实施方案")
+    answers = [upload(writable, f"{n}.txt", text.encode()).json() for n, text in enumerate((first, second))]
+    assert [answer["status"] for answer in answers] == ["added", "added"] and answers[0]["doc_id"] != answers[1]["doc_id"]
+    for answer in answers:
+        assert writable.get(f"/api/documents/{quote(answer['doc_id'])}").json()["document"]["title"] == answer["title"]

@@ -240,3 +240,14 @@ def test_two_writers_of_one_file_never_share_a_temporary_name(tmp_path):
         thread.join()
     assert not errors and re.fullmatch(rb"first half writer \d", target.read_bytes())
     assert [path.name for path in tmp_path.iterdir()] == ["lexical.npz"]
+
+
+def test_colliding_titles_through_the_cli_are_both_kept(tmp_path, capsys):
+    folder, home = tmp_path / "in", str(tmp_path / "home")
+    folder.mkdir()
+    (folder / "a.txt").write_text(plan_text(_LONG + "（试行稿）（2024年版）", "甲"), encoding="utf-8")
+    (folder / "b.txt").write_text(plan_text(_LONG + "（试行稿）（2025年版）", "乙"), encoding="utf-8")
+    assert main(["--home", home, "ingest", str(folder)]) == 0
+    assert "新增 2" in capsys.readouterr().out
+    assert main(["--home", home, "docs", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
