@@ -46,3 +46,10 @@ CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL, passage_hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (encoder, passage_hash)
 );
+-- Every replacement of a stored document by another version: who asked, when, and what was replaced.
+-- Kept after the document is deleted (no foreign key): it is the record of what the store held.
+CREATE TABLE IF NOT EXISTS replacements (
+    doc_id TEXT NOT NULL, replaced_at TEXT NOT NULL, actor TEXT NOT NULL, old_sha256 TEXT NOT NULL,
+    old_title TEXT NOT NULL, new_sha256 TEXT NOT NULL, new_title TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at);

@@ -2,7 +2,9 @@
 
 One transaction per document: a document is either wholly present in its latest version or
 absent. Putting a document whose sha256 is already stored is a no-op; putting a new version with
-the same id replaces the old one inside the same transaction.
+the same id replaces the old one inside the same transaction — unless the caller said not to
+(`replace=False`: an upload replaces only when asked) — and records who replaced what, and when,
+in `replacements`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +29,19 @@ FORMAT_VERSION = 3
 STORE_FILE = "policykb.sqlite3"
 _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                     "format", "encoding", "addressees")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One stored version replaced by another (`Store.replacements`)."""
+
+    doc_id: str
+    replaced_at: str  # ISO 8601, UTC
+    actor: str  # who asked: "cli:USER", "api:CLIENT-ADDRESS"
+    old_sha256: str
+    old_title: str
+    new_sha256: str
+    new_title: str
 
 
 class Store:
@@ -115,24 +130,41 @@ class Store:
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def put_document(self, document: Document) -> str:
-        """Store a document in one transaction; returns "added", "replaced", "unchanged" or "older".
+    def document_header(self, doc_id: str) -> Document | None:
+        """A stored document without its clauses, or None when there is no such document."""
+        row = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
+                                       (doc_id,)).fetchone()
+        return _document(row) if row else None
+
+    def put_document(self, document: Document, *, replace: bool = True, actor: str = "") -> str:
+        """Store a document in one transaction; returns "added", "replaced", "unchanged", "older" or "exists".
 
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
-        versions of a law keeps the newer one whatever the order.
+        versions of a law keeps the newer one whatever the order. With `replace=False` another stored
+        version is left alone ("exists"). A replacement is recorded with `actor` (who asked).
         """
         with self.transaction() as connection:
-            row = connection.execute("SELECT sha256, date FROM documents WHERE id = ?", (document.id,)).fetchone()
+            row = connection.execute("SELECT sha256, date, title FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
                 return "unchanged"
+            if row is not None and not replace:
+                return "exists"
             if row is not None and document.date and row[1] and document.date < row[1]:
                 return "older"
             if row is not None:
                 self._delete(document.id)
+                connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                    document.id, datetime.now(timezone.utc).isoformat(timespec="seconds"), actor or "unknown",
+                    row[0], row[2], document.sha256, document.title))
             self._insert(document)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
+
+    def replacements(self, doc_id: str) -> list[Replacement]:
+        """The recorded replacements of a document, oldest first."""
+        rows = self._connection.execute("SELECT * FROM replacements WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        return [Replacement(*row) for row in rows]
 
     def delete_document(self, doc_id: str) -> None:
         with self.transaction():

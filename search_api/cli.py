@@ -6,6 +6,7 @@ Data directory: --home DIR, else $POLICYKB_HOME, else ~/.policykb.
 from __future__ import annotations
 
 import argparse
+import getpass
 import html
 import json
 import logging
@@ -128,10 +129,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(arguments: argparse.Namespace) -> int:
     """Serve the API and the page with uvicorn; settings from the environment, --home/--host/--port win."""
-    import uvicorn
     from pydantic import ValidationError
 
-    from .app import create_app
+    from .server import serve
     from .settings import Settings
 
     overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port)) if value}
@@ -139,13 +139,14 @@ def run_serve(arguments: argparse.Namespace) -> int:
         overrides["home"] = home_directory(arguments.home)
     try:
         settings = Settings(**overrides)
-    except ValidationError as error:
-        print(f"错误：设置不正确：{error}", file=sys.stderr)
+    except ValidationError as error:  # the messages only: a setting's value (the token) is never printed
+        problems = "；".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+        print(f"错误：设置不正确：{problems}", file=sys.stderr)
         return 2
     logging.getLogger().setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     print(f"policykb 服务：http://{settings.host}:{settings.port}/ （数据目录 {settings.home}，"
           f"{'只读' if settings.token is None else '可写'}）", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    serve(settings)
     return 0
 
 
@@ -157,10 +158,19 @@ def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
             if result.status == "failed":
                 progress.write(f"失败 {result.error}", file=sys.stderr)
 
-        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report)
+        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report,
+                               actor=f"cli:{_user()}")
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
     print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
     return 1 if counts["failed"] else 0
+
+
+def _user() -> str:
+    """Who runs the command, for the store's record of replacements."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())
 
 
 def run_docs(store: Store, arguments: argparse.Namespace) -> int:
