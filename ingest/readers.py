@@ -119,8 +119,8 @@ def _read_html(path: Path, data: bytes, sha256: str) -> SourceText:
             pass
     if text is None:
         text, encoding = decode_text(data, path.name)
-    blocks, metadata = html_reader.html_blocks(text)
-    return SourceText(blocks, "html", encoding, sha256, str(path), metadata)
+    blocks, tables, metadata = html_reader.html_blocks(text)
+    return SourceText(blocks, "html", encoding, sha256, str(path), metadata, tables)
 
 
 def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
