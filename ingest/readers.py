@@ -125,8 +125,8 @@ def _read_html(path: Path, data: bytes, sha256: str) -> SourceText:
 
 def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
     text, encoding = decode_text(data, path.name)
-    blocks, metadata = markdown_reader.markdown_blocks(text, path.stem)
-    return SourceText(blocks, "md", encoding, sha256, str(path), metadata)
+    blocks, tables, metadata = markdown_reader.markdown_blocks(text, path.stem)
+    return SourceText(blocks, "md", encoding, sha256, str(path), metadata, tables)
 
 
 def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
