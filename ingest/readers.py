@@ -144,7 +144,8 @@ def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
 
 
 def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
-    return SourceText(docx_reader.docx_blocks(path), "docx", "docx", sha256, str(path), {})
+    blocks, tables = docx_reader.docx_blocks(path)
+    return SourceText(blocks, "docx", "docx", sha256, str(path), {}, tables)
 
 
 def _read_pdf(path: Path, data: bytes, sha256: str) -> SourceText:
