@@ -8,6 +8,11 @@ the previous line ended short after closing punctuation, or a blank line's worth
 between them (titles are set apart from the addressee line that way). Everything else is a wrapped line and is
 joined without a space, also across a page break, so a parenthesis split over two lines or two
 pages comes back whole.
+
+Ruled tables (ingest/pdf_tables.py) are read as tables: their characters are not read as lines; each
+row becomes a block at the table's place, and a table continued on the next page is one table. Each
+page is checked against the work bounds of ingest/pdf_limits.py before pdfplumber builds its objects,
+and its objects are released once it is read.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
+from . import pdf_limits, pdf_tables
 from .errors import CorruptFile, EncryptedFile, ScannedPDF, UnsafeArchive
+from .pdf_tables import PageTable
+from .records import SourceTable
 
 PAGE_NUMBER = re.compile(r"^[-—–－－_\s]*(第\s*)?\d{1,4}\s*(页|/\s*\d+)?[-—–－_\s]*$")
 _MARGIN_BAND = 0.09  # top and bottom share of the page where running headers and footers live
@@ -47,11 +55,12 @@ class _Line:
     text: str
 
 
-def pdf_blocks(path: Path) -> tuple[str, ...]:
+def pdf_blocks(path: Path) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
+    """Paragraphs and table rows in reading order, and the tables."""
     check_inflation(path)
-    lines = _read_lines(path)
-    body = _drop_running_lines(lines)
-    return tuple(_join_paragraphs(body))
+    items = _read_lines(path)
+    body = _join_tables(_drop_running_lines(items))
+    return _join_paragraphs(body)
 
 
 def check_inflation(path: Path) -> None:
@@ -83,16 +92,16 @@ _MALFORMED = (PDFSyntaxError, PSException, MalformedPDFException, ValueError, Ke
               AttributeError, AssertionError, RecursionError, EOFError, struct.error, zlib.error)
 
 
-def _read_lines(path: Path) -> list[_Line]:
+def _read_lines(path: Path) -> list[_Line | PageTable]:
     try:
         with path.open("rb") as handle, pdfplumber.open(handle) as pdf:  # our handle: closed if open fails
-            lines, images = [], 0
+            items: list[_Line | PageTable] = []
+            images, budget = 0, pdf_limits.ContentBudget()
             for number, page in enumerate(pdf.pages):
-                height = float(page.height)
+                pdf_limits.check_page(page.page_obj, number, pdf.rsrcmgr, budget, path.name)
                 images += len(page.images)
-                for line in page.extract_text_lines(strip=True, return_chars=False):
-                    if text := line["text"].strip():
-                        lines.append(_Line(number, line["x0"], line["x1"], line["top"] / height, text))
+                items += _page_items(page, number)
+                page.close()  # its objects are no longer needed
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
         if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower():
@@ -100,13 +109,26 @@ def _read_lines(path: Path) -> list[_Line]:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
     except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
-    if not lines:
+    if not items:
         hint = "只有图像" if images else "没有文字层"
         raise ScannedPDF(f"{path.name}: 扫描件，需要 OCR（PDF {hint}，无法提取文字）；请先做 OCR 再导入")
-    return lines
+    return items
 
 
-def _drop_running_lines(lines: list[_Line]) -> list[_Line]:
+def _page_items(page, number: int) -> list[_Line | PageTable]:
+    """A page's text lines and tables by their top; characters inside a table are the table's only."""
+    height = float(page.height)
+    found = pdf_tables.page_tables(page, number)
+    text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not any(
+        table.holds(obj) for table in found)) if found else page
+    lines: list[_Line | PageTable] = [_Line(number, line["x0"], line["x1"], line["top"] / height, text)
+                                      for line in text_page.extract_text_lines(strip=True, return_chars=False)
+                                      if (text := line["text"].strip())]
+    return sorted([*found, *lines], key=lambda item: item.top) if found else lines
+
+
+def _drop_running_lines(items: list[_Line | PageTable]) -> list[_Line | PageTable]:
+    lines = [item for item in items if isinstance(item, _Line)]
     pages = len({line.page for line in lines})
     in_band = [line for line in lines if line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND]
     shapes = collections.Counter(set((line.page, _shape(line)) for line in in_band))
@@ -118,7 +140,20 @@ def _drop_running_lines(lines: list[_Line]) -> list[_Line]:
             return False
         return bool(PAGE_NUMBER.match(line.text)) or _shape(line) in repeated
 
-    return [line for line in lines if not running(line)]
+    return [item for item in items if not isinstance(item, _Line) or not running(item)]
+
+
+def _join_tables(items: list[_Line | PageTable]) -> list[_Line | PageTable]:
+    """Tables that continue on the next page, with nothing but running lines between, made one."""
+    joined: list[_Line | PageTable] = []
+    for item in items:
+        previous = joined[-1] if joined else None
+        if isinstance(item, PageTable) and isinstance(previous, PageTable) and (
+                whole := pdf_tables.join_continued(previous, item)) is not None:
+            joined[-1] = whole
+        else:
+            joined.append(item)
+    return joined
 
 
 def _shape(line: _Line) -> tuple[str, bool]:
@@ -126,17 +161,23 @@ def _shape(line: _Line) -> tuple[str, bool]:
     return re.sub(r"\d+", "#", line.text), line.top < 0.5
 
 
-def _join_paragraphs(lines: list[_Line]) -> list[str]:
-    if not lines:
-        return []
+def _join_paragraphs(items: list[_Line | PageTable]) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
+    lines = [item for item in items if isinstance(item, _Line)] or [_Line(0, 0.0, 1.0, 0.0, " ")]
     left = statistics.median_low(sorted(round(line.x0) for line in lines))
     right = statistics.median_high(sorted(round(line.x1) for line in lines))
     char_width = statistics.median((line.x1 - line.x0) / max(len(line.text), 1) for line in lines)
     steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.page == b.page and b.top > a.top]
     line_step = statistics.median(steps) if steps else 1.0
     paragraphs: list[str] = []
+    found: list[SourceTable] = []
     previous: _Line | None = None
-    for line in lines:
+    for line in items:
+        if isinstance(line, PageTable):  # its rows are blocks of their own
+            start = len(paragraphs)
+            paragraphs += [text for text in line.row_texts if text]
+            found.append(SourceTable(line.rows, start, len(paragraphs)))
+            previous = None
+            continue
         indented = line.x0 > left + 0.6 * char_width
         ended = previous is not None and previous.x1 < right - 2 * char_width and previous.text.endswith(_CLOSING)
         centred = previous is not None and previous.x0 > left + 2.5 * char_width and previous.x1 < right - 2 * char_width
@@ -146,4 +187,4 @@ def _join_paragraphs(lines: list[_Line]) -> list[str]:
         else:
             paragraphs[-1] += line.text
         previous = line
-    return paragraphs
+    return tuple(paragraphs), tuple(found)

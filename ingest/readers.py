@@ -149,7 +149,8 @@ def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
 
 
 def _read_pdf(path: Path, data: bytes, sha256: str) -> SourceText:
-    return SourceText(pdf_reader.pdf_blocks(path), "pdf", "pdf", sha256, str(path), {})
+    blocks, tables = pdf_reader.pdf_blocks(path)
+    return SourceText(blocks, "pdf", "pdf", sha256, str(path), {}, tables)
 
 
 READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
