@@ -35,6 +35,7 @@ _VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col",
 _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
                "article", "table", "ul", "ol", "blockquote", "pre", "dd", "dt", "center"}
 _CELL_TAGS = {"td", "th"}
+_STRUCTURE_TAGS = _BLOCK_TAGS | _CELL_TAGS | {"table", "h1"}  # the tags tables and headings are built from
 _CHROME_ATTRIBUTE = re.compile(r"nav|menu|breadcrumb|footer|header|share|toolbar|sidebar|related|crumb|"
                                r"pagination|print|search", re.IGNORECASE)
 _CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
@@ -49,6 +50,11 @@ def declared_charset(data: bytes) -> str | None:
     """The charset a <meta> tag declares in the first 4 KB, mapped to a strict codec, if any."""
     match = _CHARSET.search(data[:4096])
     return _ENCODING_NAMES.get(match.group(1).decode("ascii").lower()) if match else None
+
+
+def _is_chrome(attrs: list[tuple[str, str | None]]) -> bool:
+    marks = " ".join(value or "" for key, value in attrs if key in ("class", "id", "role"))
+    return bool(marks and _CHROME_ATTRIBUTE.search(marks))
 
 
 def _span(value: str | None) -> int:
@@ -113,9 +119,8 @@ class _TextCollector(HTMLParser):
             self._in_title = True
         if tag == "meta":
             self._read_meta(dict(attrs))
-        marks = " ".join(value or "" for key, value in attrs if key in ("class", "id", "role"))
-        skipping = self._skipping or tag in _SKIP_TAGS or bool(marks and _CHROME_ATTRIBUTE.search(marks))
-        if not skipping:
+        skipping = self._skipping or tag in _SKIP_TAGS or bool(attrs and _is_chrome(attrs))
+        if not skipping and tag in _STRUCTURE_TAGS:
             self._start_structure(tag, dict(attrs))
         if tag not in _VOID_TAGS:
             self._stack.append((tag, skipping))
@@ -131,7 +136,7 @@ class _TextCollector(HTMLParser):
         while self._stack:
             name, skipping = self._stack.pop()
             self._open[name] -= 1
-            if not skipping:
+            if not skipping and name in _STRUCTURE_TAGS:
                 self._end_structure(name)
             if name == tag:
                 break
