@@ -101,6 +101,7 @@ def _read_lines(path: Path) -> list[_Line | PageTable]:
                 pdf_limits.check_page(page.page_obj, number, pdf.rsrcmgr, budget, path.name)
                 images += len(page.images)
                 items += _page_items(page, number)
+                pdf_limits.count_glyphs(len(page.chars), number, budget, path.name)
                 page.close()  # its objects are no longer needed
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
