@@ -13,6 +13,8 @@
     │                             beyond the part, element or paragraph bounds; a PDF whose streams
     │                             inflate beyond the limits or a page that draws too much
     ├── ParseError               text was read but no document structure could be found
+    ├── DocumentConflict         another version of the document is stored and the write did not ask
+    │                             to replace it (an upload replaces only when it names the document)
     ├── StoreError               the SQLite store is missing, locked or of another format
     ├── IndexFormatError         a derived index or vector file of another format or encoder
     └── NotFound                 a document or clause id that is not in the store
@@ -60,6 +62,10 @@ class UnsafeArchive(InputError):
 
 
 class ParseError(PolicyKBError):
+    pass
+
+
+class DocumentConflict(PolicyKBError):
     pass
 
 

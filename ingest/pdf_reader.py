@@ -129,19 +129,29 @@ def _page_items(page, number: int) -> list[_Line | PageTable]:
 
 
 def _drop_running_lines(items: list[_Line | PageTable]) -> list[_Line | PageTable]:
+    """Running headers, footers and page numbers: lines in the page's margin bands, or among the first
+    and last two lines of their page (conversions set footers well inside the page: 「- 3 -」 at 86 %)."""
     lines = [item for item in items if isinstance(item, _Line)]
     pages = len({line.page for line in lines})
-    in_band = [line for line in lines if line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND]
+    edge: set[int] = set()
+    by_page: dict[int, list[int]] = collections.defaultdict(list)
+    for index, line in enumerate(lines):
+        by_page[line.page].append(index)
+    for indices in by_page.values():
+        edge.update(indices[:2] + indices[-2:])
+    in_band = [line for index, line in enumerate(lines)
+               if line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND or index in edge]
     shapes = collections.Counter(set((line.page, _shape(line)) for line in in_band))
     shapes = collections.Counter(shape for _, shape in shapes)
     repeated = {shape for shape, count in shapes.items() if pages >= 2 and count >= max(2, pages // 2)}
 
-    def running(line: _Line) -> bool:
-        if not (line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND):
+    def running(index: int, line: _Line) -> bool:
+        if not (line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND or index in edge):
             return False
         return bool(PAGE_NUMBER.match(line.text)) or _shape(line) in repeated
 
-    return [item for item in items if not isinstance(item, _Line) or not running(item)]
+    position = {id(line): index for index, line in enumerate(lines)}
+    return [item for item in items if not isinstance(item, _Line) or not running(position[id(item)], item)]
 
 
 def _join_tables(items: list[_Line | PageTable]) -> list[_Line | PageTable]:
