@@ -10,7 +10,7 @@ import docx
 import pytest
 
 from hostile import (PLAN_LINES, PLAN_TITLE, UNMATCHED_END_TAGS_HTML, glyph_bomb_pdf, inflated_xml_docx,
-                     paragraph_flood_docx, plan_parsed, raw_pdf)
+                     official_pdf, paragraph_flood_docx, plan_parsed, raw_pdf)
 from ingest import parse_document, pdf_limits, read_source
 from ingest.errors import UnsafeArchive
 from ingest.html_reader import html_blocks
@@ -199,6 +199,13 @@ def test_pdf_ruled_table_over_a_page_break_is_one_table(tmp_path, repeat_header)
     assert source.blocks[:table.start] == ("附件：重点任务分工表",)
     assert source.blocks[table.end:] == ("以上任务按职责分工落实。",)  # no cell text read again as lines
     assert table_blocks(source, table)[3] == "3　开展黑加油站点整治　区商务局　市公安局\n区应急局　长期坚持"
+
+
+def test_a_title_that_repeats_as_the_running_header_is_kept(tmp_path):
+    """Page 1 has the running header in its band and the same words as its title line just below: the
+    title is text, not furniture, though it is among the page's first lines (failed on main at 7b44639)."""
+    source = read_source(official_pdf(tmp_path / "plan.pdf", repeats=40))
+    assert source.blocks[0] == PLAN_TITLE and PLAN_TITLE not in source.blocks[1:]
 
 
 def test_pdf_boxes_behind_each_line_are_not_a_table(tmp_path):
