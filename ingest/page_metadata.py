@@ -119,8 +119,8 @@ def clean_page_title(title: str, site_names: Iterable[str] = ()) -> str:
 def take_metadata(blocks: Sequence[str], found: Sequence[SourceTable]
                   ) -> tuple[tuple[str, ...], tuple[SourceTable, ...], dict[str, str]]:
     """Read the metadata lines above the body (before the first paragraph of `HEAD_ZONE_CHARS` or the
-    first numbered heading) and take them, with the labels around them, out of the blocks. A bracketed key alone on its line
-    (「[ 索引号 ]」) has its value on the next line."""
+    first numbered heading) and take them, with the labels around them, out of the blocks. A bracketed
+    key alone on its line (「[ 索引号 ]」) has its value on the next line."""
     pairs: list[tuple[str, str]] = []
     dropped: set[int] = set()
     for index, block in enumerate(blocks):

@@ -74,7 +74,8 @@ def check_page(page: PDFPage, number: int, resources: PDFResourceManager, budget
         raise _refusal(name, f"第 {number + 1} 页{error}") from error
     budget.content_bytes += cost
     if budget.content_bytes > MAX_DOCUMENT_CONTENT_BYTES:
-        raise _refusal(name, f"到第 {number + 1} 页为止，页面内容解压后共超过 {MAX_DOCUMENT_CONTENT_BYTES // 2**20} MB")
+        total = MAX_DOCUMENT_CONTENT_BYTES // 2**20
+        raise _refusal(name, f"到第 {number + 1} 页为止，页面内容解压后共超过 {total} MB")
 
 
 def count_glyphs(glyphs: int, number: int, budget: ContentBudget, name: str) -> None:
