@@ -9,8 +9,9 @@
     │   ├── ScannedPDF            a PDF without a text layer (needs OCR)
     │   ├── EncryptedFile         a password-protected PDF or DOCX
     │   ├── CorruptFile           a broken PDF or DOCX container
-    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries, a PDF
-    │                             whose compressed streams inflate beyond the limits
+    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries or XML
+    │                             beyond the part, element or paragraph bounds; a PDF whose streams
+    │                             inflate beyond the limits or a page that draws too much
     ├── ParseError               text was read but no document structure could be found
     ├── DocumentConflict         another version of the document is stored and the write did not ask
     │                             to replace it (an upload replaces only when it names the document)
