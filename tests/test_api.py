@@ -277,7 +277,7 @@ def test_formula_cells_are_text_in_xlsx_and_neutralised_in_csv(writable):
     sheet = openpyxl.load_workbook(io.BytesIO(writable.get(f"/api/documents/{doc_id}/tasks.xlsx").content)).active
     cell = sheet["C2"]
     assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
-    assert sheet["F2"].value == "2025年"
+    assert sheet["G2"].value == "2025年"  # 目标年份/时限, after 牵头依据
     rows = list(csv.reader(io.StringIO(writable.get(f"/api/documents/{doc_id}/tasks.csv").content.decode("utf-8-sig"))))
     assert rows[1][2].startswith("'=HYPERLINK")
 
@@ -391,11 +391,11 @@ def test_export_links_come_from_the_public_url_not_the_host_header(tmp_path):
     with fresh_client(home, public_url="https://kb.example.org/policykb/", allowed_hosts=["kb.example.org"]) as service:
         response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "kb.example.org"})
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert rows[1][6] == f"https://kb.example.org/policykb/clauses/{SEED_ID}.s2.p1?task=0"
+        assert rows[1][7] == f"https://kb.example.org/policykb/clauses/{SEED_ID}.s2.p1?task=0"
     with fresh_client(home) as service:
         response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "localhost:9999"})
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert rows[1][6].startswith("http://127.0.0.1:8000/clauses/")
+        assert rows[1][7].startswith("http://127.0.0.1:8000/clauses/")
 
 
 def test_the_same_bytes_with_an_equivalent_extension_keep_the_stored_original(writable):
