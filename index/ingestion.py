@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingest import InputError, ParseError, parse_document, read_source
-from ingest.readers import DEFAULT_MAX_BYTES, READERS
+from ingest.options import ReadOptions
+from ingest.readers import DEFAULT_MAX_BYTES, SUFFIXES
 
 from .store import Store
 
@@ -38,7 +39,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
                             and not p.name.startswith(".") and not p.stem.lower().startswith(_FOLDER_NOTES))
         else:
             files.append(path)
@@ -55,13 +56,14 @@ def read_manifest(folder: Path) -> dict[str, dict[str, str]]:
         return {row["file"]: {key: row[key] for key in _OVERRIDE_COLUMNS if row.get(key)} for row in rows}
 
 
-def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileResult:
+def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     options: ReadOptions = ReadOptions()) -> FileResult:
     """Read, parse and store one file; an unreadable file gives a failed result and writes nothing."""
     try:
         if not path.is_file():
             raise InputError(f"{path}: 文件不存在或不是普通文件")
         overrides = read_manifest(path.parent).get(path.name, {})
-        source = read_source(path, max_bytes=max_bytes)
+        source = read_source(path, max_bytes=max_bytes, options=options)
         if store.has_sha256(source.sha256) and not overrides:
             return FileResult(path, "unchanged")
         document = parse_document(source, overrides)
@@ -72,10 +74,11 @@ def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_B
 
 
 def ingest_paths(store: Store, paths: Iterable[Path | str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 options: ReadOptions = ReadOptions(),
                  on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     results = []
     for path in expand_paths(paths):
-        result = ingest_file_into(store, path, max_bytes=max_bytes)
+        result = ingest_file_into(store, path, max_bytes=max_bytes, options=options)
         results.append(result)
         if on_result:
             on_result(result)

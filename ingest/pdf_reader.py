@@ -8,6 +8,10 @@ the previous line ended short after closing punctuation, or a blank line's worth
 between them (titles are set apart from the addressee line that way). Everything else is a wrapped line and is
 joined without a space, also across a page break, so a parenthesis split over two lines or two
 pages comes back whole.
+
+The decision to OCR is made per page: a page whose text layer is usable is read as text; a page
+without one, or whose text layer is garbage (unmapped glyphs, mostly unreadable characters), is
+rasterised and OCR'd (`ocr.py`), and its lines join the same paragraph rules, so mixed PDFs work.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
@@ -27,6 +32,8 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from .errors import CorruptFile, EncryptedFile, ScannedPDF, UnsafeArchive
+from .ocr import PlacedLine, ocr_pdf_pages
+from .options import ReadOptions
 
 PAGE_NUMBER = re.compile(r"^[-—–－－_\s]*(第\s*)?\d{1,4}\s*(页|/\s*\d+)?[-—–－_\s]*$")
 _MARGIN_BAND = 0.09  # top and bottom share of the page where running headers and footers live
@@ -36,6 +43,11 @@ _CLOSING = tuple("。：:；;！!？?）)」』”")
 MAX_STREAM_BYTES = 256 * 2**20
 MAX_INFLATED_BYTES = 1024 * 2**20
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+# A text layer is usable when at least half of its characters are readable ones (CJK, letters, digits,
+# punctuation) and, on a page with images, at least this many; pdfminer writes unmapped glyphs as (cid:N).
+_MIN_READABLE = 10
+_READABLE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffefA-Za-z0-9.,;:!?()%/\-“”‘’《》—…·]")
+_UNMAPPED = re.compile(r"\(cid:\d+\)")
 
 
 @dataclass(frozen=True)
@@ -47,11 +59,39 @@ class _Line:
     text: str
 
 
+@dataclass(frozen=True)
+class PdfText:
+    blocks: tuple[str, ...]
+    ocr: tuple[PlacedLine, ...]  # the lines read by OCR, with their confidence; empty for a text PDF
+
+
 def pdf_blocks(path: Path) -> tuple[str, ...]:
+    return read_pdf(path, ReadOptions()).blocks
+
+
+def read_pdf(path: Path, options: ReadOptions) -> PdfText:
     check_inflation(path)
-    lines = _read_lines(path)
-    body = _drop_running_lines(lines)
-    return tuple(_join_paragraphs(body))
+    lines, scanned = _read_lines(path)
+    recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
+    if not lines and not recognised:
+        raise ScannedPDF(f"{path.name}: PDF 没有文字层，OCR 也未识别出文字（空白页、图形或噪点）；"
+                         "请提供清晰的扫描件或带文字层的 PDF")
+    ordered = sorted([*lines, *recognised], key=lambda line: line.page)  # stable: a page's lines keep their order
+    return PdfText(tuple(lines_to_paragraphs(ordered)), tuple(recognised))
+
+
+def lines_to_paragraphs(lines: Sequence[_Line | PlacedLine]) -> list[str]:
+    """Running headers and page numbers dropped, lines joined into paragraphs (the rules above); also
+    for OCR'd images and OFD pages, whose lines carry the same positions."""
+    return _join_paragraphs(_drop_running_lines([_Line(line.page, line.x0, line.x1, line.top, line.text)
+                                                 for line in lines]))
+
+
+def needs_ocr(texts: list[str], has_images: bool) -> bool:
+    """A page without a text layer, with a garbage one, or with images and too little text to be its own."""
+    text = _UNMAPPED.sub("\ufffd", "".join(text for text in texts if not PAGE_NUMBER.match(text)))
+    readable = len(_READABLE.findall(text))
+    return not text or readable < 0.5 * len(text) or readable < _MIN_READABLE and has_images
 
 
 def check_inflation(path: Path) -> None:
@@ -83,16 +123,20 @@ _MALFORMED = (PDFSyntaxError, PSException, MalformedPDFException, ValueError, Ke
               AttributeError, AssertionError, RecursionError, EOFError, struct.error, zlib.error)
 
 
-def _read_lines(path: Path) -> list[_Line]:
+def _read_lines(path: Path) -> tuple[list[_Line], list[int]]:
+    """The text-layer lines of the pages that have a usable one, and the numbers of the pages that need OCR."""
     try:
         with path.open("rb") as handle, pdfplumber.open(handle) as pdf:  # our handle: closed if open fails
-            lines, images = [], 0
+            lines, scanned = [], []
             for number, page in enumerate(pdf.pages):
                 height = float(page.height)
-                images += len(page.images)
-                for line in page.extract_text_lines(strip=True, return_chars=False):
-                    if text := line["text"].strip():
-                        lines.append(_Line(number, line["x0"], line["x1"], line["top"] / height, text))
+                page_lines = [_Line(number, line["x0"], line["x1"], line["top"] / height, text)
+                              for line in page.extract_text_lines(strip=True, return_chars=False)
+                              if (text := line["text"].strip())]
+                if needs_ocr([line.text for line in page_lines], bool(page.images)):
+                    scanned.append(number)
+                else:
+                    lines += page_lines
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
         if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower():
@@ -100,10 +144,9 @@ def _read_lines(path: Path) -> list[_Line]:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
     except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
-    if not lines:
-        hint = "只有图像" if images else "没有文字层"
-        raise ScannedPDF(f"{path.name}: 扫描件，需要 OCR（PDF {hint}，无法提取文字）；请先做 OCR 再导入")
-    return lines
+    if not lines and not scanned:
+        raise ScannedPDF(f"{path.name}: PDF 没有页面，也没有文字层；请检查文件是否完整")
+    return lines, scanned
 
 
 def _drop_running_lines(lines: list[_Line]) -> list[_Line]:

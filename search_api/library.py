@@ -138,7 +138,7 @@ class Library:
         if not existed:
             write_atomically(path, lambda temporary: temporary.write_bytes(data))
         try:
-            source = read_source(path, max_bytes=self.settings.max_upload_bytes)
+            source = read_source(path, max_bytes=self.settings.max_upload_bytes, options=self.settings.read_options)
             document = parse_document(replace(source, source=f"上传：{name}"), {})
         except (InputError, ParseError) as error:
             if not existed:

@@ -1,0 +1,116 @@
+"""Scans through OCR: the seed printed, scanned (150 dpi, ±1°, blur, speckle, JPEG, a red seal) and read
+back gives the text version's clauses; text pages of a mixed PDF stay text; images are OCR'd too.
+
+The 17-page scan is OCR'd once per session (about a minute and a half on 2 cores); other tests OCR a
+page or two.
+"""
+
+from __future__ import annotations
+
+import pypdfium2
+import pytest
+from PIL import Image
+
+from eval.ocr_bench import assignments, cer
+from ingest import ingest_file, parse_document, read_source
+from ingest.ocr import page_ranges
+from ingest.options import ReadOptions
+from render import render_scan
+from test_formats import outline
+
+
+@pytest.fixture(scope="module")
+def seed_scan(seed_pdf, tmp_path_factory):
+    return render_scan(seed_pdf, tmp_path_factory.mktemp("scan") / "武汉市减污降碳协同增效实施方案（扫描件）.pdf")
+
+
+@pytest.fixture(scope="module")
+def seed_scan_source(seed_scan):
+    pages: list[tuple[int, int]] = []
+    return read_source(seed_scan, options=ReadOptions(on_page=lambda done, total: pages.append((done, total)))), pages
+
+
+def test_the_scan_has_no_text_layer(seed_scan, seed_pdf):
+    scan, text = pypdfium2.PdfDocument(str(seed_scan)), pypdfium2.PdfDocument(str(seed_pdf))
+    assert len(scan) == len(text) >= 15
+    assert not scan[0].get_textpage().get_text_range().strip()
+
+
+def test_seed_scan_gives_the_text_versions_clauses_and_departments(seed_scan_source, seed_pdf, seed):
+    source, _ = seed_scan_source
+    scanned = parse_document(source)
+    assert scanned.id == seed.id and scanned.title == seed.title
+    assert [clause.id for clause in scanned.clauses] == [clause.id for clause in seed.clauses]
+    assert sum(clause.kind == "item" for clause in scanned.clauses) == 26
+    theirs, ours = assignments(seed), assignments(scanned)
+    assert sum(ours.get(name) == cells for name, cells in theirs.items()) >= 22  # of 23
+    assert cer(source.blocks, read_source(seed_pdf).blocks) < 0.02
+
+
+def test_an_ocr_read_document_says_so_with_each_lines_confidence(seed_scan_source, seed_scan):
+    source, pages = seed_scan_source
+    count = len(pypdfium2.PdfDocument(str(seed_scan)))
+    assert source.encoding == f"ocr:1-{count}" and source.metadata["ocr"] == f"1-{count}"
+    assert pages == [(done, count) for done in range(1, count + 1)]  # progress per page
+    assert len(source.ocr) > 300 and all(0.5 <= line.confidence <= 1 for line in source.ocr)
+    assert {line.page for line in source.ocr} == set(range(1, count + 1))
+
+
+def test_running_header_and_page_numbers_of_a_scan_are_dropped(seed_scan_source):
+    source, _ = seed_scan_source
+    assert source.blocks.count("武汉市减污降碳协同增效实施方案") <= 2  # the two titles, never the running header
+    assert not any(block.strip("-—一 ").isdigit() for block in source.blocks)
+
+
+def test_a_red_seal_over_the_signature_does_not_break_its_lines(seed_scan_source, seed_pdf):
+    source, _ = seed_scan_source
+    text = read_source(seed_pdf).blocks
+    signature = [block for block in text[:12] if block.startswith("武汉市") and block.endswith(("局", "会"))]
+    recognised = [block.replace(" ", "") for block in source.blocks[:12]]
+    assert signature and all(line.replace(" ", "") in recognised for line in signature)
+    assert not any("公章" in block for block in source.blocks)
+
+
+def scanned_pages(pdf, scan, numbers, path):
+    """`pdf` with the pages `numbers` (0-based) replaced by the same pages of `scan`."""
+    mixed, images = pypdfium2.PdfDocument(str(pdf)), pypdfium2.PdfDocument(str(scan))
+    for number in numbers:
+        mixed.del_page(number)
+        mixed.import_pages(images, [number], index=number)
+    mixed.save(str(path))
+    return path
+
+
+def test_a_mixed_pdf_reads_text_pages_as_text_and_ocrs_the_others(seed_pdf, seed_scan, seed, tmp_path):
+    mixed = scanned_pages(seed_pdf, seed_scan, [2, 5], tmp_path / "mixed.pdf")
+    source = read_source(mixed)
+    assert source.encoding == "ocr:3,6" and source.metadata["ocr"] == page_ranges([2, 5]) == "3, 6"
+    assert {line.page for line in source.ocr} == {3, 6}
+    document = ingest_file(mixed)
+    assert outline(document) == outline(seed)
+
+
+def test_a_page_image_is_read_by_ocr(seed_scan, tmp_path):
+    page = pypdfium2.PdfDocument(str(seed_scan))[3].render(scale=150 / 72).to_pil()
+    page.save(tmp_path / "page.png", dpi=(150, 150))
+    source = read_source(tmp_path / "page.png")
+    assert source.format == "png" and source.encoding == "ocr:1"
+    assert any("市生态环境局" in block for block in source.blocks)
+    rgb = Image.open(tmp_path / "page.png").convert("RGB")
+    rgb.save(tmp_path / "page.tiff", save_all=True, append_images=[rgb])
+    two = read_source(tmp_path / "page.tiff")
+    assert two.format == "tiff" and two.encoding == "ocr:1-2"
+
+
+def test_a_scan_with_an_invisible_ocr_text_layer_is_read_as_text(shared):
+    path = next((shared / "corpus" / "realworld").glob("14_*.pdf"))
+    source = read_source(path, options=ReadOptions(max_pages=0))  # a page sent to OCR would be refused
+    assert source.encoding == "pdf" and not source.ocr
+    assert len("".join(source.blocks)) > 5000
+
+
+def test_shared_image_only_pdf_parses_like_its_text(shared):
+    scan = ingest_file(shared / "corpus" / "pdf" / "国发2018-39号_促进就业若干意见_scanned_image_only.pdf")
+    text = ingest_file(shared / "corpus" / "state_council" / "39_国发〔2018〕39号.txt")
+    assert scan.id == text.id
+    assert [clause.id for clause in scan.clauses] == [clause.id for clause in text.clauses]
