@@ -107,3 +107,5 @@ def _kill_group(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

@@ -74,8 +74,8 @@ def read_pdf(path: Path, options: ReadOptions) -> PdfText:
     lines, scanned = _read_lines(path)
     recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
     if not lines and not recognised:
-        raise ScannedPDF(f"{path.name}: PDF 没有文字层，OCR 也未识别出文字（空白页、图形或噪点）；"
-                         "请提供清晰的扫描件或带文字层的 PDF")
+        found = "OCR 也未识别出文字（空白页、图形或噪点）" if scanned else "也没有可识别的图像"
+        raise ScannedPDF(f"{path.name}: PDF 没有文字层，{found}；请提供清晰的扫描件或带文字层的 PDF")
     ordered = sorted([*lines, *recognised], key=lambda line: line.page)  # stable: a page's lines keep their order
     return PdfText(tuple(lines_to_paragraphs(ordered)), tuple(recognised))
 
@@ -87,11 +87,12 @@ def lines_to_paragraphs(lines: Sequence[_Line | PlacedLine]) -> list[str]:
                                                  for line in lines]))
 
 
-def needs_ocr(texts: list[str], has_images: bool) -> bool:
-    """A page without a text layer, with a garbage one, or with images and too little text to be its own."""
+def needs_ocr(texts: list[str], has_pictures: bool) -> bool:
+    """A page whose text layer is garbage, or one with images or curves (outlined glyphs) and no or too
+    little text to be its own. A page with neither text nor pictures is blank: nothing to OCR."""
     text = _UNMAPPED.sub("\ufffd", "".join(text for text in texts if not PAGE_NUMBER.match(text)))
     readable = len(_READABLE.findall(text))
-    return not text or readable < 0.5 * len(text) or readable < _MIN_READABLE and has_images
+    return readable < 0.5 * len(text) or readable < _MIN_READABLE and has_pictures
 
 
 def check_inflation(path: Path) -> None:
@@ -133,7 +134,7 @@ def _read_lines(path: Path) -> tuple[list[_Line], list[int]]:
                 page_lines = [_Line(number, line["x0"], line["x1"], line["top"] / height, text)
                               for line in page.extract_text_lines(strip=True, return_chars=False)
                               if (text := line["text"].strip())]
-                if needs_ocr([line.text for line in page_lines], bool(page.images)):
+                if needs_ocr([line.text for line in page_lines], bool(page.images or page.curves)):
                     scanned.append(number)
                 else:
                     lines += page_lines
@@ -144,8 +145,6 @@ def _read_lines(path: Path) -> tuple[list[_Line], list[int]]:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
     except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
-    if not lines and not scanned:
-        raise ScannedPDF(f"{path.name}: PDF 没有页面，也没有文字层；请检查文件是否完整")
     return lines, scanned
 
 

@@ -43,6 +43,8 @@ def layout_of(block: str) -> str:
     """centre | right | flush | indent: how an official document sets this paragraph."""
     if block.startswith("《") and block.endswith("》") or block.endswith("实施方案") and len(block) < 30:
         return "centre"
+    if re.search(r"(文件|的通知|〔\d{4}〕\d+号|签发人：\S+)$", block) and len(block) < 60:
+        return "centre"  # a 公文's masthead, notice title and 文号 line
     if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", block) or re.fullmatch(r"(\S+(局|会)\s*){2}", block):
         return "right"
     if block.endswith(("：", ":")) and len(block) < 40:
