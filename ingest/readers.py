@@ -191,7 +191,8 @@ def reader_for(name: str) -> Callable[[Path, bytes, str, ReadOptions], SourceTex
     return lambda path, data, sha256, options: reader(path, data, sha256)
 
 
-def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, options: ReadOptions = ReadOptions()) -> SourceText:
+def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                options: ReadOptions = ReadOptions()) -> SourceText:
     """Read one file into paragraphs; raises an `InputError` subclass naming the file and the reason."""
     path = Path(path)
     reader = reader_for(path.name)

@@ -177,7 +177,9 @@ def _page_progress():
 
     def advance(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None:
+        if bar is None or done == 1:  # a new file (or one whose reading failed half-way)
+            if bar is not None:
+                bar.close()
             bar = tqdm(total=total, desc="OCR", unit="页", file=sys.stderr, disable=None, leave=False)
         bar.update(done - bar.n)
         if done >= total:
