@@ -127,3 +127,32 @@ def run_attribution_eval(store: Store, out: Path = RESULTS) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "attribution.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def run_realworld_eval(corpus: Path, out: Path = RESULTS) -> dict:
+    """Responsibility extraction on ../shared/corpus/realworld against eval/realworld/gold-*.tsv;
+    writes realworld.json and the per-style / per-format table realworld.md."""
+    from .realworld import evaluate_realworld
+
+    result = evaluate_realworld(corpus)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "realworld.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "realworld.md").write_text(realworld_table(result) + "\n", encoding="utf-8")
+    return result
+
+
+def realworld_table(result: dict) -> str:
+    """Items, exact departments in order, lead, basis per split and per marker style and format."""
+    lines = ["| split | group | items | exact | lead | basis | none ok | invented |", "|---|---|---|---|---|---|---|---|"]
+
+    def cell(value: float | None) -> str:
+        return "—" if value is None else f"{value:.3f}"
+    for split in ("dev", "test", "all"):
+        block = result[split]
+        groups = [("all", block), *((f"style {k}", v) for k, v in block["by_style"].items()),
+                  *((f"format {k}", v) for k, v in block["by_format"].items())]
+        for label, row in groups:
+            items = f"{row['items']}" + (f" + {row['none_items']} none" if row["none_items"] else "")
+            lines.append(f"| {split} | {label} | {items} | {cell(row['exact'])} | {cell(row['lead'])} | "
+                         f"{cell(row['basis'])} | {cell(row['none_ok'])} | {block['invented'] if label == 'all' else ''} |")
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
--- policykb store, format 1. SQLite in WAL mode; the source of truth for every derived index.
+-- policykb store, format 3 (format 2 stores are migrated on open: tasks gained kind and deadline). SQLite in WAL mode; the source of truth for every derived index.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuers TEXT NOT NULL,
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS clauses (
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses (doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS tasks (
     clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE, ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL, marker TEXT NOT NULL, PRIMARY KEY (clause_id, ordinal)
+    text TEXT NOT NULL, marker TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'paren',
+    deadline TEXT NOT NULL DEFAULT '', PRIMARY KEY (clause_id, ordinal)
 );
 -- One row per department of a task (task_ordinal >= 0) or inherited by a clause (task_ordinal = -1).
 CREATE TABLE IF NOT EXISTS responsibilities (
@@ -45,3 +46,10 @@ CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL, passage_hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (encoder, passage_hash)
 );
+-- Every replacement of a stored document by another version: who asked, when, and what was replaced.
+-- Kept after the document is deleted (no foreign key): it is the record of what the store held.
+CREATE TABLE IF NOT EXISTS replacements (
+    doc_id TEXT NOT NULL, replaced_at TEXT NOT NULL, actor TEXT NOT NULL, old_sha256 TEXT NOT NULL,
+    old_title TEXT NOT NULL, new_sha256 TEXT NOT NULL, new_title TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at);

@@ -2,7 +2,9 @@
 
 One transaction per document: a document is either wholly present in its latest version or
 absent. Putting a document whose sha256 is already stored is a no-op; putting a new version with
-the same id replaces the old one inside the same transaction.
+the same id replaces the old one inside the same transaction — unless the caller said not to
+(`replace=False`: an upload replaces only when asked) — and records who replaced what, and when,
+in `replacements`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -23,10 +25,23 @@ from .segment import Segmenter, segmenter
 from .units import document_units
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 STORE_FILE = "policykb.sqlite3"
 _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                     "format", "encoding", "addressees")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One stored version replaced by another (`Store.replacements`)."""
+
+    doc_id: str
+    replaced_at: str  # ISO 8601, UTC
+    actor: str  # who asked: "cli:USER", "api:CLIENT-ADDRESS"
+    old_sha256: str
+    old_title: str
+    new_sha256: str
+    new_title: str
 
 
 class Store:
@@ -76,6 +91,11 @@ class Store:
             raise StoreError(f"{self.path} 不是 policykb 数据库（{error}）；请换一个 --home 目录") from error
         if row is None:
             self._connection.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
+        elif int(row[0]) == 2:  # format 2 → 3: a task's marker kind and deadline
+            with self._connection:
+                self._connection.execute("ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'paren'")
+                self._connection.execute("ALTER TABLE tasks ADD COLUMN deadline TEXT NOT NULL DEFAULT ''")
+                self._connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
         elif int(row[0]) != FORMAT_VERSION:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
                              f"请换一个 --home 目录后重新运行 policykb ingest")
@@ -110,24 +130,41 @@ class Store:
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def put_document(self, document: Document) -> str:
-        """Store a document in one transaction; returns "added", "replaced", "unchanged" or "older".
+    def document_header(self, doc_id: str) -> Document | None:
+        """A stored document without its clauses, or None when there is no such document."""
+        row = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
+                                       (doc_id,)).fetchone()
+        return _document(row) if row else None
+
+    def put_document(self, document: Document, *, replace: bool = True, actor: str = "") -> str:
+        """Store a document in one transaction; returns "added", "replaced", "unchanged", "older" or "exists".
 
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
-        versions of a law keeps the newer one whatever the order.
+        versions of a law keeps the newer one whatever the order. With `replace=False` another stored
+        version is left alone ("exists"). A replacement is recorded with `actor` (who asked).
         """
         with self.transaction() as connection:
-            row = connection.execute("SELECT sha256, date FROM documents WHERE id = ?", (document.id,)).fetchone()
+            row = connection.execute("SELECT sha256, date, title FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
                 return "unchanged"
+            if row is not None and not replace:
+                return "exists"
             if row is not None and document.date and row[1] and document.date < row[1]:
                 return "older"
             if row is not None:
                 self._delete(document.id)
+                connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                    document.id, datetime.now(timezone.utc).isoformat(timespec="seconds"), actor or "unknown",
+                    row[0], row[2], document.sha256, document.title))
             self._insert(document)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
+
+    def replacements(self, doc_id: str) -> list[Replacement]:
+        """The recorded replacements of a document, oldest first."""
+        rows = self._connection.execute("SELECT * FROM replacements WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        return [Replacement(*row) for row in rows]
 
     def delete_document(self, doc_id: str) -> None:
         with self.transaction():
@@ -174,7 +211,8 @@ class Store:
                 _dumps(clause.measures), _dumps([asdict(t) for t in clause.targets]),
                 _dumps([asdict(c) for c in clause.citations])))
             for task_ordinal, task in enumerate(clause.tasks):
-                execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (clause.id, task_ordinal, task.text, task.marker))
+                execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                        (clause.id, task_ordinal, task.text, task.marker, task.kind, task.deadline))
                 self._insert_responsibilities(clause.id, task_ordinal, task.departments)
             self._insert_responsibilities(clause.id, -1, clause.inherited)
         self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
@@ -222,11 +260,11 @@ class Store:
         clause_rows = self._connection.execute(
             "SELECT c.id, c.kind, c.number, c.path, c.heading_path, c.title, c.text, c.topics, c.measures, "
             f"c.targets, c.citations FROM clauses c WHERE {where} ORDER BY c.doc_id, c.ordinal", parameters).fetchall()
-        tasks: dict[str, list[tuple[int, str, str]]] = {}
-        for clause_id, ordinal, text, marker in self._connection.execute(
-                f"SELECT t.clause_id, t.ordinal, t.text, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
-                f"WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
-            tasks.setdefault(clause_id, []).append((ordinal, text, marker))
+        tasks: dict[str, list[tuple[int, str, str, str, str]]] = {}
+        for clause_id, ordinal, text, marker, kind, deadline in self._connection.execute(
+                f"SELECT t.clause_id, t.ordinal, t.text, t.marker, t.kind, t.deadline FROM tasks t "
+                f"JOIN clauses c ON c.id = t.clause_id WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
+            tasks.setdefault(clause_id, []).append((ordinal, text, marker, kind, deadline))
         responsibilities: dict[str, dict[int, list[Responsibility]]] = {}
         for clause_id, task_ordinal, name, canonical, role, basis, level, includes in self._connection.execute(
                 "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
@@ -256,13 +294,13 @@ def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ())
     return Document(**fields, aliases=aliases, clauses=clauses)
 
 
-def _clause(row: tuple, tasks: list[tuple[int, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
+def _clause(row: tuple, tasks: list[tuple[int, str, str, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
     clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
     return Clause(
         id=clause_id, kind=kind, number=number, path=tuple(json.loads(path)),
         heading_path=tuple(json.loads(heading_path)), title=title, text=text,
-        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())))
-                    for ordinal, task_text, marker in tasks),
+        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())), kind, deadline)
+                    for ordinal, task_text, marker, kind, deadline in tasks),
         inherited=tuple(responsibilities.get(-1, ())), topics=tuple(json.loads(topics)),
         measures=tuple(json.loads(measures)), targets=tuple(Target(**item) for item in json.loads(targets)),
         citations=tuple(Citation(**item) for item in json.loads(citations)))

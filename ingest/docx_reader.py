@@ -1,4 +1,18 @@
-"""DOCX to paragraphs with python-docx, after checking the zip container is safe to open."""
+"""DOCX to paragraphs and tables with python-docx, after checking the zip container is safe to open.
+
+Bounded work: python-docx builds an lxml tree of every XML part (about ten times its size in memory,
+and tens of microseconds per paragraph), so the parts are bounded before it sees them: each XML part
+by its uncompressed size (`MAX_XML_PART_BYTES`), all of them together (`MAX_XML_TOTAL_BYTES`), and the
+number of elements and paragraphs they hold (`MAX_XML_ELEMENTS`, `MAX_PARAGRAPHS`), counted from their
+tags as they inflate, keeping nothing. Zip's own bounds stay: entries that would escape a folder,
+a compression ratio over `MAX_COMPRESSION_RATIO`, or more than `MAX_UNCOMPRESSED_BYTES` in all.
+
+Tables: each row is a text block (its distinct cells joined by 「　」), and the table is returned with
+the range of those blocks; merged cells (gridSpan, vMerge) repeat their text in every position they
+cover. A table inside a cell is flattened into that cell, one line per row. A layout table (one
+cell, one column, or a cell holding a whole article) is unwrapped: its cells' paragraphs are blocks
+and its own tables are read as tables.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +22,27 @@ from pathlib import Path, PurePosixPath
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
+from . import tables
 from .errors import CorruptFile, EncryptedFile, UnsafeArchive
+from .records import SourceTable
 
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+MAX_XML_PART_BYTES = 32 * 1024 * 1024  # one XML part, uncompressed (a 1,000-page document is ~10 MB)
+MAX_XML_TOTAL_BYTES = 64 * 1024 * 1024  # all XML parts together
+MAX_XML_ELEMENTS = 1_000_000  # elements in all XML parts (a 300-page document has ~200,000)
+MAX_PARAGRAPHS = 50_000  # <w:p> in all XML parts (python-docx reads ~10,000 a second)
+_XML_SUFFIXES = (".xml", ".rels")
 # Word saves a password-protected .docx as an OLE compound file (the container of old .doc files).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def check_archive(path: Path) -> None:
-    """Refuse zip bombs and entries that would escape a folder, before any XML is parsed."""
+    """Refuse zip bombs, oversized XML and entries that would escape a folder, before any XML is parsed."""
     with path.open("rb") as handle:
         if handle.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
             raise EncryptedFile(f"{path.name}: DOCX 已加密（需要密码），或是改了扩展名的旧版 .doc；"
@@ -27,9 +50,14 @@ def check_archive(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, NotImplementedError) as error:
+            _check_entries(path, entries)
+            _check_xml_elements(path, archive, entries)
+    except (zipfile.BadZipFile, OSError, NotImplementedError, zlib.error, EOFError) as error:
         raise CorruptFile(f"{path.name}: 不是有效的 DOCX（zip 容器损坏：{error}）") from error
-    total = 0
+
+
+def _check_entries(path: Path, entries: list[zipfile.ZipInfo]) -> None:
+    total = xml_total = 0
     for entry in entries:
         name = PurePosixPath(entry.filename.replace("\\", "/"))
         if name.is_absolute() or ".." in name.parts:
@@ -37,9 +65,33 @@ def check_archive(path: Path) -> None:
         total += entry.file_size
         if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
             raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 压缩比异常（疑似 zip 炸弹），拒绝读取")
+        if entry.filename.lower().endswith(_XML_SUFFIXES):
+            xml_total += entry.file_size
+            if entry.file_size > MAX_XML_PART_BYTES:
+                raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 解压后 {entry.file_size / 2**20:.0f} MB，"
+                                    f"超过每个 XML 部件 {MAX_XML_PART_BYTES // 2**20} MB 的上限；请拆分文档后重试")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeArchive(f"{path.name}: DOCX 解压后 {total / 2**20:.0f} MB，超过 "
                             f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB 上限（疑似 zip 炸弹）")
+    if xml_total > MAX_XML_TOTAL_BYTES:
+        raise UnsafeArchive(f"{path.name}: DOCX 的 XML 部件解压后共 {xml_total / 2**20:.0f} MB，超过 "
+                            f"{MAX_XML_TOTAL_BYTES // 2**20} MB 上限；请拆分文档后重试")
+
+
+def _check_xml_elements(path: Path, archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    """Count the elements (start tags) and paragraphs of the XML parts as they inflate; nothing
+    is kept. python-docx expands no entities (lxml's resolve_entities=False), so tags are what it builds."""
+    elements = paragraphs = 0
+    for entry in entries:
+        if not entry.filename.lower().endswith(_XML_SUFFIXES):
+            continue
+        with archive.open(entry) as stream:
+            while chunk := stream.read(2**20):
+                elements += chunk.count(b"<") - chunk.count(b"</")
+                paragraphs += sum(chunk.count(b"<w:p" + end) for end in (b">", b" ", b"/"))
+                if elements > MAX_XML_ELEMENTS or paragraphs > MAX_PARAGRAPHS:
+                    raise UnsafeArchive(f"{path.name}: DOCX 含有超过 {MAX_XML_ELEMENTS:,} 个 XML 元素或 "
+                                        f"{MAX_PARAGRAPHS:,} 个段落（超出可处理的上限），拒绝读取；请拆分文档后重试")
 
 
 # What python-docx and zipfile raise on malformed files (found by fuzzing: tests/test_properties.py).
@@ -47,20 +99,63 @@ _MALFORMED = (PackageNotFoundError, KeyError, ValueError, OSError, EOFError, Not
               zipfile.BadZipFile, zlib.error, XMLSyntaxError)
 
 
-def docx_blocks(path: Path) -> tuple[str, ...]:
-    """Paragraphs and table rows of the body, in document order."""
+def docx_blocks(path: Path) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
+    """Paragraphs and table rows of the body in document order, and the body's data tables."""
     check_archive(path)
     try:
         document = docx.Document(str(path))
+        body = _Body()
+        body.add_content(document)
     except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: 无法打开 DOCX（{error}）") from error
-    blocks: list[str] = []
-    for item in document.iter_inner_content():
-        if isinstance(item, docx.table.Table):
-            for row in item.rows:
-                cells = [cell.text.strip() for cell in row.cells]
-                if row_text := "　".join(dict.fromkeys(cell for cell in cells if cell)):
-                    blocks.append(row_text)
-        elif text := item.text.strip(" \t\u3000\xa0"):
-            blocks.extend(line.strip() for line in text.splitlines() if line.strip())
-    return tuple(blocks)
+    return tuple(body.blocks), tuple(body.tables)
+
+
+class _Body:
+    """Blocks and tables collected from a block container (the document body or a layout cell)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.tables: list[SourceTable] = []
+
+    def add_content(self, container) -> None:
+        for item in container.iter_inner_content():
+            if isinstance(item, Table):
+                self.add_table(item)
+            elif text := item.text.strip(" \t\u3000\xa0"):
+                self.blocks.extend(line.strip() for line in text.splitlines() if line.strip())
+
+    def add_table(self, table: Table) -> None:
+        cells = _cell_rows(table)
+        texts: dict[int, str] = {}
+        grid = tuple(tuple(texts.setdefault(id(cell._tc), _cell_text(cell)) if cell else "" for cell in row)
+                     for row in cells)
+        if tables.is_layout(grid):
+            for row in cells:
+                for cell in {id(cell._tc): cell for cell in row if cell}.values():
+                    self.add_content(cell)
+            return
+        start = len(self.blocks)
+        self.blocks.extend(text for row in grid if (text := tables.row_text(row)))
+        if len(grid) * max(map(len, grid)) <= tables.MAX_TABLE_CELLS:
+            self.tables.append(SourceTable(grid, start, len(self.blocks)))
+
+
+def _cell_rows(table: Table) -> list[list[_Cell | None]]:
+    """Each row's cells by grid column (a merged cell in every column and row it covers; None where a
+    row starts late or ends early), padded to the widest row."""
+    rows = [[None] * row.grid_cols_before + list(row.cells) for row in table.rows]
+    width = max(map(len, rows), default=0)
+    return [row + [None] * (width - len(row)) for row in rows]
+
+
+def _cell_text(cell: _Cell) -> str:
+    """A cell's paragraphs as lines; a table inside it as one line per row."""
+    lines: list[str] = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Paragraph):
+            lines += [line for raw in item.text.splitlines() if (line := raw.strip(" \t\u3000\xa0"))]
+        else:
+            lines += [text for row in _cell_rows(item) if (text := tables.row_text(
+                [_cell_text(inner) if inner else "" for inner in row]))]
+    return "\n".join(lines)

@@ -16,6 +16,8 @@
     │   └── UnsafeArchive         a DOCX or OFD whose zip is a bomb or has path-traversal entries, a PDF
     │                             whose compressed streams inflate beyond the limits, an image over the pixel limit
     ├── ParseError               text was read but no document structure could be found
+    ├── DocumentConflict         another version of the document is stored and the write did not ask
+    │                             to replace it (an upload replaces only when it names the document)
     ├── StoreError               the SQLite store is missing, locked or of another format
     ├── IndexFormatError         a derived index or vector file of another format or encoder
     └── NotFound                 a document or clause id that is not in the store
@@ -75,6 +77,10 @@ class UnsafeArchive(InputError):
 
 
 class ParseError(PolicyKBError):
+    pass
+
+
+class DocumentConflict(PolicyKBError):
     pass
 
 

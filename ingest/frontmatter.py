@@ -22,10 +22,18 @@ from .normalize import chinese_number, compact
 
 logger = logging.getLogger(__name__)
 _DATA = Path(__file__).parent / "data"
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（]\d{4}[〕\]］)）]\d+号|国令第\d+号")
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（【]\d{4}[〕\]］)）】]\d+号|国令第\d+号")
 _DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})月"
                    r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})日$")
-_PUBLICATION_NOTE = re.compile(r"^\((此件|本件)[^)]*\)$")
+_PUBLICATION_NOTE = re.compile(r"^\((此件|本件|本文)[^)]*\)$")
+# What a title line never starts with (a sentence of the notice) or ends with (a masthead: 「××市人民政府文件」).
+_NOT_TITLE = re.compile(r"^(为|按照|根据|经|现将|近日|近期|依据|在|从|自|截至)|文件$")
+# A title wrapped over lines: the next line continues it when it opens with these, or the line ends so.
+_CONTINUES = re.compile(r"^[(（《〈“的》〉]")
+_OPEN_END = re.compile(r"(关于|印发|转发|的|《|〈|“|和|及|与)$")
+# Chrome glued to a title line by a conversion: 「…的通知来源：国土空间生态修复处时间：…」
+_GLUED_CHROME = re.compile(r"(来源|发布时间|发布日期|时间|浏览次数)[:：].*$")
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _TITLE_END = re.compile(r"(通知|意见|决定|方案|办法|规定|条例|规划|纲要|细则|计划|报告|批复|复函|函|通报|答复|"
                         r"规则|措施|公告|指引|指南|法|解释)(\([^)]*\))?$")
 _ORG_LINE = re.compile(r"^([\u4e00-\u9fa5()]{2,30}(政府|国务院|办公厅|办公室|委员会|局|委|部|厅|院|署|会|中心|行|社)\s*)+$")
@@ -81,9 +89,19 @@ def parse_date(line: str) -> str:
 
 
 def is_title_line(line: str) -> bool:
-    copy = compact(line).strip("《》")
+    copy = compact(_title_text(line)).strip("《》")
     return (4 <= len(copy) <= 80 and not re.search(r"[。,;:!?]", copy) and not DOC_NUMBER.fullmatch(copy)
-            and not parse_date(line) and not _ORG_LINE.match(copy))
+            and not parse_date(line) and not _ORG_LINE.match(copy) and not _NOT_TITLE.search(copy)
+            and len(re.findall(r"[\u4e00-\u9fff]", copy)) >= 4 and not re.search(r"\d{4}年\d{1,2}月\d{1,2}日", copy))
+
+
+def _title_text(line: str) -> str:
+    """A line as a title: chrome glued to its end cut off, spaces between characters 「广 州 市」 removed,
+    a trailing 「（国发〔2021〕33号）」 left to the 文号."""
+    line = re.sub(r"^(无障碍浏览|长者模式|关怀版|無障礙瀏覽|長者模式)+", "", _GLUED_CHROME.sub("", line.strip()))
+    if len(_SPACED.findall(line)) * 3 >= len(re.findall(r"[\u4e00-\u9fff]", line)):  # letter-spaced, not a list
+        line = _SPACED.sub("", line)
+    return re.sub(r"[(（]\s*" + DOC_NUMBER.pattern.replace("|国令第\\d+号", "") + r"\s*[)）]$", "", line).strip()
 
 
 def split_signature(blocks: list[str]) -> tuple[list[str], list[str], str]:
@@ -107,22 +125,28 @@ def parse_front_matter(blocks: list[str]) -> FrontMatter:
         logger.debug("dropped %d lines before the title as page noise: %s", first_title, blocks[:first_title])
     kept = blocks[first_title or 0:]
     titles: list[tuple[str, str]] = []
-    doc_number = next((number for line in blocks[:first_title or 0] if (number := doc_number_line(line))), "")
-    addressees, notice, preamble = "", [], []
+    doc_number, addressees, notice, preamble = "", "", [], []
+    for line in blocks:  # a 文号 above the title (the dropped lines; 签发人 may share its line) or at a title's end
+        if found := DOC_NUMBER.search(compact(line)):
+            if doc_number_line(line) or compact(line).endswith((found.group(0) + ")", found.group(0) + "）")):
+                doc_number = found.group(0)
+                break
     before, signature, date = _signature_inside(kept)
     after_signature = kept[len(before) + len(signature):]
     for part, lines in (("notice", before), ("preamble", after_signature)):
         for line in lines:
             copy = compact(line)
             if number := doc_number_line(line):
-                doc_number = doc_number or number
+                doc_number = doc_number or compact(number)
             elif _PUBLICATION_NOTE.match(copy):
                 continue
             elif is_title_line(line) and not (notice if part == "notice" else preamble):
-                if titles and titles[-1][0] == part and _wrapped(titles[-1][1]):
-                    titles[-1] = (part, titles[-1][1] + line.strip())
+                text = _title_text(line)
+                if titles and titles[-1][0] == part and (_wrapped(titles[-1][1]) or _CONTINUES.match(compact(text))
+                                                         or _OPEN_END.search(compact(titles[-1][1]))):
+                    titles[-1] = (part, titles[-1][1] + text)
                 else:
-                    titles.append((part, line.strip()))
+                    titles.append((part, text))
             elif copy.endswith(":") and len(copy) <= 120 and not addressees and part == "notice":
                 addressees = line.strip().rstrip(":：")
             else:

@@ -26,6 +26,7 @@ from pathlib import Path
 from .docx_reader import docx_blocks
 from .errors import ConversionFailed, ConverterMissing, UnsafeArchive
 from .options import ReadOptions
+from .records import SourceTable
 
 logger = logging.getLogger(__name__)
 OFFICE_SUFFIXES = (".doc", ".wps", ".rtf", ".odt")
@@ -38,8 +39,8 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def office_blocks(path: Path, options: ReadOptions) -> tuple[str, ...]:
-    """Paragraphs of a .doc/.wps/.rtf/.odt file, through a LibreOffice conversion to DOCX."""
+def office_blocks(path: Path, options: ReadOptions) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
+    """Paragraphs and tables of a .doc/.wps/.rtf/.odt file, through a LibreOffice conversion to DOCX."""
     command = soffice()
     if command is None:
         raise ConverterMissing(f"{path.name}: 读取 {path.suffix.lower()} 需要 LibreOffice，本机未安装；请安装 Debian 软件包 "

@@ -1,8 +1,9 @@
 """Read a source file into paragraphs (`SourceText`). Dispatch by file type; text decoding.
 
 Plain text is decoded strictly: UTF-8 (with or without BOM) first, then GB18030 and Big5; when both
-legacy encodings decode, the one whose characters are more often among the corpus's frequent
-characters wins. The chosen encoding is recorded on the `SourceText`.
+legacy encodings decode, the one whose non-ASCII characters are more often among the corpus's
+frequent characters (ingest/data/common_chars.txt, both scripts) and common punctuation wins, for
+short texts too; GB18030 on a tie. The chosen encoding is recorded on the `SourceText`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _DATA = Path(__file__).parent / "data"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_COMMON_PUNCTUATION = frozenset("，。、；：？！“”‘’（）《》〈〉「」『』【】〔〕…—–·％　～－／＋＝×÷℃№"
+                                "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳▲△■□●○◆◇★☆→")
 # 标题: …  /  发文机关: …  /  文号: …  then a line of dashes: a crawler's header. Known keys are
 # mapped to metadata names; other keys are kept under their own name.
 _HEADER_LINE = re.compile(r"^(?P<key>[^\s:：]{1,20})[:：]\s*(?P<value>.*)$")
@@ -50,13 +53,13 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     candidates = []
     for encoding in ("gb18030", "big5"):
         try:
-            candidates.append((_plausibility(text := data.decode(encoding)), encoding, text))
+            candidates.append((_plausibility(text := data.decode(encoding)), encoding == "gb18030", encoding, text))
         except UnicodeDecodeError:
             continue
     if not candidates:
         raise UndecodableText(f"{name}: 无法识别文本编码（不是 UTF-8、GB18030/GBK 或 Big5），请转存为 UTF-8 后重试")
-    score, encoding, text = max(candidates)
-    if score < 0.5:
+    *_, encoding, text = max(candidates)  # equal scores: GB18030, the more common encoding
+    if _rare_share(text) > 0.5:
         raise UndecodableText(f"{name}: 文本解码后大多是罕见字，编码可能标错（试过 GB18030、Big5），请转存为 UTF-8 后重试")
     return _checked(text, name), encoding
 
@@ -77,12 +80,23 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def _plausibility(text: str) -> float:
-    """Share of CJK characters that are frequent ones; 1.0 when the text has almost no CJK."""
-    characters = _CJK.findall(text)
-    if len(characters) < 20:
+    """Share of the non-ASCII characters that are frequent CJK characters or common punctuation; 1.0
+    when there are none. Short texts count too: a wrong legacy decoding gives rare characters, private
+    use code points or bopomofo in place of the text's characters and punctuation."""
+    characters = [char for char in text if ord(char) > 0x7F]
+    if not characters:
         return 1.0
     common = _common_characters()
-    return sum(char in common for char in characters) / len(characters)
+    return sum(char in common or char in _COMMON_PUNCTUATION for char in characters) / len(characters)
+
+
+def _rare_share(text: str) -> float:
+    """Share of CJK characters that are not frequent ones; 0.0 when the text has almost no CJK."""
+    characters = _CJK.findall(text)
+    if len(characters) < 20:
+        return 0.0
+    common = _common_characters()
+    return sum(char not in common for char in characters) / len(characters)
 
 
 def _checked(text: str, name: str) -> str:
@@ -122,23 +136,24 @@ def _read_html(path: Path, data: bytes, sha256: str) -> SourceText:
             pass
     if text is None:
         text, encoding = decode_text(data, path.name)
-    blocks, metadata = html_reader.html_blocks(text)
-    return SourceText(blocks, "html", encoding, sha256, str(path), metadata)
+    blocks, tables, metadata = html_reader.html_blocks(text)
+    return SourceText(blocks, "html", encoding, sha256, str(path), metadata, tables)
 
 
 def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
     text, encoding = decode_text(data, path.name)
-    blocks, metadata = markdown_reader.markdown_blocks(text, path.stem)
-    return SourceText(blocks, "md", encoding, sha256, str(path), metadata)
+    blocks, tables, metadata = markdown_reader.markdown_blocks(text, path.stem)
+    return SourceText(blocks, "md", encoding, sha256, str(path), metadata, tables)
 
 
 def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
-    return SourceText(docx_reader.docx_blocks(path), "docx", "docx", sha256, str(path), {})
+    blocks, tables = docx_reader.docx_blocks(path)
+    return SourceText(blocks, "docx", "docx", sha256, str(path), {}, tables)
 
 
 def _read_pdf(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
     text = pdf_reader.read_pdf(path, options)
-    return _recognised(SourceText(text.blocks, "pdf", "pdf", sha256, str(path), {}), text.ocr)
+    return _recognised(SourceText(text.blocks, "pdf", "pdf", sha256, str(path), {}, text.tables), text.ocr)
 
 
 def _read_image(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
@@ -152,8 +167,8 @@ def _read_ofd(path: Path, data: bytes, sha256: str, options: ReadOptions) -> Sou
 
 
 def _read_office(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
-    blocks = office.office_blocks(path, options)
-    return SourceText(blocks, path.suffix.lower().lstrip("."), "libreoffice", sha256, str(path), {})
+    blocks, tables = office.office_blocks(path, options)
+    return SourceText(blocks, path.suffix.lower().lstrip("."), "libreoffice", sha256, str(path), {}, tables)
 
 
 def _recognised(source: SourceText, lines: tuple[PlacedLine, ...]) -> SourceText:

@@ -7,11 +7,21 @@ markers delimit; each task lists its `Responsibility`s. Inherited responsibiliti
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Mapping
 
 ROLES = ("lead", "co", "support", "inherited")
 LEVELS = ("national", "provincial", "municipal", "district", "unknown")
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A table as its reader found it. Cells are plain text (a line break inside a cell kept as "\n");
+    a merged cell's text is repeated in every row and column it spans; empty cells are ""."""
+    rows: tuple[tuple[str, ...], ...]
+    start: int  # blocks[start:end] are this table's rows as text blocks, as readers give them today
+    end: int
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,20 @@ class SourceText:
     sha256: str
     source: str
     metadata: Mapping[str, str] = field(default_factory=dict)
+    tables: tuple[SourceTable, ...] = ()
     ocr: tuple[OcrLine, ...] = ()  # every line read by OCR, in reading order
+
+
+class LeadBasis(str, enum.Enum):
+    """Where a lead came from: stated (牵头, a 牵头单位 label or column), a document rule
+    (列第一位者为牵头单位), or presumed from list order by convention."""
+
+    STATED = "stated"
+    RULE = "rule"
+    PRESUMED = "presumed"
+
+
+PRESUMED_BASIS = "first-listed"
 
 
 @dataclass(frozen=True)
@@ -43,16 +66,28 @@ class Responsibility:
     name: str  # as printed
     canonical: str  # Simplified, one name per body (市发改委 -> 武汉市发展和改革委员会)
     role: str  # one of ROLES
-    basis: str  # where the role came from, e.g. "牵头", "rule:列第一位者为牵头单位", "first-listed"
+    basis: str  # where the role came from: the verb or label ("牵头", "牵头单位", "table:牵头单位"),
+    # "rule:列第一位者为牵头单位", "first-listed" (presumed), "listed", "配合", "inherited:…"
     level: str = "unknown"  # one of LEVELS
     includes: tuple[str, ...] = ()  # 〈含开发区、长江新区…〉
+
+    @property
+    def lead_basis(self) -> LeadBasis | None:
+        """For a lead, whether it is stated, ruled or presumed; None for other roles."""
+        if self.role != "lead":
+            return None
+        if self.basis.startswith("rule:"):
+            return LeadBasis.RULE
+        return LeadBasis.PRESUMED if self.basis == PRESUMED_BASIS else LeadBasis.STATED
 
 
 @dataclass(frozen=True)
 class Task:
-    text: str  # the span the marker covers, marker excluded, original script
+    text: str  # the span the marker covers, marker excluded (a sentence marker: its sentence), original script
     marker: str  # the marker as printed, e.g. 「（市发改委、市生态环境局按职责分工落实）」
     departments: tuple[Responsibility, ...]
+    kind: str = "paren"  # paren | labelled | line | sentence | duty | table (ingest.markers)
+    deadline: str = ""  # 「完成时限：2022年4月」 or a table's 完成时限 cell, as printed
 
 
 @dataclass(frozen=True)

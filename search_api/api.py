@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Header, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as ReceivedFile
 
 from index.resolve import resolve
 from index.search import SearchFilters
 from ingest.errors import FileTooLarge, NotFound
 
 from . import exports
-from .library import Library
+from .auth import token_from_headers
+from .library import Library, Upload
+from .middleware import client_address
 from .views import (crosscheck_json, department_view, departments_json, document_json, documents_json, matrix_view,
                     search_view)
 
@@ -37,16 +40,37 @@ def get_library(request: Request) -> Library:
 LibraryDependency = Annotated[Library, Depends(get_library)]
 
 
-def require_token(library: LibraryDependency, authorization: Annotated[str | None, Header()] = None,
-                  x_policykb_token: Annotated[str | None, Header()] = None) -> None:
-    """Write access: `Authorization: Bearer TOKEN` or `X-PolicyKB-Token`, compared in constant time."""
-    configured = library.settings.token
-    if configured is None:
-        raise HTTPException(403, "服务为只读：没有配置写入令牌（设置 POLICYKB_TOKEN 后重启服务）")
-    given = x_policykb_token or (authorization or "").removeprefix("Bearer ").strip()
-    if not given or not hmac.compare_digest(given.encode(), configured.get_secret_value().encode()):
-        raise HTTPException(401, "需要有效的写入令牌（请求头 Authorization: Bearer …）",
-                            headers={"WWW-Authenticate": "Bearer"})
+_BEARER = HTTPBearer(auto_error=False, description="写入令牌：Authorization: Bearer TOKEN")
+_TOKEN_HEADER = APIKeyHeader(name="X-PolicyKB-Token", auto_error=False, description="写入令牌（另一种写法）")
+
+
+def require_token(request: Request, _bearer: Annotated[object, Depends(_BEARER)],
+                  _header: Annotated[object, Depends(_TOKEN_HEADER)]) -> None:
+    """Write access (search_api.auth): `Authorization: Bearer TOKEN` or `X-PolicyKB-Token`. The
+    middleware has checked it before the body was read; this declares the two security schemes in
+    the schema (not as parameters to fuzz) and holds where the middleware is not mounted."""
+    refusal = request.app.state.token_gate.refusal(token_from_headers(request.headers), client_address(request.scope),
+                                                   f"{request.method} {request.url.path}")
+    if refusal:
+        raise HTTPException(refusal.status, refusal.message, headers=dict(refusal.headers))
+
+
+async def read_upload(file: ReceivedFile, limit: int) -> bytes:
+    """An uploaded file's bytes, refused as soon as they pass `limit`."""
+    chunks, size = [], 0
+    while chunk := await file.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FileTooLarge(f"{file.filename or '上传文件'}: 超过上传上限 {limit / 2**20:g} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def upload_json(result: Upload) -> dict:
+    replaced = result.replaced and {"sha256": result.replaced.old_sha256, "title": result.replaced.old_title,
+                                    "replaced_at": result.replaced.replaced_at, "actor": result.replaced.actor}
+    return {"status": result.status, "doc_id": result.doc_id, "title": result.title, "clauses": result.clauses,
+            "permalink": f"/documents/{result.doc_id}", "replaced": replaced or None}
 
 
 @router.get("/search", responses={422: _ERROR})
@@ -90,22 +114,21 @@ def document(library: LibraryDependency, doc_id: DocId) -> dict:
 
 
 @router.post("/documents", status_code=201, dependencies=[Depends(require_token)],
-             responses={401: _ERROR, 403: _ERROR, 413: _ERROR, 415: _ERROR, 422: _ERROR})
-async def upload(library: LibraryDependency, file: Annotated[UploadFile, File(description="txt/html/docx/pdf/md")]) -> dict:
-    """上传一个文件并导入（需要令牌）。按内容哈希保存，从不使用客户端提供的文件名作路径。"""
-    limit, chunks, size = library.settings.max_upload_bytes, [], 0
-    while chunk := await file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise FileTooLarge(f"{file.filename or '上传文件'}: 超过上传上限 {limit / 2**20:g} MB")
-        chunks.append(chunk)
-    result = await run_in_threadpool(library.add_upload, b"".join(chunks), file.filename or "")
-    return {"status": result.status, "doc_id": result.doc_id, "title": result.title, "clauses": result.clauses,
-            "permalink": f"/documents/{result.doc_id}"}
+             responses={401: _ERROR, 403: _ERROR, 409: _ERROR, 413: _ERROR, 415: _ERROR, 422: _ERROR, 429: _ERROR})
+async def upload(request: Request, library: LibraryDependency,
+                 file: Annotated[UploadFile, File(description="txt/html/docx/pdf/md")],
+                 replace: Annotated[str | None, Query(max_length=200, description=(
+                     "要替换的文件 ID：库中已有同一文件的另一版本时必须给出，否则 409"))] = None) -> dict:
+    """上传一个文件并导入（需要令牌）。按内容哈希保存，从不使用客户端提供的文件名作路径。
+    替换已有文件须用 replace 参数明确指出，替换记录（谁、何时、替换了什么）存入库中。"""
+    data = await read_upload(file, library.settings.max_upload_bytes)
+    result = await run_in_threadpool(library.add_upload, data, file.filename or "", replace_id=replace or None,
+                                     actor=f"api:{client_address(request.scope)}")
+    return upload_json(result)
 
 
 @router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)],
-               responses={401: _ERROR, 403: _ERROR, 404: _ERROR})
+               responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 429: _ERROR})
 def delete(library: LibraryDependency, doc_id: str) -> dict:
     """删除一个文件及其全部条款和索引数据（需要令牌）。"""
     library.delete(doc_id)
@@ -119,10 +142,10 @@ def departments(library: LibraryDependency) -> list[dict]:
         return departments_json(searcher.store)
 
 
-@router.get("/departments/{name}", responses={404: _ERROR})
+@router.get("/departments/{name:path}", responses={404: _ERROR})
 def department(library: LibraryDependency,
                name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")]) -> dict:
-    """一个部门（任何简称或全称）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
+    """一个部门（任何简称或全称，可含 /）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
     with library.reading() as searcher:
         return department_view(searcher.store, searcher.names, name)
 
@@ -145,26 +168,27 @@ def status(library: LibraryDependency) -> dict:
 
 
 @router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR})
-def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
+def tasks_csv(library: LibraryDependency, doc_id: DocId) -> Response:
     """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开）。"""
-    title, rows = _task_rows(library, request, doc_id)
+    title, rows = _task_rows(library, doc_id)
     return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"{title}-任务分工表.csv"))
 
 
 @router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR})
-def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
+def tasks_xlsx(library: LibraryDependency, doc_id: DocId) -> Response:
     """任务分工表（Excel）。"""
-    title, rows = _task_rows(library, request, doc_id)
+    title, rows = _task_rows(library, doc_id)
     return Response(exports.to_xlsx(rows, title),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers=_attachment(f"{title}-任务分工表.xlsx"))
 
 
-def _task_rows(library: Library, request: Request, doc_id: str) -> tuple[str, list[exports.TaskRow]]:
+def _task_rows(library: Library, doc_id: str) -> tuple[str, list[exports.TaskRow]]:
+    """The rows and their links, made from the public URL setting (never from the request's Host)."""
     with library.reading() as searcher:
         document = searcher.store.document(doc_id)
-    return document.title, exports.task_rows(document, str(request.base_url).rstrip("/"))
+    return document.title, exports.task_rows(document, library.settings.base_url)
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -3,6 +3,9 @@
 The library (store, searcher, background embedder) is opened once in the lifespan and kept on
 `app.state.library`. Every non-2xx answer has one JSON shape — `{"error": {"status", "code",
 "message"}}` — except on the HTML pages, which render the same message in a page.
+Requests pass the bounds in `middleware` first (security headers, HEAD, allowed hosts, the token of
+a write before its body, body size and time). /docs is Swagger UI served from the pinned
+`swagger-ui-bundle-v2` package's files: nothing is loaded from another origin.
 """
 
 from __future__ import annotations
@@ -16,23 +19,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
-from ingest.errors import (FileTooLarge, IndexFormatError, InputError, NotFound, ParseError, PolicyKBError,
-                           StoreError, UnsupportedFormat)
+from ingest.errors import (DocumentConflict, FileTooLarge, IndexFormatError, InputError, NotFound, ParseError,
+                           PolicyKBError, StoreError, UnsupportedFormat)
 
 from . import api, pages
+from .auth import TokenGate
 from .library import Library
+from .middleware import AllowedHosts, BodyDeadline, HeadAsGet, SecurityHeaders, WriteGate
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 _ERROR_STATUS = ((NotFound, 404, "not_found"), (FileTooLarge, 413, "too_large"),
                  (UnsupportedFormat, 415, "unsupported_format"), (InputError, 422, "bad_input"),
                  (ParseError, 422, "unparseable"), (StoreError, 503, "store_unavailable"),
-                 (IndexFormatError, 503, "index_unavailable"))
+                 (IndexFormatError, 503, "index_unavailable"), (DocumentConflict, 409, "conflict"))
 _MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around an upload of the maximum size
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 415: "unsupported_format", 422: "invalid_request"}
+               405: "method_not_allowed", 408: "timeout", 409: "conflict", 413: "too_large", 415: "unsupported_format",
+               422: "invalid_request", 429: "too_many_attempts"}
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,11 +59,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             library.close()
 
     app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.token_gate = TokenGate(settings.token, settings.auth_max_failures, settings.auth_failure_window_seconds,
+                                     settings.auth_lockout_seconds)
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes, allowance=_MULTIPART_ALLOWANCE)
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)
+    app.add_middleware(WriteGate, gate=app.state.token_gate, routes=api.router.routes, respond=error_response)
+    app.add_middleware(AllowedHosts, hosts=settings.trusted_hosts, respond=error_response)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     app.mount("/static", StaticFiles(packages=[("search_api", "static")]), name="static")
     app.add_exception_handler(PolicyKBError, _policykb_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -119,10 +136,24 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
     message = error.detail if isinstance(error.detail, str) else "请求无法处理"
     if error.status_code == 404 and message == "Not Found":
         message = f"没有这个地址：{request.url.path}"
-    elif error.status_code == 405:
+    headers = dict(getattr(error, "headers", None) or {})
+    if error.status_code == 405:
         message = f"{request.url.path} 不支持 {request.method} 请求"
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return error_response(request, error.status_code, _HTTP_CODES.get(error.status_code, "error"), message,
-                          headers=getattr(error, "headers", None))
+                          headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (HEAD wherever GET is): a path's GET, POST and
+    DELETE are separate routes, and the router's 405 names only the first one's."""
+    methods: set[str] = set()
+    for route in (*request.app.router.routes, *api.router.routes, *pages.router.routes):
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods, key=lambda method: (_METHOD_ORDER + (method,)).index(method))
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:

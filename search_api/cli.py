@@ -6,6 +6,7 @@ Data directory: --home DIR, else $POLICYKB_HOME, else ~/.policykb.
 from __future__ import annotations
 
 import argparse
+import getpass
 import html
 import json
 import logging
@@ -133,10 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(arguments: argparse.Namespace) -> int:
     """Serve the API and the page with uvicorn; settings from the environment, --home/--host/--port win."""
-    import uvicorn
     from pydantic import ValidationError
 
-    from .app import create_app
+    from .server import serve
     from .settings import Settings
 
     overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port)) if value}
@@ -144,13 +144,14 @@ def run_serve(arguments: argparse.Namespace) -> int:
         overrides["home"] = home_directory(arguments.home)
     try:
         settings = Settings(**overrides)
-    except ValidationError as error:
-        print(f"错误：设置不正确：{error}", file=sys.stderr)
+    except ValidationError as error:  # the messages only: a setting's value (the token) is never printed
+        problems = "；".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+        print(f"错误：设置不正确：{problems}", file=sys.stderr)
         return 2
     logging.getLogger().setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     print(f"policykb 服务：http://{settings.host}:{settings.port}/ （数据目录 {settings.home}，"
           f"{'只读' if settings.token is None else '可写'}）", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    serve(settings)
     return 0
 
 
@@ -164,8 +165,8 @@ def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
 
         options = ReadOptions(max_pages=arguments.max_pages, convert_timeout_s=arguments.convert_timeout,
                               on_page=_page_progress())
-        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), options=options,
-                               on_result=report)
+        results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report,
+                               actor=f"cli:{_user()}", options=options)
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
     print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
     return 1 if counts["failed"] else 0
@@ -187,6 +188,14 @@ def _page_progress():
             bar = None
 
     return advance
+
+
+def _user() -> str:
+    """Who runs the command, for the store's record of replacements."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())
 
 
 def run_docs(store: Store, arguments: argparse.Namespace) -> int:
@@ -300,7 +309,8 @@ def _advance(progress: tqdm, done: int, total: int) -> None:
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import RESULTS, markdown_table, run_attribution_eval, run_policy_eval, run_stard_eval
+    from eval.run import (RESULTS, markdown_table, realworld_table, run_attribution_eval, run_policy_eval,
+                          run_realworld_eval, run_stard_eval)
     from eval.stard import DEFAULT_PATH
 
     if arguments.question_set == "attribution":
@@ -308,6 +318,11 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
         rows = [(label, result[label]) for label in ("all", "lead", "co", "support", "inherited")]
         for label, scores in rows + list(result["by_document"].items()):
             print(f"{label}\t" + ("—" if scores is None else "\t".join(f"{k} {v:.3f}" for k, v in scores.items())))
+        realworld = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "realworld"
+        if realworld.is_dir():
+            print(realworld_table(run_realworld_eval(realworld, arguments.out or RESULTS)))
+        else:
+            print(f"（未找到 {realworld}：跳过真实文件的责任单位评测）")
         return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None

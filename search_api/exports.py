@@ -16,11 +16,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ingest import Clause, Document
+from ingest.records import LeadBasis
 
-COLUMNS = ("序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接")
+COLUMNS = ("序号", "条款", "重点任务", "牵头单位", "牵头依据", "配合单位/责任单位", "目标年份/时限", "链接")
+# How the export says where a lead came from (ingest.records.LeadBasis).
+BASIS_TEXT = {LeadBasis.STATED: "文件明确", LeadBasis.RULE: "文件规则（列第一位者牵头）", LeadBasis.PRESUMED: "按排序推定"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DEADLINE = re.compile(r"(?:到|至|于|在)?(\d{4})\s*年(?:\d{1,2}\s*月)?(?:底|年底|末|前|以前|上半年|下半年)*前?")
-_WIDTHS = (6, 28, 70, 22, 36, 16, 40)
+_WIDTHS = (6, 28, 70, 22, 14, 36, 16, 40)
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,13 @@ class TaskRow:
     clause: str
     task: str
     leads: str
+    basis: str
     others: str
     deadline: str
     link: str
 
     def cells(self) -> tuple[str | int, ...]:
-        return (self.number, self.clause, self.task, self.leads, self.others, self.deadline, self.link)
+        return (self.number, self.clause, self.task, self.leads, self.basis, self.others, self.deadline, self.link)
 
 
 def task_rows(document: Document, base_url: str) -> list[TaskRow]:
@@ -43,10 +47,12 @@ def task_rows(document: Document, base_url: str) -> list[TaskRow]:
     for clause in document.clauses:
         for ordinal, task in enumerate(clause.tasks):
             leads = [item.name for item in task.departments if item.role == "lead"]
+            basis = "、".join(dict.fromkeys(BASIS_TEXT[item.lead_basis] for item in task.departments if item.lead_basis))
             others = [item.name for item in task.departments if item.role != "lead"]
             others += [item.name for item in clause.inherited if item.name not in others]
-            rows.append(TaskRow(len(rows) + 1, _clause_label(clause), task.text, "、".join(leads), "、".join(others),
-                                _deadline(clause, task.text), f"{base_url}/clauses/{clause.id}?task={ordinal}"))
+            rows.append(TaskRow(len(rows) + 1, _clause_label(clause), task.text, "、".join(leads), basis, "、".join(others),
+                                task.deadline or _deadline(clause, task.text),
+                                f"{base_url}/clauses/{clause.id}?task={ordinal}"))
     return rows
 
 

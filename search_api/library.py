@@ -10,7 +10,6 @@ cache changed. A daemon thread with its own connection embeds units that have no
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import re
 import threading
@@ -22,11 +21,14 @@ from typing import Callable, Iterator
 from index import Searcher, Store, load_encoder
 from index.crosscheck import CrossCheckRow, cross_check, related_documents
 from index.dense import embed_missing, has_vectors, missing_units
-from index.files import write_atomically
 from index.resolve import citing_clauses
+from index.store import Replacement
+from index.ingestion import place_document
 from ingest import Document, InputError, ParseError, parse_document, read_source
+from ingest.errors import DocumentConflict
 from ingest.readers import reader_for
 
+from .originals import Originals
 from .settings import Settings
 from .views import clause_view
 
@@ -50,12 +52,14 @@ class Upload:
     doc_id: str
     title: str
     clauses: int
+    replaced: Replacement | None = None  # what a replacement replaced
 
 
 class Library:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store.open(settings.home)
+        self.originals = Originals(settings.home / UPLOADS)
         self.lock = threading.RLock()
         self.encoder = None if settings.encoder == "none" else load_encoder(settings.encoder)
         self.progress = EmbeddingProgress(self.encoder.name if self.encoder else "none")
@@ -73,6 +77,8 @@ class Library:
         line, not on the first request) and start the background embedder when there is an encoder."""
         with self.reading():
             pass
+        with self.lock:
+            self.originals.reconcile(self.store.has_sha256)
         if self.encoder is not None and self.settings.embed_in_background:
             self._embedder = threading.Thread(target=self._embed_loop, name="policykb-embedder", daemon=True)
             self._embedder.start()
@@ -126,46 +132,53 @@ class Library:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def add_upload(self, data: bytes, filename: str) -> Upload:
-        """Store an uploaded file under its content hash and ingest it; nothing is kept if it fails."""
+    def add_upload(self, data: bytes, filename: str, *, replace_id: str | None = None, actor: str = "") -> Upload:
+        """Ingest an uploaded file and keep it under its content hash; nothing is kept if it fails.
+
+        A stored document of the same id with other content is replaced only when `replace_id` names
+        it (else DocumentConflict); the store records the replacement with `actor`."""
         name = clean_filename(filename)
-        suffix = Path(name).suffix.lower()
         reader_for(name)  # refuse an unsupported type before anything is written
-        folder = self.settings.home / UPLOADS
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-        existed = path.exists()
-        if not existed:
-            write_atomically(path, lambda temporary: temporary.write_bytes(data))
+        incoming = self.originals.receive(data, Path(name).suffix.lower())
         try:
-            source = read_source(path, max_bytes=self.settings.max_upload_bytes, options=self.settings.read_options)
-            document = parse_document(replace(source, source=f"上传：{name}"), {})
-        except (InputError, ParseError) as error:
-            if not existed:
-                path.unlink(missing_ok=True)
-            message = str(error).replace(str(path), name).replace(path.name, name)
-            raise type(error)(message) from None
-        with self.lock:
-            previous = self.store.document_sha256(document.id)
-            status = self.store.put_document(document)
-        if status == "older" or (status == "unchanged" and not existed):  # stored from elsewhere, or not at all
-            self._drop_original(document.sha256)
-        elif status == "replaced" and previous:
-            self._drop_original(previous)
+            try:
+                source = read_source(incoming, max_bytes=self.settings.max_upload_bytes,
+                                     options=self.settings.read_options)
+                document = parse_document(replace(source, source=f"上传：{name}"), {})
+            except (InputError, ParseError) as error:
+                message = str(error).replace(str(incoming), name).replace(incoming.name, name)
+                raise type(error)(message) from None
+            with self.lock:
+                document = place_document(self.store, document)
+                if replace_id not in (None, document.id):
+                    raise InputError(f"{name}: 这是文件 {document.id}，不是要替换的 {replace_id}（文件 ID 由文号或标题决定）")
+                status = self.store.put_document(document, replace=replace_id is not None, actor=actor)
+                replaced = self.store.replacements(document.id)[-1] if status == "replaced" else None
+                if status in ("added", "replaced", "unchanged"):
+                    self.originals.keep(incoming, document.sha256)
+                if replaced and not self.store.has_sha256(replaced.old_sha256):
+                    self.originals.drop(replaced.old_sha256)
+        finally:
+            incoming.unlink(missing_ok=True)
+        if status == "exists":
+            stored = self.store_title(document.id)
+            raise DocumentConflict(f"{name}: 库中已有文件 {document.id}（《{stored}》）的另一版本；如要用上传的版本替换它，"
+                                   f"请加参数 replace={document.id}（网页上填写「替换的文件 ID」）")
         self._wake.set()
-        return Upload(status, document.id, document.title, len(document.clauses))
+        return Upload(status, document.id, document.title, len(document.clauses), replaced)
+
+    def store_title(self, doc_id: str) -> str:
+        with self.lock:
+            header = self.store.document_header(doc_id)
+        return header.title if header else ""
 
     def delete(self, doc_id: str) -> None:
         """Delete a document, then its uploaded original (if it came by upload)."""
         with self.lock:
             sha256 = self.store.document_sha256(doc_id)
             self.store.delete_document(doc_id)
-        if sha256:
-            self._drop_original(sha256)
-
-    def _drop_original(self, sha256: str) -> None:
-        for path in (self.settings.home / UPLOADS).glob(f"{sha256}.*"):
-            path.unlink(missing_ok=True)
+            if sha256 and not self.store.has_sha256(sha256):
+                self.originals.drop(sha256)
 
     # -- background embedding -------------------------------------------------------------------
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from index.resolve import resolve
 from index.search import SearchFilters
 
-from .api import LibraryDependency, Level, Mode, Role
+from .api import LibraryDependency, Level, Mode, Role, read_upload
+from .middleware import client_address
 from .views import department_view, departments_json, documents_json, matrix_view, search_view
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +102,7 @@ def departments_page(request: Request, library: LibraryDependency) -> Response:
     return _render(request, "departments.html", departments=departments)
 
 
-@router.get("/departments/{name}", response_class=HTMLResponse)
+@router.get("/departments/{name:path}", response_class=HTMLResponse)
 def department_page(request: Request, library: LibraryDependency, name: str) -> Response:
     with library.reading() as searcher:
         view = department_view(searcher.store, searcher.names, name)
@@ -110,6 +113,31 @@ def department_page(request: Request, library: LibraryDependency, name: str) -> 
 def upload_page(request: Request, library: LibraryDependency) -> Response:
     return _render(request, "upload.html", read_only=library.settings.token is None,
                    max_mb=library.settings.max_upload_mb)
+
+
+@router.post("/upload", response_class=HTMLResponse)
+async def upload_form(request: Request, library: LibraryDependency) -> Response:
+    """The upload form without JavaScript: a multipart POST whose token is a form field (never in the
+    URL); a locked-out client is refused before the body is read. Success redirects to the document."""
+    gate, client = request.app.state.token_gate, client_address(request.scope)
+    if refusal := gate.lockout_refusal(client):
+        return error_page(request, refusal.status, refusal.message, dict(refusal.headers))
+    async with request.form(max_files=1, max_fields=3) as form:
+        token, file, replace_id = form.get("token"), form.get("file"), form.get("replace")
+        if refusal := gate.refusal(token if isinstance(token, str) else None, client, "POST /upload"):
+            return error_page(request, refusal.status, refusal.message, dict(refusal.headers))
+        if not isinstance(file, UploadFile) or not file.filename:
+            return error_page(request, 422, "请选择要上传的文件")
+        data, filename = await read_upload(file, library.settings.max_upload_bytes), file.filename
+    replace_id = replace_id.strip() if isinstance(replace_id, str) and replace_id.strip() else None
+    result = await run_in_threadpool(library.add_upload, data, filename, replace_id=replace_id, actor=f"form:{client}")
+    return RedirectResponse(f"/documents/{quote(result.doc_id)}", status_code=303)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    """Swagger UI from the bundled files (static/swagger-ui), started by static/docs.js."""
+    return _render(request, "docs.html")
 
 
 @router.get("/resolve")

@@ -1,25 +1,33 @@
 """The service's settings: the one place that reads the environment (POLICYKB_*), validated.
 
 Tests build `Settings(...)` directly and pass it to `create_app`; `policykb serve` uses `get_settings()`.
+Every bound on what a client can make the service do (sizes, timeouts, failed token attempts) is a
+setting here, with its default in the README's settings table.
 """
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.encoders import DEFAULT_ENCODER
 from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
+
+MIN_TOKEN_CHARS = 16
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POLICYKB_", frozen=True, extra="forbid")
 
     home: Path = Field(Path("~/.policykb"), description="数据目录：SQLite 库、索引文件和上传的原件")
-    token: SecretStr | None = Field(None, description="写操作（上传、删除）所需的令牌；不设置时服务只读")
+    token: SecretStr | None = Field(None, description=f"写操作（上传、删除）所需的令牌，至少 {MIN_TOKEN_CHARS} 个字符；"
+                                                      "不设置时服务只读")
     max_upload_mb: float = Field(20.0, gt=0, le=500, description="上传文件大小上限（MB）")
     encoder: str = Field(DEFAULT_ENCODER, description="向量编码器：e5、sentence-transformers:PATH 或 static:PATH；"
                                                       "none 表示只用关键词检索")
@@ -29,6 +37,17 @@ class Settings(BaseSettings):
     max_pages: int = Field(DEFAULT_MAX_PAGES, ge=1, le=10_000, description="上传的扫描件（OCR）和 OFD 文件的页数上限")
     convert_timeout_s: float = Field(DEFAULT_CONVERT_TIMEOUT_S, gt=0, le=3600,
                                      description="LibreOffice 转换一个 .doc/.wps/.rtf/.odt 文件的时限（秒）")
+    public_url: str | None = Field(None, description="服务对外的地址（导出表格里的链接由它生成）；不设置时为 http://HOST:PORT")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        LOOPBACK_HOSTS, description="接受的 Host 请求头（逗号分隔；另加 PUBLIC_URL 和 HOST 的主机名）：防 DNS 重绑定")
+    auth_max_failures: int = Field(10, ge=1, le=10_000, description="同一客户端在时间窗内令牌错误达到这个次数即被锁定")
+    auth_failure_window_seconds: float = Field(60.0, gt=0, le=86_400, description="统计令牌错误次数的时间窗（秒）")
+    auth_lockout_seconds: float = Field(300.0, gt=0, le=86_400, description="锁定时长（秒）：期间这个客户端的写请求一律拒绝")
+    header_timeout_seconds: float = Field(10.0, gt=0, le=600, description="连接建立后，请求头须在这个时间内收齐（秒）")
+    body_timeout_seconds: float = Field(60.0, gt=0, le=3600, description="请求体须在这个时间内收齐（秒），否则 408")
+    keep_alive_seconds: int = Field(5, ge=1, le=600, description="两个请求之间空闲连接保留的时间（秒）")
+    max_header_kb: int = Field(16, ge=1, le=1024, description="请求行加请求头的大小上限（KB）")
+    max_connections: int = Field(100, ge=1, le=100_000, description="同时处理的连接和请求数上限，超过时回答 503")
 
     @field_validator("home")
     @classmethod
@@ -38,7 +57,29 @@ class Settings(BaseSettings):
     @field_validator("token")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
-        return value if value is not None and value.get_secret_value().strip() else None
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"POLICYKB_TOKEN 太短：至少 {MIN_TOKEN_CHARS} 个字符（例如 python -c "
+                             "'import secrets; print(secrets.token_urlsafe(24))' 生成一个）")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("POLICYKB_PUBLIC_URL 须是 http:// 或 https:// 开头的地址，例如 https://kb.example.org/policykb")
+        return value.strip().rstrip("/")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        return tuple(host.strip().lower() for host in value if host.strip()) if isinstance(value, (list, tuple)) else value
 
     @property
     def max_upload_bytes(self) -> int:
@@ -47,6 +88,21 @@ class Settings(BaseSettings):
     @property
     def read_options(self) -> ReadOptions:
         return ReadOptions(max_pages=self.max_pages, convert_timeout_s=self.convert_timeout_s)
+
+    @property
+    def base_url(self) -> str:
+        """Where links that leave the page (exported spreadsheets) point: PUBLIC_URL, else HOST:PORT."""
+        if self.public_url:
+            return self.public_url
+        return f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}"
+
+    @property
+    def trusted_hosts(self) -> frozenset[str]:
+        """Host header values served: the allowed hosts, the public URL's host and the listening host."""
+        hosts = {*self.allowed_hosts, urlsplit(self.base_url).hostname or ""}
+        if self.host not in ("0.0.0.0", "::"):
+            hosts.add(self.host.lower())
+        return frozenset(host for host in hosts if host)
 
 
 @functools.cache

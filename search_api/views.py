@@ -17,8 +17,10 @@ _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "sour
                   "format", "encoding", "addressees")
 
 
-def department_json(item: Responsibility) -> dict[str, str]:
-    return {"name": item.name, "canonical": item.canonical, "role": item.role}
+def department_json(item: Responsibility) -> dict[str, str | None]:
+    """A task's unit; a lead says where it came from (lead_basis: stated | rule | presumed)."""
+    return {"name": item.name, "canonical": item.canonical, "role": item.role, "basis": item.basis,
+            "lead_basis": item.lead_basis.value if item.lead_basis else None}
 
 
 def clause_json(clause: Clause) -> dict[str, Any]:

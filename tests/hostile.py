@@ -113,6 +113,21 @@ def flate_bomb_pdf(path: Path) -> Path:
     return path
 
 
+def glyph_bomb_pdf(path: Path, glyphs: int = 400_000) -> Path:
+    """A 1 KB page whose one text-show draws `glyphs` glyphs (pdfplumber: an object of kilobytes each)."""
+    content = b"BT /F1 1 Tf 10 10 Td (" + b"A" * glyphs + b") Tj ET"
+    stream = zlib.compress(content, 9)
+    path.write_bytes(raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]))
+    return path
+
+
 def page_loop_pdf(path: Path) -> Path:
     """A page tree whose node lists itself as its own kid."""
     path.write_bytes(raw_pdf([
@@ -291,6 +306,22 @@ def zip_bomb_docx(path: Path) -> Path:
     return path
 
 
+def inflated_xml_docx(path: Path, megabytes: int = 40) -> Path:
+    """The plan, then numbered paragraphs until document.xml is `megabytes` MB: under the zip ratio check
+    (about 20:1), over the bound on one XML part."""
+    filler, size, number = [], 0, 0
+    while size < megabytes * 2**20:
+        number += 1
+        filler.append(f"<w:p><w:r><w:t>第{number}段补充说明</w:t></w:r></w:p>")
+        size += len(filler[-1].encode())
+    return rewritten_docx(path, {"word/document.xml": document_xml(paragraphs_xml(PLAN_LINES) + "".join(filler))})
+
+
+def paragraph_flood_docx(path: Path, paragraphs: int = 60_000) -> Path:
+    """The plan and `paragraphs` empty paragraphs: 360 KB of XML, each costing python-docx an object."""
+    return rewritten_docx(path, {"word/document.xml": document_xml(paragraphs_xml(PLAN_LINES) + "<w:p/>" * paragraphs)})
+
+
 LAUGHS = ('<!DOCTYPE w:document [<!ENTITY a "哈哈哈哈哈哈哈哈哈哈">'
           + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + "]>")
 XXE = '<!DOCTYPE w:document [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
@@ -320,6 +351,9 @@ HTML_WITH_SCRIPTS = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>
 <body onload="alert(1)"><nav>首页 &gt; 政策</nav><iframe src="javascript:alert(2)"></iframe>
 <h1>{PLAN_TITLE}</h1><p>{PLAN_LINES[1]}</p><p>{PLAN_LINES[2]}<img src=x onerror="alert(3)"></p>
 <p>{PLAN_LINES[3]}</p><a href="javascript:alert(4)">打印</a><noscript>请启用脚本</noscript></body></html>"""
+
+# Unmatched end tags made the end-tag stack search quadratic: 20,000 of each took 13 s, these ~8 minutes.
+UNMATCHED_END_TAGS_HTML = HTML_WITH_SCRIPTS.replace("<h1>", "<b>" * 100_000 + "</i>" * 100_000 + "<h1>")
 
 DEEP_HTML = ("<html><body>" + "<div>" * 20_000 + "".join(f"<p>{line}</p>" for line in PLAN_LINES)
              + "</div>" * 20_000 + "</body></html>")
@@ -400,6 +434,7 @@ CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     "zero_pages.pdf": (zero_pages_pdf, Refused("没有文字层")),
     "page_loop.pdf": (page_loop_pdf, Refused("没有文字层")),
     "flate_bomb.pdf": (flate_bomb_pdf, Refused("解压")),
+    "glyph_bomb.pdf": (glyph_bomb_pdf, Refused("字形超过")),
     "many_pages.pdf": (lambda p: official_pdf(p, repeats=1500), Accepted(has_clauses(1500))),
     "javascript.pdf": (javascript_pdf, Accepted(plan_parsed)),
     # scans and images (OCR)
@@ -421,6 +456,8 @@ CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     "plan.doc": (converted_plan("doc"), office(Accepted(plan_parsed))),
     # DOCX
     "zip_bomb.docx": (zip_bomb_docx, Refused("zip 炸弹")),
+    "inflated_xml.docx": (inflated_xml_docx, Refused("每个 XML 部件")),
+    "paragraph_flood.docx": (paragraph_flood_docx, Refused("超出可处理的上限")),
     "traversal.docx": (lambda p: rewritten_docx(p, {}, {"../../evil.txt": b"escaped"}), Refused("越界路径")),
     "absolute_entry.docx": (lambda p: rewritten_docx(p, {}, {"/tmp/evil.txt": b"escaped"}), Refused("越界路径")),
     "not_a_zip.docx": (write(b"PK\x03\x04 this is not really a zip"), Refused("不是有效的 DOCX")),
@@ -458,6 +495,7 @@ CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     # HTML and markdown
     "scripts.html": (write(HTML_WITH_SCRIPTS.encode()), Accepted(clean_text)),
     "deeply_nested.html": (write(DEEP_HTML.encode()), Accepted(plan_parsed)),
+    "unmatched_end_tags.html": (write(UNMATCHED_END_TAGS_HTML.encode()), Accepted(clean_text)),
     "script_in.md": (write(f"# {PLAN_TITLE}\n\n<script>alert(1)</script>\n\n".encode() + PLAN_TEXT.encode()),
                      Accepted(plan_parsed)),
 }

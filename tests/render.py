@@ -118,6 +118,68 @@ def render_docx(blocks: list[str], path: Path, running_header: str) -> Path:
     return path
 
 
+def render_table_pdf(before: list[str], table: list[list[str | None]], path: Path, widths: list[float],
+                     after: list[str] = (), repeat_header: bool = True, rows_on_first_page: int = 99) -> Path:
+    """Paragraphs, then a ruled table (first row the header; None: the cell above continues, merged),
+    broken onto the next page after `rows_on_first_page` rows with its header repeated, then paragraphs.
+    Cell text wraps at the column width; "\n" in a cell starts a new line."""
+    font, size, leading, pad = cjk_font(), 12.0, 16.0, 4.0
+    page_width, page_height = A4
+    left, top = 70.0, page_height - 80
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont(font, size)
+    y = top
+
+    def paragraph(text: str) -> None:
+        nonlocal y
+        for line in _wrap(text, font, size, sum(widths)):
+            pdf.drawString(left, y, line)
+            y -= leading * 1.5
+
+    def row(cells: list[str | None], first: bool) -> None:
+        nonlocal y
+        wrapped = [[line for part in (cell or "").split("\n") for line in _wrap(part, font, size, width - 2 * pad)]
+                   for cell, width in zip(cells, widths)]
+        height = max(len(lines) for lines in wrapped) * leading + 2 * pad
+        x = left
+        for cell, lines, width in zip(cells, wrapped, widths):
+            if first or cell is not None:
+                pdf.line(x, y, x + width, y)  # the top edge, absent where the cell above continues
+            for number, line in enumerate(lines):
+                pdf.drawString(x + pad, y - pad - size - number * leading, line)
+            x += width
+        edges = [left + sum(widths[:index]) for index in range(len(widths) + 1)]
+        for edge in edges:
+            pdf.line(edge, y, edge, y - height)
+        y -= height
+
+    def close_table() -> None:
+        pdf.line(left, y, left + sum(widths), y)
+
+    for text in before:
+        paragraph(text)
+    header, *body = table
+    row(header, True)
+    for number, cells in enumerate(body):
+        if number == rows_on_first_page:
+            close_table()
+            pdf.showPage()
+            pdf.setFont(font, size)
+            y = top
+            if repeat_header:
+                row(header, True)
+            row([cell or "" for cell in cells], True)
+            continue
+        row(cells, False)
+    close_table()
+    y -= leading
+    for text in after:
+        paragraph(text)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
 def render_scan(pdf_path: Path, path: Path, dpi: int = 150, seal_page: int = 0) -> Path:
     """A scan of a rendered PDF: each page rasterised at `dpi` (pdfium), turned by ±1°, blurred, speckled
     and saved as JPEG, with a red seal stamped over the signature block of `seal_page`; the pages are put

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import openpyxl
 import pytest
@@ -19,6 +21,7 @@ from search_api import Settings, create_app
 
 SEED_ID = "武汉市减污降碳协同增效实施方案"
 TOKEN = "test-token-s3cret"
+LOCAL = "http://127.0.0.1:8000"  # a loopback Host: the service refuses others (DNS rebinding)
 UPLOAD = """关于推进社区垃圾分类工作的实施方案
 
 一、重点任务
@@ -32,7 +35,7 @@ def client(tmp_path_factory):
     """Read-mostly service: the seed, the national and Hubei plans, 国发〔2019〕3号; no background embedding."""
     home = build_home(tmp_path_factory.mktemp("service"), [SEED, *PLANS, RULE_DOC])
     settings = Settings(home=home, token=TOKEN, embed_in_background=False)
-    with TestClient(create_app(settings)) as opened:
+    with TestClient(create_app(settings), base_url=LOCAL) as opened:
         yield opened
 
 
@@ -40,7 +43,8 @@ def client(tmp_path_factory):
 def writable(tmp_path):
     """A fresh service per test for the write endpoints: the seed only, a 64 KB upload limit."""
     home = build_home(tmp_path / "home", [SEED])
-    with TestClient(create_app(Settings(home=home, token=TOKEN, max_upload_mb=1 / 16, embed_in_background=False))) as opened:
+    with TestClient(create_app(Settings(home=home, token=TOKEN, max_upload_mb=1 / 16, embed_in_background=False)),
+                    base_url=LOCAL) as opened:
         yield opened
 
 
@@ -169,12 +173,13 @@ def test_task_table_csv_and_xlsx(client):
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接"]
-    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][6].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
+    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "牵头依据", "配合单位/责任单位", "目标年份/时限", "链接"]
+    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][4] == "按排序推定"
+    assert rows[1][7].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/documents/{SEED_ID}/tasks.xlsx").content)).active
     values = list(sheet.values)
     assert values[0] == tuple(rows[0]) and len(values) == 24
-    assert [cell or "" for cell in values[1][1:6]] == rows[1][1:6]
+    assert [cell or "" for cell in values[1][1:7]] == rows[1][1:7]
     assert_error(client.get("/api/documents/nope/tasks.xlsx"), 404, "not_found")
 
 
@@ -261,7 +266,8 @@ def test_a_chunked_body_over_the_limit_is_refused_as_it_arrives(writable):
 
 def test_read_only_without_a_token(tmp_path):
     home = build_home(tmp_path / "home", [SEED], vectors=False)
-    with TestClient(create_app(Settings(home=home, token="  ", encoder="none", embed_in_background=False))) as client:
+    with TestClient(create_app(Settings(home=home, token="  ", encoder="none", embed_in_background=False)),
+                    base_url=LOCAL) as client:
         assert client.get("/api/status").json()["read_only"] is True
         assert_error(upload(client, "a.txt", UPLOAD.encode()), 403, "forbidden")
         assert_error(client.delete(f"/api/documents/{SEED_ID}", headers=auth()), 403, "forbidden")
@@ -287,7 +293,7 @@ def test_document_text_is_escaped_in_pages(writable):
 
 def test_background_embedding_fills_in_vectors_of_an_upload(tmp_path):
     home = build_home(tmp_path / "home", [SEED])
-    with TestClient(create_app(Settings(home=home, token=TOKEN))) as client:
+    with TestClient(create_app(Settings(home=home, token=TOKEN)), base_url=LOCAL) as client:
         upload(client, "社区垃圾分类.txt", UPLOAD.encode())
         deadline = time.monotonic() + 120
         while (status := client.get("/api/status").json())["vectors"] < status["units"] and time.monotonic() < deadline:
@@ -319,3 +325,209 @@ def test_pages_render_in_chinese(client):
 def test_resolve_page_redirects_to_the_clause(client):
     response = client.get("/resolve", params={"ref": "《武汉市减污降碳协同增效实施方案》第（十二）项"}, follow_redirects=False)
     assert response.status_code == 303 and unquote(response.headers["location"]) == f"/clauses/{SEED_ID}.s4.p12"
+
+
+# -- issue 12: what an attacker found ---------------------------------------------------------
+
+def fresh_client(home: Path, **settings) -> TestClient:
+    """A service on `home` with the test token, no encoder and no background embedding."""
+    values = {"home": home, "token": TOKEN, "encoder": "none", "embed_in_background": False, **settings}
+    return TestClient(create_app(Settings(**values)), base_url=LOCAL)
+
+
+def test_an_upload_replaces_a_stored_document_only_when_asked_and_it_is_recorded(writable):
+    added = upload(writable, "社区垃圾分类.txt", UPLOAD.encode()).json()
+    doc_id, store = added["doc_id"], writable.app.state.library.store
+    old_sha = store.document(doc_id).sha256
+    changed = UPLOAD.replace("开展垃圾分类进社区宣传活动", "开展垃圾分类进社区、进学校宣传活动").encode()
+    error = assert_error(upload(writable, "新版.txt", changed), 409, "conflict")
+    assert f"replace={doc_id}" in error["message"] and store.document(doc_id).sha256 == old_sha
+    assert_error(writable.post("/api/documents", params={"replace": SEED_ID}, headers=auth(),
+                               files={"file": ("新版.txt", changed)}), 422, "bad_input")
+    response = writable.post("/api/documents", params={"replace": doc_id}, headers=auth(), files={"file": ("新版.txt", changed)})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "replaced" and body["replaced"]["sha256"] == old_sha
+    (record,) = store.replacements(doc_id)
+    assert record.actor.startswith("api") and record.old_sha256 == old_sha and record.new_sha256 != old_sha
+    uploads = Path(writable.app.state.settings.home) / "uploads"
+    assert [path.stem for path in uploads.iterdir()] == [record.new_sha256]
+
+
+def test_an_upload_carrying_a_stored_doc_number_does_not_replace_that_document(tmp_path):
+    home = build_home(tmp_path / "home", [RULE_DOC], vectors=False)
+    forged = "关于做好社区垃圾分类宣传工作的通知\n国发〔2019〕3号\n一、重点任务\n（一）开展宣传。（市教育局负责）\n"
+    with fresh_client(home) as service:
+        before = service.get("/api/documents/国发-2019-3").json()
+        response = upload(service, "forged.txt", forged.encode())
+        assert response.status_code == 201 and response.json()["status"] == "added", response.text
+        assert response.json()["doc_id"] != "国发-2019-3"
+        assert service.get("/api/documents/国发-2019-3").json() == before
+
+
+def test_the_upload_form_posts_multipart_and_never_puts_the_token_in_a_url(writable):
+    page = writable.get("/upload").text
+    form = re.search(r"<form[^>]*id=\"upload\"[^>]*>", page).group()
+    assert 'method="post"' in form and 'enctype="multipart/form-data"' in form and "token" not in form
+    assert page.index('name="token"') < page.index('name="file"')  # the token arrives before the file
+    writable.get("/upload", params={"token": TOKEN, "file": "a.txt"})  # a GET never uploads
+    assert writable.get("/api/status").json()["documents"] == 1
+    refused = writable.post("/upload", data={"token": "wrong-token-wrong-token"}, files={"file": ("a.txt", UPLOAD.encode())})
+    assert refused.status_code == 401 and "令牌" in refused.text and "text/html" in refused.headers["content-type"]
+    response = writable.post("/upload", data={"token": TOKEN}, files={"file": ("社区垃圾分类.txt", UPLOAD.encode())},
+                             follow_redirects=False)
+    assert response.status_code == 303 and unquote(response.headers["location"]).startswith("/documents/关于推进社区")
+    assert writable.get("/api/status").json()["documents"] == 2
+
+
+def test_an_unknown_host_header_is_refused(client):
+    assert_error(client.get("/api/status", headers={"Host": "rebinding.example"}), 400, "bad_host")
+    page = client.get("/", headers={"Host": "rebinding.example:8000"})
+    assert page.status_code == 400 and "rebinding.example" not in page.headers.get("location", "")
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):
+        assert client.get("/api/status", headers={"Host": host}).status_code == 200, host
+
+
+def test_export_links_come_from_the_public_url_not_the_host_header(tmp_path):
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with fresh_client(home, public_url="https://kb.example.org/policykb/", allowed_hosts=["kb.example.org"]) as service:
+        response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "kb.example.org"})
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[1][6] == f"https://kb.example.org/policykb/clauses/{SEED_ID}.s2.p1?task=0"
+    with fresh_client(home) as service:
+        response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "localhost:9999"})
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[1][6].startswith("http://127.0.0.1:8000/clauses/")
+
+
+def test_the_same_bytes_with_an_equivalent_extension_keep_the_stored_original(writable):
+    uploads = Path(writable.app.state.settings.home) / "uploads"
+    first = upload(writable, "a.txt", UPLOAD.encode()).json()
+    assert upload(writable, "a.text", UPLOAD.encode()).json()["status"] == "unchanged"
+    assert len(list(uploads.iterdir())) == 1, "the stored original is still there"
+    writable.delete(f"/api/documents/{first['doc_id']}", headers=auth())
+    assert not list(uploads.iterdir())
+
+
+def test_originals_orphaned_by_killed_uploads_are_removed_at_start_up(tmp_path, caplog):
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with fresh_client(home) as service:
+        upload(service, "a.txt", UPLOAD.encode())
+    uploads = home / "uploads"
+    (kept,) = uploads.iterdir()
+    orphans = [uploads / f"{'ab' * 32}.txt", uploads / f"{'cd' * 32}.pdf.tmp", uploads / ".incoming-1a2b3c.docx"]
+    for orphan in orphans:
+        orphan.write_bytes(b"left by a killed upload")
+    with caplog.at_level(logging.WARNING, logger="search_api"), fresh_client(home) as service:
+        assert service.get("/api/status").json()["documents"] == 2
+    assert list(uploads.iterdir()) == [kept]
+    assert all(any(orphan.name in record.getMessage() for record in caplog.records) for orphan in orphans)
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"Authorization": f"Bearer {TOKEN}"}, 404), ({"Authorization": f"bearer {TOKEN}"}, 404),
+    ({"Authorization": f"BEARER {TOKEN}"}, 404), ({"X-PolicyKB-Token": TOKEN}, 404),
+    ({"Authorization": TOKEN}, 401), ({"Authorization": f"Basic {TOKEN}"}, 401), ({"Authorization": "Bearer"}, 401),
+    ({"Authorization": f"Bearer {TOKEN}x"}, 401), ({}, 401),
+], ids=["Bearer", "bearer", "BEARER", "header", "no-scheme", "basic", "empty-bearer", "wrong", "none"])
+def test_token_forms_bearer_in_any_case_or_the_header_never_a_bare_token(writable, headers, status):
+    response = writable.delete("/api/documents/没有这个文件", headers=headers)
+    assert_error(response, status, "not_found" if status == 404 else "unauthorized")
+
+
+def test_failed_token_attempts_are_logged_rate_limited_and_locked_out(tmp_path, caplog):
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with caplog.at_level(logging.WARNING, logger="search_api"), fresh_client(
+            home, auth_max_failures=3, auth_lockout_seconds=1.0) as service:
+        for _ in range(3):
+            assert_error(service.delete("/api/documents/x", headers=auth("guess-guess-guess")), 401, "unauthorized")
+        locked = assert_error(service.delete("/api/documents/x", headers=auth()), 429, "too_many_attempts")
+        assert "秒" in locked["message"]
+        assert int(service.delete("/api/documents/x", headers=auth()).headers["retry-after"]) >= 1
+        failures = [record.getMessage() for record in caplog.records if "token" in record.getMessage()]
+        assert len(failures) >= 3 and all("guess" not in message and TOKEN not in message for message in failures)
+        time.sleep(1.1)
+        assert_error(service.delete("/api/documents/x", headers=auth()), 404, "not_found")
+
+
+def test_a_token_shorter_than_16_characters_is_refused_at_start_up(tmp_path, monkeypatch, capsys):
+    from pydantic import ValidationError
+
+    from search_api.cli import main
+
+    with pytest.raises(ValidationError, match="16"):
+        Settings(home=tmp_path, token="x")
+    monkeypatch.setenv("POLICYKB_TOKEN", "short-token")
+    assert main(["--home", str(tmp_path / "home"), "serve", "--port", "1"]) == 2
+    assert "16" in capsys.readouterr().err
+
+
+def test_the_token_is_checked_before_the_upload_body_is_read(writable):
+    consumed = []
+
+    def body():
+        consumed.append("read")
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n' + UPLOAD.encode() + b"\r\n--b--\r\n"
+
+    response = writable.post("/api/documents", content=body(),
+                             headers={**auth("wrong-token-wrong-token"), "Content-Type": "multipart/form-data; boundary=b"})
+    assert_error(response, 401, "unauthorized")
+    assert not consumed, "the body was received before the token was checked"
+
+
+def test_api_docs_load_nothing_from_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(asset.startswith("/") and not asset.startswith("//") for asset in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    assert client.get("/openapi.json").json()["paths"]
+
+
+def test_a_department_name_with_a_slash_is_reachable(writable):
+    plan = UPLOAD.replace("（市教育局负责）", "（市发展改革委/市能源局牵头）")
+    assert upload(writable, "plan.txt", plan.encode()).status_code == 201
+    listed = [item["canonical"] for item in writable.get("/api/departments").json()]
+    name = next(name for name in listed if "/" in name)
+    body = writable.get(f"/api/departments/{quote(name, safe='')}")
+    assert body.status_code == 200, body.text
+    assert body.json()["departments"][0]["canonical"] == name
+    page = writable.get(f"/departments/{quote(name, safe='')}")
+    assert page.status_code == 200 and name in page.text
+    assert writable.get(f"/departments/{quote(name)}").status_code == 200  # the page's own links keep the /
+
+
+@pytest.mark.parametrize("path", ["/", "/api/status", f"/api/documents/{SEED_ID}/tasks.csv", "/static/style.css",
+                                  "/api/departments/市发改委", "/docs"])
+def test_head_is_answered_like_get(client, path):
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_method_not_allowed_lists_every_method_of_the_path(client):
+    for path, methods in (("/api/documents", {"GET", "HEAD", "POST"}),
+                          (f"/api/documents/{SEED_ID}", {"GET", "HEAD", "DELETE"}), ("/api/status", {"GET", "HEAD"})):
+        response = client.put(path)
+        assert_error(response, 405, "method_not_allowed")
+        assert set(response.headers["allow"].split(", ")) == methods, path
+
+
+@pytest.mark.parametrize("path", ["/", "/api/status", "/api/nothing", "/clauses/nope", "/static/app.js", "/docs",
+                                  "/openapi.json"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+def test_colliding_titles_uploaded_are_both_kept(writable):
+    first = UPLOAD.replace("关于推进社区垃圾分类工作的实施方案", "关于推进社区垃圾分类、资源化工作的实施方案")
+    second = UPLOAD.replace("关于推进社区垃圾分类工作的实施方案", "关于推进社区垃圾分类资源化工作的实施方案")
+    answers = [upload(writable, f"{n}.txt", text.encode()).json() for n, text in enumerate((first, second))]
+    assert [answer["status"] for answer in answers] == ["added", "added"] and answers[0]["doc_id"] != answers[1]["doc_id"]
+    for answer in answers:
+        assert writable.get(f"/api/documents/{quote(answer['doc_id'])}").json()["document"]["title"] == answer["title"]

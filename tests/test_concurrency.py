@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import statistics
 import threading
 import time
@@ -62,7 +63,8 @@ def test_searches_during_adds_and_replacements(server):
             try:
                 for round_ in range(REPLACEMENTS):
                     tag = "甲版" if round_ % 2 == 0 else "乙版"
-                    answer = client.post("/api/documents", files={"file": (f"v{round_}.txt", version_text(tag, round_ % 3))})
+                    answer = client.post("/api/documents", params={"replace": TITLE},  # replacing is explicit
+                                         files={"file": (f"v{round_}.txt", version_text(tag, round_ % 3))})
                     if answer.status_code != 201 or answer.json()["status"] not in ("added", "replaced"):
                         failures.append(f"upload {round_}: {answer.status_code} {answer.text[:200]}")
                     extra = client.post("/api/documents", files={"file": (f"other{round_}.txt", (
@@ -121,3 +123,64 @@ def test_searches_during_adds_and_replacements(server):
     logger.info("concurrency: %s", report)
     assert not failures, failures[:5]
     assert served >= 100 and versions_seen == {"甲版", "乙版"}, report
+
+
+def test_identical_concurrent_uploads_all_succeed(server):
+    """Issue 12, defect 10: every writer used `<target>.tmp`, so two identical uploads gave a 500 in 9 of 10."""
+    def send(number: int, content: bytes, barrier: threading.Barrier) -> tuple[int, str]:
+        with httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            barrier.wait()
+            answer = client.post("/api/documents", files={"file": (f"same{number}.txt", content)})
+            return answer.status_code, answer.json().get("status", answer.text[:200])
+
+    for trial in range(10):
+        content = (f"关于第{trial}批同时上传试点的实施方案\n一、重点任务\n（一）开展第{trial}批试点。（市民政局负责）\n").encode()
+        barrier = threading.Barrier(4)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(send, range(4), [content] * 4, [barrier] * 4))
+        assert all(status == 201 for status, _ in results), (trial, results)
+        assert sorted(kind for _, kind in results) == ["added", "unchanged", "unchanged", "unchanged"], (trial, results)
+
+
+@pytest.fixture(scope="module")
+def impatient_server(tmp_path_factory):
+    home = build_home(tmp_path_factory.mktemp("impatient"), [SEED], vectors=False)
+    with serving(home, POLICYKB_TOKEN=TOKEN, POLICYKB_ENCODER="none", POLICYKB_EMBED_IN_BACKGROUND="false",
+                 POLICYKB_HEADER_TIMEOUT_SECONDS="1", POLICYKB_BODY_TIMEOUT_SECONDS="2") as base:
+        yield base
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bytes | None:
+    """What the server sent before closing the connection, or None if it is still open after `seconds`."""
+    connection.settimeout(0.2)
+    received, deadline = b"", time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+    return None
+
+
+@pytest.mark.parametrize("opening", [b"", b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n"],
+                         ids=["idle", "unfinished-headers"])
+def test_idle_and_slow_header_sockets_are_closed(impatient_server, opening):
+    host, port = impatient_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(opening)
+        assert closed_within(connection, 6) is not None, "the server kept an idle socket open"
+
+
+def test_a_slow_body_is_refused_with_408(impatient_server):
+    host, port = impatient_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(f"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+                           "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 5000\r\n\r\n--b\r\n".encode())
+        answer = closed_within(connection, 8)
+    assert answer is not None and answer.startswith(b"HTTP/1.1 408"), answer
+    assert b'"code":"timeout"' in answer.replace(b" ", b"")

@@ -34,7 +34,8 @@ def test_enough_documents_have_markers():
 @pytest.mark.parametrize("path", WITH_MARKERS, ids=lambda path: path.stem)
 def test_every_marker_becomes_a_task_with_its_departments_in_order(path):
     document = ingest_file(path)
-    tasks = [task for clause in document.clauses for task in clause.tasks]
+    # the oracle knows parenthesised markers only; in-sentence assignments are tested in test_rules
+    tasks = [task for clause in document.clauses for task in clause.tasks if task.kind in ("paren", "labelled")]
     assert [task.marker for task in tasks] == oracle_markers(path)
     for task in tasks:
         assert task.departments, task.marker

@@ -91,11 +91,11 @@ def test_a_damaged_vector_graph_is_rebuilt_with_a_log_line(home, corruption, cap
 
 def test_the_service_checks_its_index_files_at_start_up(tmp_path, caplog):
     home = build_home(tmp_path / "home", [SEED])
-    with TestClient(create_app(Settings(home=home, embed_in_background=False))) as client:
+    with TestClient(create_app(Settings(home=home, embed_in_background=False)), base_url="http://127.0.0.1") as client:
         top = client.get("/api/search", params={"q": "污泥处置", "mode": "bm25"}).json()["results"][0]["clause_id"]
     flip_middle(home / FILE_NAME)
     with caplog.at_level(logging.WARNING, logger="index.lexical"):
-        with TestClient(create_app(Settings(home=home, embed_in_background=False))) as client:
+        with TestClient(create_app(Settings(home=home, embed_in_background=False)), base_url="http://127.0.0.1") as client:
             assert any(f"rebuilding {FILE_NAME}" in record.getMessage() for record in caplog.records), \
                 "the damaged file must be found at start-up, before any request"
             answer = client.get("/api/search", params={"q": "污泥处置", "mode": "bm25"})

@@ -15,7 +15,7 @@ from ingest.readers import SUFFIXES
 from search_api import Settings, create_app
 from search_api.cli import main
 
-TOKEN = "hostile-token"
+TOKEN = "hostile-token-0123"  # the service refuses tokens under 16 characters
 EMPTY = {"documents": 0, "clauses": 0, "tasks": 0, "responsibilities": 0, "units": 0, "units_fts": 0}
 STORE_FILES = {"policykb.sqlite3", "policykb.sqlite3-wal", "policykb.sqlite3-shm"}
 
@@ -58,7 +58,8 @@ def test_command_line(name, files, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     home = tmp_path_factory.mktemp("service")
-    with TestClient(create_app(Settings(home=home, token=TOKEN, encoder="none", embed_in_background=False))) as client:
+    with TestClient(create_app(Settings(home=home, token=TOKEN, encoder="none", embed_in_background=False)),
+                    base_url="http://127.0.0.1") as client:
         yield client
 
 

@@ -21,6 +21,8 @@ from search_api import Settings, create_app
 from search_api.cli import main
 from test_formats import outline
 
+TOKEN = "formats-test-token-0123"  # the service refuses tokens under 16 characters
+
 needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None,
                                        reason="LibreOffice 未安装：make system-packages 安装 libreoffice-writer-nogui")
 
@@ -75,11 +77,11 @@ def test_a_hanging_conversion_is_killed_by_the_timeout(tmp_path, capsys):
                                                 text=True).stdout.splitlines() if "soffice" in line]
     with Store.open(tmp_path / "home") as store:
         assert store.counts()["documents"] == 0
-    settings = Settings(home=tmp_path / "service", token="t", encoder="none", embed_in_background=False,
+    settings = Settings(home=tmp_path / "service", token=TOKEN, encoder="none", embed_in_background=False,
                         convert_timeout_s=3)
-    with TestClient(create_app(settings)) as client, path.open("rb") as handle:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client, path.open("rb") as handle:
         started = time.monotonic()
         response = client.post("/api/documents", files={"file": ("slow.rtf", handle, "application/rtf")},
-                               headers={"Authorization": "Bearer t"})
+                               headers={"Authorization": f"Bearer {TOKEN}"})
     assert time.monotonic() - started < 30
     assert response.status_code == 422 and "超过 3 秒" in response.json()["error"]["message"]

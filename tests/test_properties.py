@@ -85,7 +85,7 @@ def test_text_decoding_ends_in_text_or_a_named_error(data):
 @settings(max_examples=300, deadline=None)
 @given(MARKUP)
 def test_html_and_markdown_readers_never_crash(text):
-    blocks, _ = html_blocks(text)
+    blocks, _, _ = html_blocks(text)
     assert all(block.strip() for block in blocks) and not any("<script" in block for block in blocks)
     markdown_blocks(text, "fuzz")
 

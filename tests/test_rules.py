@@ -93,6 +93,7 @@ NOISE_EXAMPLES = {
     "related": "相关报道：国务院常务会议", "editor": "责任编辑：张三", "breadcrumb": "当前位置：首页 > 政策",
     "copyright": "版权所有：中国政府网", "chrome_word": "收藏", "published": "时间：2026-02-09",
     "timestamp": "2026-02-03 09:02:33", "source_note": "（来源：青海日报）", "promotion": "》》点击图片进入专题《《",
+    "accessibility": "无障碍浏览 长者模式",
 }
 
 

@@ -6,11 +6,12 @@ import csv
 import dataclasses
 import hashlib
 import json
+import re
 import sqlite3
 
 import pytest
 
-from conftest import CORPUS, SEED
+from conftest import CORPUS, RULE_DOC, SEED
 from index import Store, ingest_paths
 from ingest import ingest_file
 from ingest.errors import NotFound, StoreError
@@ -126,3 +127,127 @@ def test_an_older_version_does_not_replace_a_newer_one(store, seed):
     assert store.put_document(seed) == "older"
     assert store.document(seed.id).date == "2024-01-01"
     assert store.put_document(dataclasses.replace(seed, sha256="2" * 64, date="2025-01-01")) == "replaced"
+
+
+# -- identity: different documents never replace each other (issue 12, defects 7 and 11) ------------
+
+def plan_text(title: str, measure: str = "推进垃圾分类", doc_number: str = "") -> str:
+    lines = [title, *([doc_number] if doc_number else []), "一、重点任务",
+             f"（一）{measure}。在全市社区设置分类投放点。（市城管执法委牵头，市生态环境局配合）"]
+    return "\n".join(lines) + "\n"
+
+
+def ingest_texts(store, folder, texts: dict[str, str]) -> list:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return ingest_paths(store, [folder / name for name in texts])
+
+
+_LONG = "武汉市人民政府办公厅关于印发武汉市推进城市生活垃圾分类和资源化利用工作实施方案及配套措施和有关专项行动计划的通知"  # 60
+
+
+@pytest.mark.parametrize("first, second", [
+    (_LONG + "（试行稿）（2024年版）", _LONG + "（试行稿）（2025年版）"),  # the same 60 first characters
+    ("关于推进社区垃圾分类、资源化工作的实施方案", "关于推进社区垃圾分类资源化工作的实施方案"),  # punctuation only
+    ("关于保护\U0002A6A5山古树名木的实施方案", "关于保护\U0002B5E7山古树名木的实施方案"),  # Extension-B characters only
+], ids=["sharing-60-characters", "only-punctuation", "only-extension-b"])
+def test_colliding_titles_are_two_documents_and_both_are_kept(store, tmp_path, first, second):
+    results = ingest_texts(store, tmp_path / "in", {"first.txt": plan_text(first, "甲"), "second.txt": plan_text(second, "乙")})
+    assert [result.status for result in results] == ["added", "added"], results
+    assert results[0].doc_id != results[1].doc_id
+    assert {document.title for document in store.documents()} == {first, second}
+    assert all(re.fullmatch(r"[0-9A-Za-z\u4e00-\u9fff.-]+", clause_id) for result in results
+               for clause_id in (clause.id for clause in store.document(result.doc_id).clauses))
+
+
+def test_the_same_plan_as_txt_docx_and_pdf_keeps_one_id(store, tmp_path):
+    from render import render_docx, render_official_pdf
+
+    title = "武汉市“无废城市”建设实施方案"
+    blocks = [title, "一、重点任务", "（一）推进垃圾分类。在全市社区设置分类投放点。（市城管执法委牵头，市生态环境局配合）"]
+    (tmp_path / "plan.txt").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    files = [tmp_path / "plan.txt", render_docx(blocks, tmp_path / "plan.docx", title),
+             render_official_pdf(blocks, tmp_path / "plan.pdf", title)]
+    ids = {ingest_file(path).id for path in files}
+    assert len(ids) == 1 and ingest_file(files[0]).title == title, ids
+
+
+def test_bundled_and_gold_ids_are_unchanged(tmp_path):
+    from eval.policy import DOCUMENTS
+
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [CORPUS])
+        ids = {document.id for document in store.documents()}
+    assert set(DOCUMENTS.values()) <= ids and "武汉市减污降碳协同增效实施方案" in ids
+    assert not [doc_id for doc_id in ids if re.search(r"-[0-9a-f]{8}$", doc_id)]
+
+
+def test_a_doc_number_shared_by_another_title_and_issuer_does_not_replace(store, tmp_path):
+    (original,) = ingest_paths(store, [RULE_DOC])
+    before = store.document(original.doc_id)
+    (forged,) = ingest_texts(store, tmp_path / "in", {"forged.txt": plan_text(
+        "关于做好社区垃圾分类宣传工作的通知", "开展宣传", "国发〔2019〕3号")})
+    assert forged.status == "added" and forged.doc_id != original.doc_id, forged
+    assert store.document(original.doc_id) == before
+    assert store.document(forged.doc_id).doc_number == "国发〔2019〕3号"
+
+
+def test_a_replacement_is_recorded_with_who_when_and_what(store, tmp_path):
+    (first,) = ingest_texts(store, tmp_path / "v1", {"plan.txt": plan_text("关于推进社区垃圾分类工作的实施方案")})
+    old_sha = store.document(first.doc_id).sha256
+    (second,) = ingest_paths(store, [tmp_path / "v1" / "plan.txt"])
+    assert second.status == "unchanged" and store.replacements(first.doc_id) == []
+    (third,) = ingest_texts(store, tmp_path / "v2", {"plan.txt": plan_text("关于推进社区垃圾分类工作的实施方案", "大力推进")})
+    assert third.status == "replaced" and third.doc_id == first.doc_id
+    (record,) = store.replacements(first.doc_id)
+    assert record.old_sha256 == old_sha and record.new_sha256 == store.document(first.doc_id).sha256
+    assert record.old_title == "关于推进社区垃圾分类工作的实施方案" and record.actor and record.replaced_at[:4].isdigit()
+
+
+def test_put_without_replace_leaves_another_version_alone(store, seed):
+    assert store.put_document(seed) == "added"
+    other = dataclasses.replace(seed, sha256="3" * 64, date="2030-01-01")
+    assert store.put_document(other, replace=False) == "exists"
+    assert store.document(seed.id).sha256 == seed.sha256 and store.replacements(seed.id) == []
+
+
+def test_two_writers_of_one_file_never_share_a_temporary_name(tmp_path):
+    """Issue 12, defect 10: every writer used `<target>.tmp`; the second rename found nothing to rename."""
+    import threading
+    import time
+
+    from index.files import write_atomically
+
+    target, barrier, errors = tmp_path / "lexical.npz", threading.Barrier(4), []
+
+    def write(number: int) -> None:
+        def slowly(temporary):
+            temporary.write_bytes(b"first half ")
+            barrier.wait()
+            time.sleep(0.05)
+            with temporary.open("ab") as handle:
+                handle.write(f"writer {number}".encode())
+        try:
+            write_atomically(target, slowly, suffix=".tmp.npz")
+        except OSError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and re.fullmatch(rb"first half writer \d", target.read_bytes())
+    assert [path.name for path in tmp_path.iterdir()] == ["lexical.npz"]
+
+
+def test_colliding_titles_through_the_cli_are_both_kept(tmp_path, capsys):
+    folder, home = tmp_path / "in", str(tmp_path / "home")
+    folder.mkdir()
+    (folder / "a.txt").write_text(plan_text(_LONG + "（试行稿）（2024年版）", "甲"), encoding="utf-8")
+    (folder / "b.txt").write_text(plan_text(_LONG + "（试行稿）（2025年版）", "乙"), encoding="utf-8")
+    assert main(["--home", home, "ingest", str(folder)]) == 0
+    assert "新增 2" in capsys.readouterr().out
+    assert main(["--home", home, "docs", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2

@@ -1,4 +1,5 @@
-// policykb page helpers: copy a permalink, upload a file with the token. No build step, no framework.
+// policykb page helpers: copy a permalink, upload a file with the token (sent as a header, never in a
+// URL; without JavaScript the form posts itself). No build step, no framework.
 "use strict";
 
 document.querySelectorAll("button.copy").forEach((button) => {
@@ -21,7 +22,9 @@ if (uploadForm) {
     const data = new FormData();
     data.append("file", uploadForm.elements.file.files[0]);
     result.textContent = "正在上传并导入……";
-    const response = await fetch(uploadForm.dataset.endpoint, {
+    const replace = uploadForm.elements.replace.value.trim();
+    const endpoint = uploadForm.dataset.endpoint + (replace ? "?replace=" + encodeURIComponent(replace) : "");
+    const response = await fetch(endpoint, {
       method: "POST",
       headers: { Authorization: "Bearer " + uploadForm.elements.token.value },
       body: data,

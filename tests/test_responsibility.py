@@ -1,0 +1,180 @@
+"""The responsibility grammar on its own: marker forms seen in the wild, units by their shape, roles,
+elided places, distributive names, task tables, and what must stay text. Examples are written like
+the real ones (issue 11), never copied from the held-out realworld documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.departments import Locality, canonical_name, looks_like_unit, split_distributive
+from ingest.markers import find_markers
+from ingest.normalize import matching_copy
+from ingest.parse import parse_document
+from ingest.records import LeadBasis, SourceTable, SourceText
+
+
+def _tasks(text: str, title: str = "苏州市测试实施方案", tables: tuple[SourceTable, ...] = ()):
+    source = SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "test", {"title": title}, tables)
+    return [task for clause in parse_document(source).clauses for task in clause.tasks]
+
+
+def _roles(text: str, title: str = "苏州市测试实施方案") -> list[tuple[str, str]]:
+    (task,) = _tasks("一、任务\n（一）做好工作" + text, title)
+    return [(item.name, item.role) for item in task.departments]
+
+
+FORMS = {
+    "groups joined by 、": ("。（省工业和信息化厅牵头、省国资委配合）", [("省工业和信息化厅", "lead"), ("省国资委", "support")]),
+    "分工负责": ("。（市工业和信息化局、市商务局分工负责）", [("市工业和信息化局", "lead"), ("市商务局", "co")]),
+    "按职能分别负责": ("。（市住房城乡建设局、市水务局按职能分别负责）", [("市住房城乡建设局", "lead"), ("市水务局", "co")]),
+    "an unknown unit": ("。（市商务局、苏州海关等按职责分工负责）", [("市商务局", "lead"), ("苏州海关", "co")]),
+    "labelled groups": ("。（牵头单位：市科创局；责任单位：市发改委、市经信局，相关区人民政府〈含开发区〉）",
+                        [("市科创局", "lead"), ("市发改委", "co"), ("市经信局", "co"), ("相关区人民政府", "co")]),
+    "groups after a comma": ("。（市交通运输局牵头，市发展改革委，广铁集团、民航中南管理局配合）",
+                             [("市交通运输局", "lead"), ("市发展改革委", "support"), ("广铁集团", "support"),
+                              ("民航中南管理局", "support")]),
+    "square brackets": ("。〔责任单位：市经信局、市发改委〕", [("市经信局", "lead"), ("市发改委", "co")]),
+    "labelled with a deadline": ("。（责任单位：市发展改革委；完成时限：2023年6月）", [("市发展改革委", "lead")]),
+    "指导 and 组织实施": ("。（市住房城乡建设委、市民政局按照职责分工指导推动，各区人民政府组织实施）",
+                      [("市住房城乡建设委", "lead"), ("市民政局", "co"), ("各区人民政府", "co")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_marker_forms_in_the_wild(name):
+    text, expected = FORMS[name]
+    assert _roles(text) == expected
+
+
+def test_a_deadline_inside_a_marker_is_kept():
+    (task,) = _tasks("一、任务\n（一）做好工作。（责任单位：市发展改革委；完成时限：2023年6月）")
+    assert task.kind == "labelled" and task.deadline == "2023年6月"
+
+
+def test_labelled_lines_after_a_task():
+    text = ("一、任务\n（一）扩大森林面积。完成造林10万亩。\n牵头单位：市林业局\n责任单位：市自然资源局、财政局、\n"
+            "各县（市、区）人民政府\n完成时限：2025年底前\n（二）下一项。")
+    (task,) = _tasks(text)
+    assert task.kind == "line" and task.text.startswith("扩大森林面积") and task.deadline == "2025年底前"
+    assert [(item.name, item.role) for item in task.departments] == [
+        ("市林业局", "lead"), ("市自然资源局", "co"), ("财政局", "co"), ("各县（市、区）人民政府", "co")]
+    assert task.departments[0].lead_basis is LeadBasis.STATED
+
+
+def test_in_sentence_assignments():
+    (task,) = _tasks("一、任务\n（一）制定办法。由市发展改革委牵头，会同市财政局、市统计局研究制定考核办法。其他工作。")
+    assert task.kind == "sentence" and task.text.startswith("由市发展改革委牵头")
+    assert [(item.name, item.role) for item in task.departments] == [
+        ("市发展改革委", "lead"), ("市财政局", "support"), ("市统计局", "support")]
+    subject, = _tasks("一、任务\n（一）工作。市生态环境局对评估工作负总责，其他成员单位按职责承担具体工作。")
+    assert [(item.name, item.role) for item in subject.departments] == [("市生态环境局", "lead"), ("其他成员单位", "co")]
+
+
+def test_a_closing_marker_covers_its_measure_around_a_sentence_marker():
+    tasks = _tasks("一、任务\n（一）摸清底数。由市统计局牵头负责数据填报。全面核算排放。（牵头单位：市发改委；责任单位：市统计局）")
+    assert [task.kind for task in tasks] == ["sentence", "labelled"]
+    assert tasks[1].text.startswith("摸清底数") and "全面核算排放" in tasks[1].text
+
+
+def test_duty_paragraphs():
+    tasks = _tasks("四、责任分工\n区商务委：负责牵头组织开展专项行动。\n区公安局：负责依法打击违法犯罪行为。\n工作目标：到2025年完成。")
+    assert [(task.kind, task.departments[0].name) for task in tasks] == [("duty", "区商务委"), ("duty", "区公安局")]
+
+
+@pytest.mark.parametrize("text", [
+    "。（以下简称市发改委）", "。（2023—2025年）", "。（含开发区、风景区）", "。（试行）", "。（北京、上海）",
+    "。（企业直接向国家发展改革委申报，不需省级发展改革部门转报）",
+    "经费由区财政全额负担。", "健全生产经营单位负责、职工参与的工作机制。", "由地方统筹安排。",
+    "分别负责管理（技工院校内由人力资源社会保障行政部门负责），国务院",
+])
+def test_not_markers(text):
+    assert find_markers(text, matching_copy(text)) == []
+
+
+def test_units_by_the_shape_of_their_names():
+    for name in ("苏州海关", "广铁集团", "民航中南管理局", "市委组织部", "区政策研究室", "投资规划股", "国网苏州供电公司",
+                 "团市委", "市妇联", "市科协", "各县（市、区）人民政府", "人行苏州中心支行"):
+        assert looks_like_unit(name), name
+    for name in ("健全生产经营单位", "2025年", "加强统筹", "企业", "的部门"):
+        assert not looks_like_unit(name), name
+
+
+def test_distributive_names_are_expanded():
+    assert split_distributive(["广州", "深圳市人民政府"]) == ["广州市人民政府", "深圳市人民政府"]
+    assert split_distributive(["武昌区", "江夏区人民政府"]) == ["武昌区人民政府", "江夏区人民政府"]
+    assert split_distributive(["市发改委", "市财政局"]) == ["市发改委", "市财政局"]
+
+
+def test_elided_places_belong_to_the_unit_before_or_to_the_document():
+    sichuan = Locality(province="四川省")
+    assert canonical_name("科技厅", sichuan, "省") == ("四川省科学技术厅", "provincial")
+    assert canonical_name("能源局", sichuan)[1] == "provincial"  # not 国家能源局 in a provincial plan
+    assert canonical_name("能源局", Locality()) == ("国家能源局", "national")
+    assert canonical_name("科技部", sichuan)[1] == "national"  # national by its shape
+    assert canonical_name("苏州海关", Locality(city="苏州市"))[0] == "苏州海关"  # a body with a place of its own
+    roles = _tasks("一、任务\n（一）工作。（省发展改革委、科技厅、能源局按职责分工负责）", "四川省测试实施意见")[0].departments
+    assert [item.level for item in roles] == ["provincial"] * 3
+
+
+def test_a_rule_per_jurisdiction():
+    text = ("一、任务\n（一）甲。（责任单位：重庆市能源局、市经济信息委；四川省能源局、经济和信息化厅；两省市列首位的为牵头单位，下同）\n"
+            "（二）乙。（责任单位：重庆市发展改革委；四川省发展改革委、能源局）")
+    first, second = _tasks(text, "重庆市人民政府办公厅 四川省人民政府办公厅关于印发联合行动方案的通知")
+    assert [item.name for item in first.departments if item.role == "lead"] == ["重庆市能源局", "四川省能源局"]
+    assert [item.name for item in second.departments if item.role == "lead"] == ["重庆市发展改革委", "四川省发展改革委"]
+    assert {item.lead_basis for item in second.departments if item.role == "lead"} == {LeadBasis.RULE}
+    assert second.departments[-1].canonical.startswith("四川省")
+
+
+def test_task_table_rows_become_tasks():
+    rows = (("序号", "重点任务", "牵头单位", "配合单位", "完成时限"),
+            ("1", "推进家庭医生签约服务", "市卫生健康委", "市医保局、市财政局", "2024年底"),
+            ("2", "优化双向转诊服务", "市卫生健康委", "各区人民政府", ""),
+            ("序号", "重点任务", "牵头单位", "配合单位", "完成时限"),  # the header repeated on the next page
+            ("3", "加强人才队伍建设", "市人力资源社会保障局", "", "持续推进"))
+    blocks = "\n".join("　".join(row) for row in rows)
+    text = f"一、工作任务\n（一）做好签约。（市卫生健康委负责）\n附件：重点任务分工表\n{blocks}"
+    tasks = _tasks(text, "苏州市测试实施方案", (SourceTable(rows, 3, 3 + len(rows)),))
+    table = [task for task in tasks if task.kind == "table"]
+    assert [task.text for task in table] == ["推进家庭医生签约服务", "优化双向转诊服务", "加强人才队伍建设"]
+    assert [(item.name, item.role) for item in table[0].departments] == [
+        ("市卫生健康委", "lead"), ("市医保局", "support"), ("市财政局", "support")]
+    assert table[0].deadline == "2024年底" and table[0].departments[0].lead_basis is LeadBasis.STATED
+    assert [task.kind for task in tasks].count("paren") == 1  # the body's marker; rows are not read as markers
+
+
+def test_a_table_that_is_not_a_task_table_stays_text():
+    rows = (("指标", "2020年", "2025年"), ("单位GDP能耗下降", "—", "13.5%"))
+    text = "一、目标\n（一）指标。\n" + "\n".join("　".join(row) for row in rows)
+    assert _tasks(text, "苏州市测试实施方案", (SourceTable(rows, 2, 4),)) == []
+
+
+def test_leads_say_where_they_came_from():
+    stated, presumed = _tasks("一、任务\n（一）甲。（市发改委牵头，市财政局配合）\n（二）乙。（市发改委、市财政局按职责分工负责）")
+    assert stated.departments[0].lead_basis is LeadBasis.STATED
+    assert presumed.departments[0].lead_basis is LeadBasis.PRESUMED and presumed.departments[1].lead_basis is None
+
+
+def test_a_lead_rule_stated_outside_markers_applies_to_later_ones():
+    text = ("一、任务\n（一）甲。\n责任单位：市发改委、市财政局\n（二）乙。（列第一位者为牵头单位，下同）\n"
+            "责任单位：市统计局、市财政局\n（三）丙。\n责任单位：市商务局")
+    first, second, third = _tasks(text)
+    assert first.departments[0].lead_basis is LeadBasis.PRESUMED
+    assert second.departments[0].lead_basis is LeadBasis.RULE and third.departments[0].lead_basis is LeadBasis.RULE
+
+
+def test_text_that_lost_its_line_breaks_is_cut_at_its_headings():
+    flat = ("测试实施方案 一、总体要求 坚持系统观念。二、重点任务 （一）推进节能。加强管理。（市发改委牵头，市财政局配合）"
+            "（二）推进降碳。加快转型。（市生态环境局负责）三、保障措施 加强领导。")
+    source = SourceText((flat,), "txt", "utf-8", "0" * 64, "test", {"title": "苏州市测试实施方案"})
+    clauses = parse_document(source).clauses
+    assert [clause.path for clause in clauses if clause.kind != "preamble"] == [
+        ("s1",), ("s2",), ("s2", "p1"), ("s2", "p2"), ("s3",)]
+    assert [task.departments[0].name for clause in clauses for task in clause.tasks] == ["市发改委", "市生态环境局"]
+
+
+def test_inline_enumerations_of_a_normal_document_stay_whole():
+    text = ("一、任务\n（一）评价内容包括：（1）配置人员；（2）配置场地；（3）定期检测。\n（二）评价方法。\n二、保障\n（一）加强领导。")
+    source = SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "test", {"title": "测试方案"})
+    assert [clause.path for clause in parse_document(source).clauses] == [
+        ("s1",), ("s1", "p1"), ("s1", "p2"), ("s2",), ("s2", "p1")]
