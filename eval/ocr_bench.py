@@ -38,7 +38,7 @@ from ingest import Document, parse_document
 from ingest.normalize import compact, matching_copy, to_simplified
 from ingest.ocr import ocr_pdf_pages, page_ranges
 from ingest.options import ReadOptions
-from ingest.pdf_reader import _read_lines, check_inflation, lines_to_paragraphs, read_pdf
+from ingest.pdf_reader import _read_lines, assemble, check_inflation, read_pdf
 from ingest.readers import read_source, split_blocks
 from ingest.records import SourceText
 
@@ -100,7 +100,7 @@ def staged_ingest(path: Path, options: ReadOptions, home: Path) -> tuple[Documen
     recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
     times["ocr"], times["ocr_cpu"] = time.perf_counter() - started, time.process_time() - cpu
     started = time.perf_counter()
-    blocks = tuple(lines_to_paragraphs(sorted([*lines, *recognised], key=lambda line: line.page)))
+    blocks = assemble(lines, recognised).blocks
     times["paragraphs"] = time.perf_counter() - started
     source = SourceText(blocks, "pdf", f"ocr:{page_ranges(scanned)}" if scanned else "pdf", "bench", str(path), {})
     started = time.perf_counter()

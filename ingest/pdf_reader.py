@@ -89,6 +89,11 @@ def read_pdf(path: Path, options: ReadOptions) -> PdfText:
     if not items and not recognised:
         found = "OCR 也未识别出文字（空白页、图形或噪点）" if scanned else "也没有可识别的图像"
         raise ScannedPDF(f"{path.name}: PDF 没有文字层，{found}；请提供清晰的扫描件或带文字层的 PDF")
+    return assemble(items, recognised)
+
+
+def assemble(items: list[_Line | PageTable], recognised: list[PlacedLine]) -> PdfText:
+    """The text pages' lines and tables and the OCR'd lines, in page order, as paragraphs and tables."""
     ordered = sorted([*items, *map(_line, recognised)], key=lambda item: item.page)  # stable within a page
     blocks, tables = _join_paragraphs(_join_tables(_drop_running_lines(ordered)))
     return PdfText(blocks, tables, tuple(recognised))
