@@ -130,10 +130,9 @@ class _Body:
         texts: dict[int, str] = {}
         grid = tuple(tuple(texts.setdefault(id(cell._tc), _cell_text(cell)) if cell else "" for cell in row)
                      for row in cells)
-        if tables.is_layout(grid):
-            for row in cells:
-                for cell in {id(cell._tc): cell for cell in row if cell}.values():
-                    self.add_content(cell)
+        if tables.is_layout(grid):  # each cell once, merged or not, in reading order
+            for cell in {id(cell._tc): cell for row in cells for cell in row if cell}.values():
+                self.add_content(cell)
             return
         start = len(self.blocks)
         self.blocks.extend(text for row in grid if (text := tables.row_text(row)))

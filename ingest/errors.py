@@ -13,8 +13,10 @@
     │   ├── ConversionFailed      LibreOffice could not convert a .doc/.wps/.rtf/.odt, or ran past its timeout
     │   ├── EncryptedFile         a password-protected PDF or DOCX
     │   ├── CorruptFile           a broken PDF or DOCX container
-    │   └── UnsafeArchive         a DOCX or OFD whose zip is a bomb or has path-traversal entries, a PDF
-    │                             whose compressed streams inflate beyond the limits, an image over the pixel limit
+    │   └── UnsafeArchive         a DOCX or OFD whose zip is a bomb or has path-traversal entries, DOCX XML
+    │                             beyond the part, element or paragraph bounds; a PDF whose streams
+    │                             inflate beyond the limits or a page that draws too much; an image over
+    │                             the pixel limit
     ├── ParseError               text was read but no document structure could be found
     ├── DocumentConflict         another version of the document is stored and the write did not ask
     │                             to replace it (an upload replaces only when it names the document)

@@ -7,9 +7,10 @@ that the same rules apply to text files saved from web pages.
 Work is linear in the page: the open elements are a stack plus a count per tag name, so an end tag
 that closes nothing (`</i>` ×20,000 after `<b>` ×20,000) is dismissed without searching the stack.
 
-Tables (`<table>`, rowspan and colspan expanded) are returned beside the blocks their rows occupy; a
-layout table (one cell, one column, or holding another table) is not reported, its text stays in the
-blocks. A data table inside a data table is flattened into its cell, rows as lines.
+Tables (`<table>`, rowspan and colspan expanded) are returned beside the blocks their rows occupy, which
+are the blocks the page gave before; a layout table (one cell, one row or one column, or a cell holding
+a whole article) is not reported, its text stays in the blocks and the tables inside it are tables. A
+data table inside a data table is flattened into its cell, one line per row.
 
 Metadata comes from the document, never from the `<title>` chrome: `<meta name="ArticleTitle">`,
 the gov metadata table above the article (索引号 / 发文机关 / 文号 / 成文日期 / 发布日期 / 标题; its lines
@@ -34,6 +35,7 @@ _VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col",
 _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
                "article", "table", "ul", "ol", "blockquote", "pre", "dd", "dt", "center"}
 _CELL_TAGS = {"td", "th"}
+_STRUCTURE_TAGS = _BLOCK_TAGS | _CELL_TAGS | {"table", "h1"}  # the tags tables and headings are built from
 _CHROME_ATTRIBUTE = re.compile(r"nav|menu|breadcrumb|footer|header|share|toolbar|sidebar|related|crumb|"
                                r"pagination|print|search", re.IGNORECASE)
 _CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_-]+)", re.IGNORECASE)
@@ -48,6 +50,11 @@ def declared_charset(data: bytes) -> str | None:
     """The charset a <meta> tag declares in the first 4 KB, mapped to a strict codec, if any."""
     match = _CHARSET.search(data[:4096])
     return _ENCODING_NAMES.get(match.group(1).decode("ascii").lower()) if match else None
+
+
+def _is_chrome(attrs: list[tuple[str, str | None]]) -> bool:
+    marks = " ".join(value or "" for key, value in attrs if key in ("class", "id", "role"))
+    return bool(marks and _CHROME_ATTRIBUTE.search(marks))
 
 
 def _span(value: str | None) -> int:
@@ -112,9 +119,8 @@ class _TextCollector(HTMLParser):
             self._in_title = True
         if tag == "meta":
             self._read_meta(dict(attrs))
-        marks = " ".join(value or "" for key, value in attrs if key in ("class", "id", "role"))
-        skipping = self._skipping or tag in _SKIP_TAGS or bool(marks and _CHROME_ATTRIBUTE.search(marks))
-        if not skipping:
+        skipping = self._skipping or tag in _SKIP_TAGS or bool(attrs and _is_chrome(attrs))
+        if not skipping and tag in _STRUCTURE_TAGS:
             self._start_structure(tag, dict(attrs))
         if tag not in _VOID_TAGS:
             self._stack.append((tag, skipping))
@@ -130,7 +136,7 @@ class _TextCollector(HTMLParser):
         while self._stack:
             name, skipping = self._stack.pop()
             self._open[name] -= 1
-            if not skipping:
+            if not skipping and name in _STRUCTURE_TAGS:
                 self._end_structure(name)
             if name == tag:
                 break

@@ -49,7 +49,9 @@ _URL = re.compile(r"^(https?://\S+)")
 _TITLE_CHARACTERS = re.compile(r"[\u4e00-\u9fff]")
 # Lines above the body that only label the metadata or the body, or that a capture tool wrote about itself
 _LABEL_LINES = re.compile(r"^(基本信息|文件信息|信息索引|政策全文|正文|全文|文档\s*[:：].*\.md)$")
-HEAD_ZONE_CHARS = 150  # metadata lines are read above the first paragraph this long
+HEAD_ZONE_CHARS = 150  # metadata lines are read above the first paragraph this long, or the first heading
+_BODY_HEADING = re.compile(r"^(第[一二三四五六七八九十百零〇]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])")
+_MAX_LINE_CHARS = 400  # a metadata line is short: several pairs at most
 
 
 def iso_date(text: str) -> str:
@@ -66,9 +68,9 @@ def read_pairs(line: str) -> list[tuple[str, str]] | None:
     start with a known key and consist of nothing else. A key alone (its value on the next line) gives
     one pair with an empty value."""
     text = _ITEM_NUMBER.sub("", line, count=1).strip()
-    matches = list(_PAIR_KEY.finditer(text))
-    if not matches or matches[0].start() != 0:
+    if len(text) > _MAX_LINE_CHARS or not _PAIR_KEY.match(text):
         return None
+    matches = list(_PAIR_KEY.finditer(text))
     pairs = []
     for match, following in zip(matches, [*matches[1:], None]):
         key = re.sub(r"\s+", "", match["bracketed"] or match["plain"])
@@ -116,9 +118,9 @@ def clean_page_title(title: str, site_names: Iterable[str] = ()) -> str:
 
 def take_metadata(blocks: Sequence[str], found: Sequence[SourceTable]
                   ) -> tuple[tuple[str, ...], tuple[SourceTable, ...], dict[str, str]]:
-    """Read the metadata lines above the body (before the first paragraph of `HEAD_ZONE_CHARS`) and take
-    them, with the labels around them, out of the blocks. A bracketed key alone on its line
-    (「[ 索引号 ]」) has its value on the next line."""
+    """Read the metadata lines above the body (before the first paragraph of `HEAD_ZONE_CHARS` or the
+    first numbered heading) and take them, with the labels around them, out of the blocks. A bracketed
+    key alone on its line (「[ 索引号 ]」) has its value on the next line."""
     pairs: list[tuple[str, str]] = []
     dropped: set[int] = set()
     for index, block in enumerate(blocks):
@@ -133,7 +135,7 @@ def take_metadata(blocks: Sequence[str], found: Sequence[SourceTable]
             pairs += line_pairs
         elif _LABEL_LINES.match(block.strip()):
             dropped.add(index)
-        elif len(block) >= HEAD_ZONE_CHARS:
+        elif len(block) >= HEAD_ZONE_CHARS or _BODY_HEADING.match(block):
             break
     kept_blocks, kept_tables = tables.drop_blocks(blocks, found, dropped)
     return kept_blocks, kept_tables, collect_metadata(pairs)

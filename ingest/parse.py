@@ -23,7 +23,8 @@ from .frontmatter import FrontMatter, is_noise, parse_front_matter, split_signat
 from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
 from .identity import clause_id, document_id
 from .inline import split_inline_headings
-from .markers import LEAD_FIRST_RULE, Assignment, Marker, find_markers
+from .markers import Marker, find_markers
+from .segments import LEAD_FIRST_RULE, Assignment
 from .normalize import compact, detect_script, matching_copy
 from .records import PRESUMED_BASIS, Clause, Document, Responsibility, SourceTable, SourceText, Task
 from .task_tables import columns_of, task_rows

@@ -6,7 +6,8 @@ pdfplumber turns every glyph, path and image of a page into Python objects (kilo
 1. Its content (the page's streams, plus each form XObject as many times as the page draws it) must
    inflate to at most `MAX_PAGE_CONTENT_BYTES`, counted a megabyte at a time without keeping the
    output; a document's pages together to at most `MAX_DOCUMENT_CONTENT_BYTES` (pages may share one
-   stream, so the file's size says nothing).
+   stream, so the file's size says nothing); a document's pages draw at most `MAX_DOCUMENT_GLYPHS`
+   glyphs in all, counted as each page is read.
 2. Content of at most `MAX_PAGE_GLYPHS` bytes cannot draw more glyphs or objects than that (every
    glyph and every painted path takes at least a byte): the page is read at once, as nearly all are.
 3. Larger content is interpreted by pdfminer with a device that only counts, building nothing, and
@@ -35,7 +36,8 @@ from pdfminer.runlength import rldecode
 from .errors import UnsafeArchive
 
 MAX_PAGE_CONTENT_BYTES = 16 * 2**20  # inflated content of one page, forms counted as drawn
-MAX_DOCUMENT_CONTENT_BYTES = 128 * 2**20  # the same, all pages together
+MAX_DOCUMENT_CONTENT_BYTES = 64 * 2**20  # the same, all pages together
+MAX_DOCUMENT_GLYPHS = 1_000_000  # glyphs of all pages (~400 dense pages; pdfplumber reads ~20,000 a second)
 MAX_PAGE_GLYPHS = 100_000  # a dense A4 page has ~3,000; an A3 table in 6 pt type ~20,000
 MAX_PAGE_OBJECTS = 100_000  # painted paths and images
 _MAX_FORM_DEPTH = 12
@@ -58,6 +60,7 @@ class ContentBudget:
     """What the pages of one document have used so far."""
 
     content_bytes: int = 0
+    glyphs: int = 0
 
 
 def check_page(page: PDFPage, number: int, resources: PDFResourceManager, budget: ContentBudget,
@@ -65,14 +68,26 @@ def check_page(page: PDFPage, number: int, resources: PDFResourceManager, budget
     """Raise UnsafeArchive when page `number` (0-based) of file `name` would cost more than the bounds."""
     try:
         cost = _content_cost(page.contents, page.resources, {}, 0)
-        budget.content_bytes += cost
-        if budget.content_bytes > MAX_DOCUMENT_CONTENT_BYTES:
-            raise _Exceeded(f"全部页面内容解压后超过 {MAX_DOCUMENT_CONTENT_BYTES // 2**20} MB")
         if cost > MAX_PAGE_GLYPHS:
-            counter = _CountingDevice(resources)
-            PDFPageInterpreter(resources, counter).process_page(page)
+            PDFPageInterpreter(resources, _CountingDevice(resources)).process_page(page)
     except _Exceeded as error:
-        raise UnsafeArchive(f"{name}: PDF 第 {number + 1} 页{error}，超出可处理的上限（疑似恶意构造），拒绝读取") from error
+        raise _refusal(name, f"第 {number + 1} 页{error}") from error
+    budget.content_bytes += cost
+    if budget.content_bytes > MAX_DOCUMENT_CONTENT_BYTES:
+        total = MAX_DOCUMENT_CONTENT_BYTES // 2**20
+        raise _refusal(name, f"到第 {number + 1} 页为止，页面内容解压后共超过 {total} MB")
+
+
+def count_glyphs(glyphs: int, number: int, budget: ContentBudget, name: str) -> None:
+    """Add the glyphs page `number` drew to the document's; over MAX_DOCUMENT_GLYPHS raises UnsafeArchive."""
+    budget.glyphs += glyphs
+    if budget.glyphs > MAX_DOCUMENT_GLYPHS:
+        raise _refusal(name, f"到第 {number + 1} 页为止，字形共超过 {MAX_DOCUMENT_GLYPHS:,} 个")
+
+
+def _refusal(name: str, reason: str) -> UnsafeArchive:
+    return UnsafeArchive(f"{name}: PDF {reason}，超出可处理的上限（疑似恶意构造），拒绝读取；"
+                         "如是正常文件，请重新导出或拆分后再导入")
 
 
 def _content_cost(streams: list, resources: object, memo: dict[int, int], depth: int) -> int:

@@ -154,6 +154,7 @@ def _read_lines(path: Path) -> tuple[list[_Line | PageTable], list[int]]:
             for number, page in enumerate(pdf.pages):
                 pdf_limits.check_page(page.page_obj, number, pdf.rsrcmgr, budget, path.name)
                 page_items = _page_items(page, number)
+                pdf_limits.count_glyphs(len(page.chars), number, budget, path.name)
                 texts = [text for item in page_items
                          for text in (item.row_texts if isinstance(item, PageTable) else (item.text,))]
                 if needs_ocr(texts, bool(page.images or page.curves)):
@@ -200,10 +201,18 @@ def _drop_running_lines(items: list[_Line | PageTable]) -> list[_Line | PageTabl
     shapes = collections.Counter(shape for _, shape in shapes)
     repeated = {shape for shape, count in shapes.items() if pages >= 2 and count >= max(2, pages // 2)}
 
+    # On a page whose band already holds a running line, an edge line of the same shape is text (a first
+    # page that repeats its running header as the title line below it).
+    in_the_band = {(line.page, _shape(line)) for line in lines
+                   if line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND}
+
     def running(index: int, line: _Line) -> bool:
-        if not (line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND or index in edge):
+        banded = line.top < _MARGIN_BAND or line.top > 1 - _MARGIN_BAND
+        if not (banded or index in edge):
             return False
-        return bool(PAGE_NUMBER.match(line.text)) or _shape(line) in repeated
+        if PAGE_NUMBER.match(line.text):
+            return True
+        return _shape(line) in repeated and (banded or (line.page, _shape(line)) not in in_the_band)
 
     position = {id(line): index for index, line in enumerate(lines)}
     return [item for item in items if not isinstance(item, _Line) or not running(position[id(item)], item)]

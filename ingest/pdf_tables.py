@@ -73,7 +73,7 @@ def grid(cells: Sequence[CellBox]) -> tuple[tuple[tuple[str, ...], ...], tuple[s
     """Rows of the grid the cell boxes form, a cell's text in every position it covers, and each row as
     a text block (the distinct cells it crosses, left to right); bands no cell covers (the gap
     between two pages' parts) are not rows. None when the grid is too large."""
-    xs, ys = _edges([c.x0 for c in cells] + [c.x1 for c in cells]), _edges([c.top for c in cells] + [c.bottom for c in cells])
+    xs, ys = _column_edges(cells), _row_edges(cells)
     if (len(xs) - 1) * (len(ys) - 1) > tables.MAX_TABLE_CELLS or len(xs) < 2 or len(ys) < 2:
         return None
     positions: list[list[str]] = [["" for _ in xs[1:]] for _ in ys[1:]]
@@ -106,7 +106,7 @@ def join_continued(first: PageTable, second: PageTable) -> PageTable | None:
         repeated += 1
     if not repeated and not _columns_line_up(first.cells, second.cells):
         return None
-    header_end = _edges([c.top for c in second.cells] + [c.bottom for c in second.cells])[repeated]
+    header_end = _row_edges(second.cells)[repeated]
     shift = (second.page - first.page) * _PAGE_OFFSET
     moved = tuple(replace(cell, top=cell.top + shift, bottom=cell.bottom + shift)
                   for cell in second.cells if cell.top >= header_end - EDGE_TOLERANCE)
@@ -118,11 +118,19 @@ def join_continued(first: PageTable, second: PageTable) -> PageTable | None:
 
 
 def _columns_line_up(first: Sequence[CellBox], second: Sequence[CellBox]) -> bool:
-    a, b = _edges([c.x0 for c in first] + [c.x1 for c in first]), _edges([c.x0 for c in second] + [c.x1 for c in second])
+    a, b = _column_edges(first), _column_edges(second)
     if abs(a[0] - b[0]) > EDGE_TOLERANCE or abs(a[-1] - b[-1]) > EDGE_TOLERANCE:
         return False
     fewer, more = sorted((a, b), key=len)
     return all(any(abs(edge - other) <= EDGE_TOLERANCE for other in more) for edge in fewer)
+
+
+def _column_edges(cells: Sequence[CellBox]) -> list[float]:
+    return _edges([cell.x0 for cell in cells] + [cell.x1 for cell in cells])
+
+
+def _row_edges(cells: Sequence[CellBox]) -> list[float]:
+    return _edges([cell.top for cell in cells] + [cell.bottom for cell in cells])
 
 
 def _edges(values: Sequence[float]) -> list[float]:
@@ -144,7 +152,8 @@ def _cell_texts(chars: Sequence[dict], boxes: Sequence[tuple[float, float, float
     """Each box with the text of the characters whose centre lies in it (found through the grid of
     box edges, so the work is one lookup per character)."""
     boxes = sorted(boxes, key=lambda box: (box[1], box[0]))
-    xs, ys = _edges([b[0] for b in boxes] + [b[2] for b in boxes]), _edges([b[1] for b in boxes] + [b[3] for b in boxes])
+    xs = _edges([box[0] for box in boxes] + [box[2] for box in boxes])
+    ys = _edges([box[1] for box in boxes] + [box[3] for box in boxes])
     if (len(xs) - 1) * (len(ys) - 1) > tables.MAX_TABLE_CELLS:
         return []
     owner: dict[tuple[int, int], int] = {}

@@ -19,6 +19,7 @@ LEVELS = ("national", "provincial", "municipal", "district", "unknown")
 class SourceTable:
     """A table as its reader found it. Cells are plain text (a line break inside a cell kept as "\n");
     a merged cell's text is repeated in every row and column it spans; empty cells are ""."""
+
     rows: tuple[tuple[str, ...], ...]
     start: int  # blocks[start:end] are this table's rows as text blocks, as readers give them today
     end: int
@@ -35,7 +36,8 @@ class OcrLine:
 
 @dataclass(frozen=True)
 class SourceText:
-    """What a reader returns: paragraphs in reading order plus whatever metadata the format carries."""
+    """What a reader returns: paragraphs in reading order, the tables among them, and whatever metadata
+    the format carries (keys: title, doc_number, issuer, date, published, …; see ingest/page_metadata.py)."""
 
     blocks: tuple[str, ...]
     format: str  # txt | html | docx | pdf | md | ofd | png jpeg tiff bmp | doc wps rtf odt

@@ -10,8 +10,8 @@ import docx
 import pytest
 
 from hostile import (PLAN_LINES, PLAN_TITLE, UNMATCHED_END_TAGS_HTML, glyph_bomb_pdf, inflated_xml_docx,
-                     paragraph_flood_docx, plan_parsed, raw_pdf)
-from ingest import parse_document, read_source
+                     official_pdf, paragraph_flood_docx, plan_parsed, raw_pdf)
+from ingest import parse_document, pdf_limits, read_source
 from ingest.errors import UnsafeArchive
 from ingest.html_reader import html_blocks
 from ingest.markdown_reader import markdown_blocks
@@ -201,6 +201,13 @@ def test_pdf_ruled_table_over_a_page_break_is_one_table(tmp_path, repeat_header)
     assert table_blocks(source, table)[3] == "3　开展黑加油站点整治　区商务局　市公安局\n区应急局　长期坚持"
 
 
+def test_a_title_that_repeats_as_the_running_header_is_kept(tmp_path):
+    """Page 1 has the running header in its band and the same words as its title line just below: the
+    title is text, not furniture, though it is among the page's first lines (failed on main at 7b44639)."""
+    source = read_source(official_pdf(tmp_path / "plan.pdf", repeats=40))
+    assert source.blocks[0] == PLAN_TITLE and PLAN_TITLE not in source.blocks[1:]
+
+
 def test_pdf_boxes_behind_each_line_are_not_a_table(tmp_path):
     """ABBYY conversions draw a box behind every line of text, of the line's width: not a table."""
     from reportlab.lib.pagesizes import A4
@@ -255,10 +262,33 @@ def test_a_page_with_much_content_but_few_objects_is_still_read(tmp_path):
     path = tmp_path / "heavy.pdf"
     path.write_bytes(raw_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]))
     assert len(content) > 400_000 and read_source(path).blocks == ("Plan for waste sorting",)
+
+
+def shared_stream_pdf(path: Path, pages: int, glyphs: int) -> Path:
+    """`pages` pages that all draw one content stream of `glyphs` glyphs: a small file, much work."""
+    stream = zlib.compress(b"BT /F1 1 Tf 10 10 Td (" + b"A" * glyphs + b") Tj ET")
+    kids = b" ".join(b"%d 0 R" % (5 + page) for page in range(pages))
+    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R "
+            b"/Resources << /Font << /F1 4 0 R >> >> >>")
+    path.write_bytes(raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", *[page] * pages]))
+    return path
+
+
+def test_pages_sharing_one_stream_are_bounded_by_the_document_glyph_budget(tmp_path, monkeypatch):
+    """100 pages of 99,000 glyphs from a 2 KB file would take minutes: the document's glyphs are counted
+    (here against a budget of 2,500 so that the test reads 25 pages of 100, not 10 of 99,000)."""
+    monkeypatch.setattr(pdf_limits, "MAX_DOCUMENT_GLYPHS", 2_500)
+    path = shared_stream_pdf(tmp_path / "shared.pdf", pages=100, glyphs=100)
+    with pytest.raises(UnsafeArchive, match="到第 26 页为止，字形共超过 2,500 个"):
+        read_source(path)
 
 
 def test_docx_with_xml_beyond_the_part_bound_is_refused_under_the_ratio_check(tmp_path):

@@ -1,0 +1,208 @@
+"""The segment grammar of responsibility markers: who is named, in which role.
+
+    marker   = segment ((，|；) segment)*
+    segment  = [label:] units [verb phrase]          units = unit ((、|和|及) unit)* [等…]
+    label    = 牵头单位 | 责任单位 | 配合单位 | 协办单位 | 主责单位 | 责任处室 | 完成时限 | 适用范围 …
+    verb     = [manner words] core [object]           core  = 牵头 | 负责 | 落实 | 组织实施 | 配合 | 参与 …
+
+A unit is any name shaped like an institution (`departments.looks_like_unit`). Labels and verbs give
+each unit a role class: "lead" (a stated lead), "listed" (responsible: the first listed leads by a
+document rule or by convention unless a lead is stated) or "support". `ingest.markers` finds where
+markers stand; this module reads what they say. All parsing runs on the matching copy and returns
+spans, so names are cut from the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .departments import looks_like_body, split_distributive
+
+# Role classes a verb or label gives: "lead" (stated lead), "listed" (responsible; the first listed is
+# the presumed or ruled lead unless a lead is stated), "support".
+LEAD, LISTED, SUPPORT = "lead", "listed", "support"
+SUPPORT_WORDS = ("配合", "参与", "协助", "协办", "支持", "协同")
+# A verb phrase closing a segment: optional manner words, a core verb, optional object words.
+_MANNER = r"(?:按照?|根据|依据|依照|结合|各自|职责|职能|分工|分别|共同|具体|统筹|切实|积极|认真|做好|负责)*"
+_CORE = (r"牵头负责|负责牵头|牵头抓总|牵头|主责|负总责|负责落实|负责实施|负责推进|负责|落实|组织实施|"
+         r"推进实施|具体实施|实施|推进|推动|指导推动|督促指导|指导|承担|抓好|配合|参与|协助|协办|支持|协同")
+_VERB = re.compile(rf"(?P<verb>{_MANNER}(?:{_CORE})(?:落实|负责|推进|实施|推动|完成)?(?:相关工作|有关工作|工作)?)$")
+# 「牵头单位：」 「责任部门:」 「配合单位：」 「责任处室：」 …
+LABEL = re.compile(r"(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
+                   r"(?:单位|部门|处室|科室|机构|领导)\s*[:：]")
+DEADLINE_LABEL = re.compile(r"(?:完成|办结)?(?:时限|时间节点|时间|期限)\s*[:：]")
+_OTHER_LABEL = re.compile(r"(?:适用范围|备注|说明)\s*[:：]")
+_LABEL_CLASS = {"牵头": LEAD, "主责": LEAD, "主办": LEAD, "配合": SUPPORT, "协办": SUPPORT,
+                "参与": SUPPORT, "协助": SUPPORT, "支持": SUPPORT}
+LEAD_FIRST_RULE = re.compile(r"(?P<rule>(?P<scope>两省市?|各省市?|双方|分别)?(?:均以|均|以)?(?:列|排)(?:在)?"
+                             r"(?:第一位|首位|第1位|前位)(?:者|的|的部门|的单位)?(?:为|是)牵头(?:单位|部门)?)"
+                             r"(?P<onwards>\s*[,;]?\s*下同)?")
+INHERIT_RULE = re.compile(r"以下均需(?P<units>.+?)(?:负责)?落实\s*,?\s*不再列出")
+_LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室处])(?:和|及)|及(?=各)|和(?=各)")
+_TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
+_INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str  # as printed (original script), 等 and includes removed; a distributive name expanded
+    includes: tuple[str, ...]
+    verb_class: str  # lead | listed | support
+    group: int = 0  # jurisdiction group: 「…；四川省能源局、…」 lists after a ； start a new group
+    label: str = ""  # the label or verb that gave the class, e.g. 牵头单位 / 牵头
+
+
+@dataclass(frozen=True)
+class Segments:
+    assignments: tuple[Assignment, ...]
+    inherited: tuple[Assignment, ...]
+    lead_rule: str
+    onwards: bool
+    per_group: bool
+    deadline: str
+    labelled: bool
+
+
+def parse_segments(original: str, copy: str, start: int, end: int) -> Segments | None:
+    """Parse `copy[start:end]` as a run of segments; None when any part is not a unit list or a rule."""
+    lead_rule, onwards, per_group, deadline, inherited = "", False, False, "", ()
+    cuts: list[tuple[int, int]] = []
+    content = copy[start:end]
+    if rule := LEAD_FIRST_RULE.search(content):
+        lead_rule = original[start + rule.start("rule"):start + rule.end("rule")]
+        onwards, per_group = bool(rule.group("onwards")), bool(rule.group("scope"))
+        cuts.append((start + rule.start(), start + rule.end()))
+    if inherit := INHERIT_RULE.search(content):
+        inherited = tuple(unit_list(original, copy, start + inherit.start("units"), start + inherit.end("units"),
+                                 LISTED, 0, ""))
+        cuts.append((start + inherit.start(), start + inherit.end()))
+    pieces = _segments(copy, start, end, cuts)
+    assignments: list[Assignment] = []
+    label_class, label, labelled, group, pending, remark = "", "", False, 0, None, False
+    for piece_start, piece_end, separator in pieces:
+        text = copy[piece_start:piece_end]
+        stripped = text.strip()
+        if remark and not LABEL.match(stripped) and not DEADLINE_LABEL.match(stripped):
+            continue  # 「适用范围：…，以下…」 runs to the next label
+        remark = False
+        if not stripped:
+            if separator == ";" and assignments:
+                group += 1
+            continue
+        if match := DEADLINE_LABEL.match(stripped):
+            offset = piece_start + len(text) - len(text.lstrip()) + match.end()
+            deadline = original[offset:piece_end].strip()
+            labelled, label_class = True, ""
+            continue
+        if _OTHER_LABEL.match(stripped):
+            labelled = remark = True
+            continue
+        lead_in = piece_start + len(text) - len(text.lstrip())
+        if match := LABEL.match(stripped):
+            label, labelled = match.group("label") + copy[lead_in + match.start() + len(match.group("label")):
+                                                          lead_in + match.end()].rstrip(": "), True
+            label_class = _LABEL_CLASS.get(match.group("label"), LISTED)
+            lead_in += match.end()
+        segment_end = piece_start + len(text.rstrip())
+        verb = _VERB.search(copy, lead_in, segment_end) if lead_in < segment_end else None
+        if verb and verb.start() > lead_in:
+            verb_class = _verb_class(verb.group("verb"))
+            if pending is not None:  # 「A，B配合」: a verbless segment before joins this one
+                lead_in = pending
+                pending = None
+            units = unit_list(original, copy, lead_in, verb.start(), verb_class, group, verb.group("verb"))
+        elif label_class and lead_in < segment_end:
+            units = unit_list(original, copy, lead_in, segment_end, label_class, group, label)
+        elif not label_class and lead_in < segment_end:
+            if pending is None:
+                pending = lead_in
+            continue
+        else:
+            continue
+        if not units:
+            return None
+        assignments += units
+        if separator == ";" and label_class:
+            group += 1
+    if pending is not None:
+        return None  # a trailing segment without a verb or label: not an assignment list
+    if not assignments and not inherited:
+        return None
+    if not all(looks_like_body(item.name) for item in (*assignments, *inherited)):
+        return None
+    return Segments(tuple(assignments), inherited, lead_rule, onwards, per_group, deadline, labelled)
+
+
+def _segments(copy: str, start: int, end: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """(start, end, separator after) of the pieces between ， ； 。 outside nested brackets and rules.
+    A label inside a piece (「A牵头单位：B」 is rare, 「…；责任单位：」 common) starts a new piece too."""
+    pieces, depth, piece_start = [], 0, start
+    position = start
+    while position < end:
+        cut = next((cut_end for cut_start, cut_end in cuts if cut_start == position), None)
+        if cut is not None:
+            if piece_start < position:
+                pieces.append((piece_start, position, ","))
+            position = piece_start = cut
+            continue
+        char = copy[position]
+        depth += char in "〈(〔【"
+        depth -= char in "〉)〕】"
+        if depth == 0 and (char in ",;。" or char == "、" and _VERB.search(copy, piece_start, position)):
+            # 「A牵头、B配合」: a 、 after a verb phrase separates segments, not units
+            pieces.append((piece_start, position, ";" if char == ";" else ","))
+            piece_start = position + 1
+        elif depth == 0 and position > piece_start and (LABEL.match(copy, position) or DEADLINE_LABEL.match(
+                copy, position) and not DEADLINE_LABEL.match(copy, position - 2)) and copy[position - 1] not in "、":
+            pieces.append((piece_start, position, ";"))
+            piece_start = position
+        position += 1
+    if piece_start < end:
+        pieces.append((piece_start, end, ""))
+    return pieces
+
+
+def _verb_class(verb: str) -> str:
+    if "牵头" in verb or "主责" in verb or "负总责" in verb:
+        return LEAD
+    if any(word in verb for word in SUPPORT_WORDS) or verb.endswith("指导") and "推动" not in verb:
+        return SUPPORT
+    return LISTED
+
+
+def unit_list(original: str, copy: str, start: int, end: int, verb_class: str, group: int,
+           label: str) -> list[Assignment]:
+    if trailing := _TRAILING_ETC.search(copy, start, end):
+        end = trailing.start()
+    units, position = [], start
+    for piece_start, piece_end in [*_separators(copy, start, end), (end, end)]:
+        units += _unit(original, copy, position, piece_start, verb_class, group, label)
+        position = piece_end
+    names = split_distributive([unit.name for unit in units])
+    return [Assignment(name, unit.includes, unit.verb_class, unit.group, unit.label)
+            for name, unit in zip(names, units)]
+
+
+def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group: int,
+          label: str) -> list[Assignment]:
+    name, includes = original[start:end], ()
+    if match := _INCLUDES.search(copy, start, end):
+        includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)
+        name = original[start:match.start()] + original[match.end():end]
+    name = re.sub(r"^(由|请|会同|以及|及|和)", "", re.sub(r"等$", "", re.sub(r"\s+", "", name)))
+    return [Assignment(name, includes, verb_class, group, label)] if name else []
+
+
+def _separators(copy: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Separator spans between unit names, skipping any inside 〈 〉 or ( )."""
+    spans, depth = [], 0
+    text = copy[start:end]
+    nested = [0] * (len(text) + 1)
+    for index, char in enumerate(text):
+        depth += char in "〈("
+        depth -= char in "〉)"
+        nested[index] = depth
+    for match in _LIST_SEPARATOR.finditer(text):
+        if nested[match.start()] == 0:
+            spans.append((start + match.start(), start + match.end()))
+    return spans
