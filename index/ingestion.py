@@ -20,7 +20,8 @@ from typing import Callable, Iterable
 from ingest import Document, InputError, ParseError, parse_document, read_source
 from ingest.identity import short_hash, title_key, with_document_id
 from ingest.normalize import compact
-from ingest.readers import DEFAULT_MAX_BYTES, READERS
+from ingest.options import ReadOptions
+from ingest.readers import DEFAULT_MAX_BYTES, SUFFIXES
 
 from .store import Store
 
@@ -44,7 +45,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READERS
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
                             and not p.name.startswith(".") and not p.stem.lower().startswith(_FOLDER_NOTES))
         else:
             files.append(path)
@@ -84,14 +85,15 @@ def place_document(store: Store, document: Document) -> Document:
     return placed
 
 
-def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, actor: str = "") -> FileResult:
+def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, actor: str = "",
+                     options: ReadOptions = ReadOptions()) -> FileResult:
     """Read, parse and store one file; an unreadable file gives a failed result and writes nothing.
-    `actor` (who ingests) is recorded with any replacement."""
+    `actor` (who ingests) is recorded with any replacement; `options` bound paged and converted formats."""
     try:
         if not path.is_file():
             raise InputError(f"{path}: 文件不存在或不是普通文件")
         overrides = read_manifest(path.parent).get(path.name, {})
-        source = read_source(path, max_bytes=max_bytes)
+        source = read_source(path, max_bytes=max_bytes, options=options)
         if store.has_sha256(source.sha256) and not overrides:
             return FileResult(path, "unchanged")
         document = place_document(store, parse_document(source, overrides))
@@ -102,10 +104,11 @@ def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_B
 
 
 def ingest_paths(store: Store, paths: Iterable[Path | str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 on_result: Callable[[FileResult], None] | None = None, actor: str = "") -> list[FileResult]:
+                 on_result: Callable[[FileResult], None] | None = None, actor: str = "",
+                 options: ReadOptions = ReadOptions()) -> list[FileResult]:
     results = []
     for path in expand_paths(paths):
-        result = ingest_file_into(store, path, max_bytes=max_bytes, actor=actor)
+        result = ingest_file_into(store, path, max_bytes=max_bytes, actor=actor, options=options)
         results.append(result)
         if on_result:
             on_result(result)

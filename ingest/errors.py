@@ -2,16 +2,21 @@
 
     PolicyKBError
     ├── InputError               a source file cannot be ingested (the CLI reports it per file)
-    │   ├── UnsupportedFormat     not a type we read (.txt .html .docx .pdf .md)
+    │   ├── UnsupportedFormat     not a type we read (.txt .html .docx .pdf .md, scans and images, .ofd,
+    │   │                         .doc .wps .rtf .odt)
+    │   │   └── ConverterMissing  a .doc/.wps/.rtf/.odt while LibreOffice is not installed
     │   ├── EmptyDocument         no text at all
     │   ├── FileTooLarge          over the configured size limit
     │   ├── UndecodableText       not UTF-8, GB18030/GBK or Big5
-    │   ├── ScannedPDF            a PDF without a text layer (needs OCR)
+    │   ├── ScannedPDF            a scan or image in which OCR found no text
+    │   ├── TooManyPages          a scan or OFD with more pages than the page limit
+    │   ├── ConversionFailed      LibreOffice could not convert a .doc/.wps/.rtf/.odt, or ran past its timeout
     │   ├── EncryptedFile         a password-protected PDF or DOCX
     │   ├── CorruptFile           a broken PDF or DOCX container
-    │   └── UnsafeArchive         a DOCX whose zip is a bomb or has path-traversal entries or XML
+    │   └── UnsafeArchive         a DOCX or OFD whose zip is a bomb or has path-traversal entries, DOCX XML
     │                             beyond the part, element or paragraph bounds; a PDF whose streams
-    │                             inflate beyond the limits or a page that draws too much
+    │                             inflate beyond the limits or a page that draws too much; an image over
+    │                             the pixel limit
     ├── ParseError               text was read but no document structure could be found
     ├── DocumentConflict         another version of the document is stored and the write did not ask
     │                             to replace it (an upload replaces only when it names the document)
@@ -45,7 +50,19 @@ class UndecodableText(InputError):
     pass
 
 
+class ConverterMissing(UnsupportedFormat):
+    pass
+
+
 class ScannedPDF(InputError):
+    pass
+
+
+class TooManyPages(InputError):
+    pass
+
+
+class ConversionFailed(InputError):
     pass
 
 

@@ -4,6 +4,10 @@ Front matter is everything before the first heading. Lines that match the noise 
 from the whole document first (`is_noise`); here the lines before the first title-like line are
 dropped too, as web-page noise (the seed's news lead), and the rest are classified one by one. A signature block (issuers, then a date, then an
 optional 「（此件公开发布）」) is taken from the end of the front matter or of the whole text.
+
+A 公文's page furniture (`data/gongwen.tsv`: the red masthead 「××市人民政府文件」, 份号, 密级 and
+紧急程度, 签发人, and the closing 「抄送：」 and 「…印发」 lines) is removed with the noise, so it is
+never a title or a measure; the 文号 line above the title is read even when 签发人 shares it.
 """
 
 from __future__ import annotations
@@ -56,9 +60,22 @@ def noise_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in rows)
 
 
+@functools.cache
+def furniture_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    rows = (line.split("\t", 1) for line in (_DATA / "gongwen.tsv").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#"))
+    return tuple((name, re.compile(pattern)) for name, pattern in rows)
+
+
 def is_noise(line: str) -> bool:
     copy = compact(line) if len(line) < 200 else ""
-    return bool(copy) and any(pattern.search(copy) for _, pattern in noise_patterns())
+    return bool(copy) and any(pattern.search(copy) for _, pattern in (*noise_patterns(), *furniture_patterns()))
+
+
+def doc_number_line(line: str) -> str:
+    """The 文号 when the line is one, also as 「武政〔2022〕11号　签发人：张三」; else ""."""
+    printed = re.split(r"\s*签发人\s*[:：]", line.strip(), maxsplit=1)[0].strip()
+    return printed if DOC_NUMBER.fullmatch(compact(printed)) else ""
 
 
 def parse_date(line: str) -> str:
@@ -109,9 +126,9 @@ def parse_front_matter(blocks: list[str]) -> FrontMatter:
     kept = blocks[first_title or 0:]
     titles: list[tuple[str, str]] = []
     doc_number, addressees, notice, preamble = "", "", [], []
-    for line in blocks:  # a 文号 above the title (the dropped lines) or at the end of a title line
+    for line in blocks:  # a 文号 above the title (the dropped lines; 签发人 may share its line) or at a title's end
         if found := DOC_NUMBER.search(compact(line)):
-            if DOC_NUMBER.fullmatch(compact(line)) or compact(line).endswith((found.group(0) + ")", found.group(0) + "）")):
+            if doc_number_line(line) or compact(line).endswith((found.group(0) + ")", found.group(0) + "）")):
                 doc_number = found.group(0)
                 break
     before, signature, date = _signature_inside(kept)
@@ -119,8 +136,8 @@ def parse_front_matter(blocks: list[str]) -> FrontMatter:
     for part, lines in (("notice", before), ("preamble", after_signature)):
         for line in lines:
             copy = compact(line)
-            if DOC_NUMBER.fullmatch(copy):
-                doc_number = doc_number or copy
+            if number := doc_number_line(line):
+                doc_number = doc_number or compact(number)
             elif _PUBLICATION_NOTE.match(copy):
                 continue
             elif is_title_line(line) and not (notice if part == "notice" else preamble):

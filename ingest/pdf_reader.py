@@ -13,6 +13,11 @@ Ruled tables (ingest/pdf_tables.py) are read as tables: their characters are not
 row becomes a block at the table's place, and a table continued on the next page is one table. Each
 page is checked against the work bounds of ingest/pdf_limits.py before pdfplumber builds its objects,
 and its objects are released once it is read.
+
+The decision to OCR is made per page: a page whose text layer is usable is read as text; a page
+whose text layer is garbage (unmapped glyphs, mostly unreadable characters), or that has images or
+curves (outlined glyphs) and no text of its own, is rasterised and OCR'd (`ocr.py`), and its lines
+join the same paragraph rules, so mixed PDFs work. A page with neither text nor pictures is blank.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
@@ -33,6 +39,8 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from . import pdf_limits, pdf_tables
 from .errors import CorruptFile, EncryptedFile, ScannedPDF, UnsafeArchive
+from .ocr import PlacedLine, ocr_pdf_pages
+from .options import ReadOptions
 from .pdf_tables import PageTable
 from .records import SourceTable
 
@@ -44,6 +52,11 @@ _CLOSING = tuple("。：:；;！!？?）)」』”")
 MAX_STREAM_BYTES = 256 * 2**20
 MAX_INFLATED_BYTES = 1024 * 2**20
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+# A text layer is usable when at least half of its characters are readable ones (CJK, letters, digits,
+# punctuation) and, on a page with images, at least this many; pdfminer writes unmapped glyphs as (cid:N).
+_MIN_READABLE = 10
+_READABLE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffefA-Za-z0-9.,;:!?()%/\-“”‘’《》—…·]")
+_UNMAPPED = re.compile(r"\(cid:\d+\)")
 
 
 @dataclass(frozen=True)
@@ -55,12 +68,52 @@ class _Line:
     text: str
 
 
+@dataclass(frozen=True)
+class PdfText:
+    blocks: tuple[str, ...]  # paragraphs and table rows in reading order
+    tables: tuple[SourceTable, ...]
+    ocr: tuple[PlacedLine, ...]  # the lines read by OCR, with their confidence; empty for a text PDF
+
+
 def pdf_blocks(path: Path) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
     """Paragraphs and table rows in reading order, and the tables."""
+    text = read_pdf(path, ReadOptions())
+    return text.blocks, text.tables
+
+
+def read_pdf(path: Path, options: ReadOptions) -> PdfText:
+    """Text pages read as text, the others OCR'd (within the options' page limit)."""
     check_inflation(path)
-    items = _read_lines(path)
-    body = _join_tables(_drop_running_lines(items))
-    return _join_paragraphs(body)
+    items, scanned = _read_lines(path)
+    recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
+    if not items and not recognised:
+        found = "OCR 也未识别出文字（空白页、图形或噪点）" if scanned else "也没有可识别的图像"
+        raise ScannedPDF(f"{path.name}: PDF 没有文字层，{found}；请提供清晰的扫描件或带文字层的 PDF")
+    return assemble(items, recognised)
+
+
+def assemble(items: list[_Line | PageTable], recognised: list[PlacedLine]) -> PdfText:
+    """The text pages' lines and tables and the OCR'd lines, in page order, as paragraphs and tables."""
+    ordered = sorted([*items, *map(_line, recognised)], key=lambda item: item.page)  # stable within a page
+    blocks, tables = _join_paragraphs(_join_tables(_drop_running_lines(ordered)))
+    return PdfText(blocks, tables, tuple(recognised))
+
+
+def lines_to_paragraphs(lines: Sequence[PlacedLine]) -> tuple[str, ...]:
+    """Running headers and page numbers dropped, lines joined into paragraphs (the rules above): for
+    OCR'd images and OFD pages, whose lines carry the same positions."""
+    return _join_paragraphs(_drop_running_lines([_line(line) for line in lines]))[0]
+
+
+def _line(line: PlacedLine) -> _Line:
+    return _Line(line.page, line.x0, line.x1, line.top, line.text)
+
+
+def needs_ocr(texts: list[str], has_pictures: bool) -> bool:
+    """A page whose text layer is garbage, or one with images or curves and no or too little text."""
+    text = _UNMAPPED.sub("\ufffd", "".join(text for text in texts if not PAGE_NUMBER.match(text)))
+    readable = len(_READABLE.findall(text))
+    return readable < 0.5 * len(text) or readable < _MIN_READABLE and has_pictures
 
 
 def check_inflation(path: Path) -> None:
@@ -92,16 +145,22 @@ _MALFORMED = (PDFSyntaxError, PSException, MalformedPDFException, ValueError, Ke
               AttributeError, AssertionError, RecursionError, EOFError, struct.error, zlib.error)
 
 
-def _read_lines(path: Path) -> list[_Line | PageTable]:
+def _read_lines(path: Path) -> tuple[list[_Line | PageTable], list[int]]:
+    """The lines and tables of the pages with a usable text layer, and the numbers of the pages to OCR."""
     try:
         with path.open("rb") as handle, pdfplumber.open(handle) as pdf:  # our handle: closed if open fails
             items: list[_Line | PageTable] = []
-            images, budget = 0, pdf_limits.ContentBudget()
+            scanned, budget = [], pdf_limits.ContentBudget()
             for number, page in enumerate(pdf.pages):
                 pdf_limits.check_page(page.page_obj, number, pdf.rsrcmgr, budget, path.name)
-                images += len(page.images)
-                items += _page_items(page, number)
+                page_items = _page_items(page, number)
                 pdf_limits.count_glyphs(len(page.chars), number, budget, path.name)
+                texts = [text for item in page_items
+                         for text in (item.row_texts if isinstance(item, PageTable) else (item.text,))]
+                if needs_ocr(texts, bool(page.images or page.curves)):
+                    scanned.append(number)
+                else:
+                    items += page_items
                 page.close()  # its objects are no longer needed
     except PdfminerException as error:
         cause = error.args[0] if error.args else error
@@ -110,10 +169,7 @@ def _read_lines(path: Path) -> list[_Line | PageTable]:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{cause}）") from error
     except _MALFORMED as error:
         raise CorruptFile(f"{path.name}: PDF 文件损坏或不完整（{error}）") from error
-    if not items:
-        hint = "只有图像" if images else "没有文字层"
-        raise ScannedPDF(f"{path.name}: 扫描件，需要 OCR（PDF {hint}，无法提取文字）；请先做 OCR 再导入")
-    return items
+    return items, scanned
 
 
 def _page_items(page, number: int) -> list[_Line | PageTable]:

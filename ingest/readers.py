@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from . import docx_reader, html_reader, markdown_reader, pdf_reader
+from . import docx_reader, html_reader, image_reader, markdown_reader, ofd_reader, office, pdf_reader
 from .errors import EmptyDocument, FileTooLarge, UndecodableText, UnsupportedFormat
-from .records import SourceText
+from .ocr import PlacedLine, page_ranges
+from .options import ReadOptions
+from .records import OcrLine, SourceText
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _DATA = Path(__file__).parent / "data"
@@ -148,9 +151,33 @@ def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
     return SourceText(blocks, "docx", "docx", sha256, str(path), {}, tables)
 
 
-def _read_pdf(path: Path, data: bytes, sha256: str) -> SourceText:
-    blocks, tables = pdf_reader.pdf_blocks(path)
-    return SourceText(blocks, "pdf", "pdf", sha256, str(path), {}, tables)
+def _read_pdf(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
+    text = pdf_reader.read_pdf(path, options)
+    return _recognised(SourceText(text.blocks, "pdf", "pdf", sha256, str(path), {}, text.tables), text.ocr)
+
+
+def _read_image(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
+    blocks, lines = image_reader.read_image(path, options)
+    kind = {".jpg": "jpeg", ".tif": "tiff"}.get(path.suffix.lower(), path.suffix.lower().lstrip("."))
+    return _recognised(SourceText(blocks, kind, kind, sha256, str(path), {}), lines)
+
+
+def _read_ofd(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
+    return SourceText(ofd_reader.ofd_blocks(path, options), "ofd", "ofd", sha256, str(path), {})
+
+
+def _read_office(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
+    blocks, tables = office.office_blocks(path, options)
+    return SourceText(blocks, path.suffix.lower().lstrip("."), "libreoffice", sha256, str(path), {}, tables)
+
+
+def _recognised(source: SourceText, lines: tuple[PlacedLine, ...]) -> SourceText:
+    """A source some of whose pages were read by OCR says so: encoding 「ocr:1-15」, metadata["ocr"], the lines."""
+    if not lines:
+        return source
+    pages = page_ranges([line.page for line in lines])
+    return replace(source, encoding=f"ocr:{pages.replace(' ', '')}", metadata={**source.metadata, "ocr": pages},
+                   ocr=tuple(OcrLine(line.page + 1, line.text, line.confidence) for line in lines))
 
 
 READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
@@ -158,21 +185,29 @@ READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
     ".html": _read_html, ".htm": _read_html, ".shtml": _read_html,
     ".md": _read_markdown, ".markdown": _read_markdown,
     ".docx": _read_docx,
-    ".pdf": _read_pdf,
 }
+# Readers of paged or converted formats, which take the reading options (page limit, OCR, timeout).
+PAGED_READERS: dict[str, Callable[[Path, bytes, str, ReadOptions], SourceText]] = {
+    ".pdf": _read_pdf, ".ofd": _read_ofd,
+    **{suffix: _read_image for suffix in image_reader.IMAGE_SUFFIXES},
+    **{suffix: _read_office for suffix in office.OFFICE_SUFFIXES},
+}
+SUFFIXES = frozenset(READERS) | frozenset(PAGED_READERS)
 
 
-def reader_for(name: str) -> Callable[[Path, bytes, str], SourceText]:
-    """The reader for a file name's type; raises UnsupportedFormat (with advice for .doc) if none."""
+def reader_for(name: str) -> Callable[[Path, bytes, str, ReadOptions], SourceText]:
+    """The reader for a file name's type; raises UnsupportedFormat if none."""
     suffix = Path(name).suffix.lower()
+    if (paged := PAGED_READERS.get(suffix)) is not None:
+        return paged
     if (reader := READERS.get(suffix)) is None:
-        hint = "（旧版 .doc 请另存为 .docx）" if suffix == ".doc" else ""
         raise UnsupportedFormat(f"{name}: 不支持的文件类型 {Path(name).suffix or '（无扩展名）'}，"
-                                f"支持：{' '.join(sorted(READERS))}{hint}")
-    return reader
+                                f"支持：{' '.join(sorted(SUFFIXES))}")
+    return lambda path, data, sha256, options: reader(path, data, sha256)
 
 
-def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                options: ReadOptions = ReadOptions()) -> SourceText:
     """Read one file into paragraphs; raises an `InputError` subclass naming the file and the reason."""
     path = Path(path)
     reader = reader_for(path.name)
@@ -183,7 +218,7 @@ def read_source(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sour
         raise FileTooLarge(f"{path.name}: 文件 {size / 2**20:.0f} MB，超过上限 {max_bytes / 2**20:.0f} MB；"
                            "请拆分文件或调大 --max-mb")
     data = path.read_bytes()
-    source = reader(path, data, hashlib.sha256(data).hexdigest())
+    source = reader(path, data, hashlib.sha256(data).hexdigest(), options)
     if not any(_CJK.search(block) or re.search(r"\w{3}", block) for block in source.blocks):
         raise EmptyDocument(f"{path.name}: 没有可读的正文文字")
     return source

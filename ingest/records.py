@@ -26,17 +26,29 @@ class SourceTable:
 
 
 @dataclass(frozen=True)
+class OcrLine:
+    """A line read by OCR, as recognised, with its confidence (0–1)."""
+
+    page: int  # 1-based
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class SourceText:
     """What a reader returns: paragraphs in reading order, the tables among them, and whatever metadata
     the format carries (keys: title, doc_number, issuer, date, published, …; see ingest/page_metadata.py)."""
 
     blocks: tuple[str, ...]
-    format: str  # txt | html | docx | pdf | md
-    encoding: str  # utf-8 | gb18030 | big5 | binary formats: the container name
+    format: str  # txt | html | docx | pdf | md | ofd | png jpeg tiff bmp | doc wps rtf odt
+    # utf-8 | gb18030 | big5 | binary formats: the container name; "ocr:1-15" when those pages were
+    # read by OCR (metadata["ocr"] holds the same page list); "libreoffice" for a converted .doc/.wps/.rtf/.odt
+    encoding: str
     sha256: str
     source: str
     metadata: Mapping[str, str] = field(default_factory=dict)
     tables: tuple[SourceTable, ...] = ()
+    ocr: tuple[OcrLine, ...] = ()  # every line read by OCR, in reading order
 
 
 class LeadBasis(str, enum.Enum):

@@ -24,6 +24,7 @@ from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
 from index.search import MODES, FusionWeights, Searcher, SearchFilters
 from ingest.errors import NotFound, PolicyKBError
+from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
 from ingest.readers import DEFAULT_MAX_BYTES
 
 from .measure import http_load
@@ -44,9 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="数据目录（默认 $POLICYKB_HOME，否则 ~/.policykb）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     commands = parser.add_subparsers(dest="command", required=True)
-    ingest = commands.add_parser("ingest", help="导入文件或文件夹（txt/html/docx/pdf/md）")
+    ingest = commands.add_parser("ingest", help="导入文件或文件夹（txt/html/md/docx/pdf、扫描件和图片、ofd、doc/wps/rtf/odt）")
     ingest.add_argument("paths", nargs="+", type=Path, help="文件或文件夹")
     ingest.add_argument("--max-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20, help="单个文件大小上限（MB）")
+    ingest.add_argument("--max-pages", type=int, default=DEFAULT_MAX_PAGES,
+                        help=f"扫描件（OCR）和 OFD 的页数上限（默认 {DEFAULT_MAX_PAGES}）")
+    ingest.add_argument("--convert-timeout", type=float, default=DEFAULT_CONVERT_TIMEOUT_S,
+                        help=f"LibreOffice 转换 .doc/.wps/.rtf/.odt 的时限（秒，默认 {DEFAULT_CONVERT_TIMEOUT_S:g}）")
     docs = commands.add_parser("docs", help="列出已导入的文件")
     docs.add_argument("--json", action="store_true", help="输出 JSON")
     show = commands.add_parser("show", help="显示一个文件的条款、任务和责任单位")
@@ -158,11 +163,31 @@ def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
             if result.status == "failed":
                 progress.write(f"失败 {result.error}", file=sys.stderr)
 
+        options = ReadOptions(max_pages=arguments.max_pages, convert_timeout_s=arguments.convert_timeout,
+                              on_page=_page_progress())
         results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report,
-                               actor=f"cli:{_user()}")
+                               actor=f"cli:{_user()}", options=options)
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
     print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
     return 1 if counts["failed"] else 0
+
+
+def _page_progress():
+    """A callback drawing a second bar for the pages of the file being OCR'd."""
+    bar: tqdm | None = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None or done == 1:  # a new file (or one whose reading failed half-way)
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, desc="OCR", unit="页", file=sys.stderr, disable=None, leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            bar = None
+
+    return advance
 
 
 def _user() -> str:

@@ -142,7 +142,8 @@ class Library:
         incoming = self.originals.receive(data, Path(name).suffix.lower())
         try:
             try:
-                source = read_source(incoming, max_bytes=self.settings.max_upload_bytes)
+                source = read_source(incoming, max_bytes=self.settings.max_upload_bytes,
+                                     options=self.settings.read_options)
                 document = parse_document(replace(source, source=f"上传：{name}"), {})
             except (InputError, ParseError) as error:
                 message = str(error).replace(str(incoming), name).replace(incoming.name, name)

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.encoders import DEFAULT_ENCODER
+from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
 
 MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     embed_in_background: bool = Field(True, description="启动后在后台为还没有向量的条款生成向量（可中断，下次继续）")
     host: str = Field("127.0.0.1", description="policykb serve 监听的地址")
     port: int = Field(8000, ge=1, le=65535, description="policykb serve 监听的端口")
+    max_pages: int = Field(DEFAULT_MAX_PAGES, ge=1, le=10_000, description="上传的扫描件（OCR）和 OFD 文件的页数上限")
+    convert_timeout_s: float = Field(DEFAULT_CONVERT_TIMEOUT_S, gt=0, le=3600,
+                                     description="LibreOffice 转换一个 .doc/.wps/.rtf/.odt 文件的时限（秒）")
     public_url: str | None = Field(None, description="服务对外的地址（导出表格里的链接由它生成）；不设置时为 http://HOST:PORT")
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         LOOPBACK_HOSTS, description="接受的 Host 请求头（逗号分隔；另加 PUBLIC_URL 和 HOST 的主机名）：防 DNS 重绑定")
@@ -80,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 2**20)
+
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(max_pages=self.max_pages, convert_timeout_s=self.convert_timeout_s)
 
     @property
     def base_url(self) -> str:

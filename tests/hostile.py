@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from render import cjk_font, render_docx, render_official_pdf
+from render import cjk_font, convert_with_libreoffice, render_docx, render_official_pdf, render_ofd
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = DATA.parent.parent
@@ -148,6 +149,121 @@ def javascript_pdf(path: Path) -> Path:
                                      b"/JS (app.alert\\(1\\)) >>", 1)
     path.write_bytes(data)
     return path
+
+
+# -- scans and images (OCR) -------------------------------------------------------------------------
+
+def plan_image(path: Path, dpi: int = 150) -> Image.Image:
+    """The small plan's official-style page as a scanned image (pdfium at `dpi`)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(official_pdf(path.with_suffix(".page.pdf"))))
+    image = document[0].render(scale=dpi / 72).to_pil().convert("L")
+    document.close()
+    return image
+
+
+def scanned_plan_pdf(path: Path) -> Path:
+    """The small plan as an image-only PDF: what a scanner makes of it."""
+    buffer = io.BytesIO()
+    plan_image(path).save(buffer, format="JPEG", quality=75)
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.drawImage(canvas.ImageReader(buffer), 0, 0, *A4)
+    pdf.save()
+    return path
+
+
+def many_scanned_pages_pdf(path: Path, pages: int = 301) -> Path:
+    """An image-only PDF of 301 pages (one small image drawn on every page): over the page limit."""
+    buffer = io.BytesIO()
+    Image.new("L", (60, 80), 255).save(buffer, format="PNG")
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    image = canvas.ImageReader(buffer)
+    for _ in range(pages):
+        pdf.drawImage(image, 0, 0, *A4)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def noise_png(path: Path) -> None:
+    """A page of pure noise (150 dpi A4): OCR finds no text in it."""
+    import numpy as np
+
+    Image.fromarray(np.random.default_rng(13).integers(0, 256, (1754, 1240), dtype=np.uint8)).save(path)
+
+
+def pixel_bomb_png(path: Path) -> None:
+    """A 1-bit PNG of 40,000 × 40,000 pixels (1.6 billion) that compresses to a few hundred kilobytes."""
+    import struct
+
+    width = height = 40_000
+    row = b"\0" + b"\0" * (width // 8)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def many_frames_tiff(path: Path) -> None:
+    """A TIFF of 301 tiny blank pages: over the page limit."""
+    frames = [Image.new("L", (8, 8), 255) for _ in range(301)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+
+
+# -- OFD -------------------------------------------------------------------------------------------
+
+def plan_ofd(path: Path) -> Path:
+    return render_ofd(official_pdf(path.with_suffix(".page.pdf")), path)
+
+
+def rewritten_ofd(path: Path, add: dict[str, bytes]) -> Path:
+    base = plan_ofd(path.with_name(path.stem + ".base.ofd"))
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        for name, data in add.items():
+            target.writestr(name, data)
+    base.unlink()
+    return path
+
+
+def ten_thousand_pages_ofd(path: Path) -> None:
+    """An OFD whose Document.xml lists 10,000 pages (each pointing at the one content file there is)."""
+    namespace = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    pages = "".join(f'<ofd:Page ID="{n + 10}" BaseLoc="Pages/Page_0/Content.xml"/>' for n in range(10_000))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("OFD.xml", f'<ofd:OFD {namespace} Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocRoot>'
+                                    "Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        archive.writestr("Doc_0/Document.xml", f"<ofd:Document {namespace}><ofd:CommonData><ofd:PageArea>"
+                                               "<ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+                                               f"</ofd:CommonData><ofd:Pages>{pages}</ofd:Pages></ofd:Document>")
+        archive.writestr("Doc_0/Pages/Page_0/Content.xml", f"<ofd:Page {namespace}><ofd:Content/></ofd:Page>")
+
+
+# -- .doc .wps .rtf .odt (LibreOffice) -------------------------------------------------------------
+
+HAS_LIBREOFFICE = shutil.which("soffice") is not None
+
+
+def converted_plan(suffix: str) -> Callable[[Path], None]:
+    """The small plan's DOCX converted by LibreOffice to `suffix`, under the catalogue's name."""
+    def make(path: Path) -> None:
+        folder = path.parent / f"{path.stem}.lo.d"
+        folder.mkdir()
+        converted = convert_with_libreoffice(good_docx(folder / "plan.docx"), suffix, folder)
+        shutil.move(converted, path)
+        shutil.rmtree(folder)
+    return make
+
+
+def office(expected: Refused | Accepted) -> Refused | Accepted:
+    """What a word-processor file gives: `expected` with LibreOffice, the package named without it."""
+    return expected if HAS_LIBREOFFICE else Refused("libreoffice-writer-nogui", 415)
 
 
 # -- DOCX ------------------------------------------------------------------------------------------
@@ -293,7 +409,7 @@ def clean_text(document) -> bool:
 CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     # wrong or missing type
     "program.exe": (write(b"MZ\x90\x00binary"), Refused("不支持的文件类型", 415)),
-    "old_word.doc": (write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512), Refused("另存为 .docx", 415)),
+    "old_word.doc": (write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512), office(Refused("另存为 .docx"))),
     "no_extension": (write(PLAN_TEXT.encode()), Refused("不支持的文件类型", 415)),
     "pdf_named.docx": (lambda p: p.write_bytes(text_pdf(p.with_suffix(".real.pdf")).read_bytes()),
                        Refused("不是有效的 DOCX")),
@@ -313,7 +429,7 @@ CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     "truncated.pdf": (lambda p: p.write_bytes(text_pdf(p.with_suffix(".whole.pdf")).read_bytes()[:400]), Refused("损坏")),
     "garbage.pdf": (write(b"%PDF-1.7\n" + bytes(range(256)) * 20), Refused("损坏")),
     "header_only.pdf": (write(b"%PDF-1.4\n%%EOF\n"), Refused("损坏")),
-    "image_only.pdf": (scanned_pdf, Refused("扫描件，需要 OCR")),
+    "image_only.pdf": (scanned_pdf, Refused("OCR 也未识别出文字")),
     "drawing_only.pdf": (drawing_only_pdf, Refused("没有文字层")),
     "zero_pages.pdf": (zero_pages_pdf, Refused("没有文字层")),
     "page_loop.pdf": (page_loop_pdf, Refused("没有文字层")),
@@ -321,6 +437,23 @@ CATALOGUE: dict[str, tuple[Callable[[Path], object], Refused | Accepted]] = {
     "glyph_bomb.pdf": (glyph_bomb_pdf, Refused("字形超过")),
     "many_pages.pdf": (lambda p: official_pdf(p, repeats=1500), Accepted(has_clauses(1500))),
     "javascript.pdf": (javascript_pdf, Accepted(plan_parsed)),
+    # scans and images (OCR)
+    "scanned_plan.pdf": (scanned_plan_pdf, Accepted(plan_parsed)),
+    "plan.png": (lambda p: plan_image(p).save(p, dpi=(150, 150)), Accepted(plan_parsed)),
+    "plan.jpg": (lambda p: plan_image(p, 200).save(p, format="JPEG", quality=70), Accepted(plan_parsed)),
+    "noise.png": (noise_png, Refused("OCR 未识别出文字")),
+    "pixel_bomb.png": (pixel_bomb_png, Refused("解压炸弹")),
+    "many_frames.tiff": (many_frames_tiff, Refused("超过上限 300 页")),
+    "many_scanned_pages.pdf": (many_scanned_pages_pdf, Refused("超过上限 300 页")),
+    "not_an_image.bmp": (write(b"BM" + b"\xff" * 64), Refused("图像文件损坏")),
+    # OFD
+    "plan.ofd": (plan_ofd, Accepted(plan_parsed)),
+    "traversal.ofd": (lambda p: rewritten_ofd(p, {"../../evil.txt": b"escaped"}), Refused("越界路径")),
+    "ten_thousand_pages.ofd": (ten_thousand_pages_ofd, Refused("超过上限 300 页")),
+    "zip_bomb.ofd": (zip_bomb_docx, Refused("zip 炸弹")),
+    "not_a_zip.ofd": (write(b"PK\x03\x04 not an ofd"), Refused("不是有效的 OFD")),
+    # .doc .wps .rtf .odt
+    "plan.doc": (converted_plan("doc"), office(Accepted(plan_parsed))),
     # DOCX
     "zip_bomb.docx": (zip_bomb_docx, Refused("zip 炸弹")),
     "inflated_xml.docx": (inflated_xml_docx, Refused("每个 XML 部件")),

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from hostile import CATALOGUE, CLI_ONLY, Accepted, Refused, make
 from index import Store
+from ingest.readers import SUFFIXES
 from search_api import Settings, create_app
 from search_api.cli import main
 
@@ -96,7 +97,7 @@ def test_the_whole_catalogue_as_one_folder(files, tmp_path, capsys):
     assert main(["--home", str(home), "ingest", str(files)]) == 1
     output = capsys.readouterr()
     refused = {name for name, (_, expected) in CATALOGUE.items() if isinstance(expected, Refused)}
-    readable = {name for name in CATALOGUE if Path(name).suffix in (".txt", ".html", ".md", ".pdf", ".docx")}
+    readable = {name for name in CATALOGUE if Path(name).suffix in SUFFIXES}
     failures = [line for line in output.err.splitlines() if line.startswith("失败")]
     assert sorted(line.split(":")[0].removeprefix("失败 ") for line in failures) == sorted(refused & readable)
     with Store.open(home) as store:
