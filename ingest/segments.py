@@ -43,6 +43,7 @@ _LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室�
 _TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
 
+
 @dataclass(frozen=True)
 class Assignment:
     name: str  # as printed (original script), 等 and includes removed; a distributive name expanded
