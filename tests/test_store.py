@@ -91,7 +91,8 @@ def test_show_json_follows_the_contract(tmp_path, capsys):
                            "targets", "citations"}
     assert set(clause["tasks"][0]) == {"text", "departments"}
     assert clause["tasks"][0]["departments"][0] == {"name": "市生態環境局", "canonical": "武汉市生态环境局",
-                                                    "role": "lead"}
+                                                    "role": "lead", "basis": "first-listed",
+                                                    "lead_basis": "presumed"}
     assert clause["departments"][-1]["role"] == "inherited"
     assert main(["--home", home, "show", "no-such-doc"]) == 2
     assert "policykb docs" in capsys.readouterr().err
