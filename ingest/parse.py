@@ -239,6 +239,8 @@ def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tup
 def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tuple[Task, ...]:
     tasks, previous_end = [], 0
     markers = find_markers(text, copy)
+    if draft.kind == "article":  # a law's duties are cited by article, not split into tasks
+        markers = [marker for marker in markers if marker.kind not in ("sentence", "duty")]
     # 「（列第一位者为牵头单位，下同）」 or 「各项任务中排在第一位的为牵头单位」 outside any marker: a rule for every
     # later marker of the document
     free_rules = [rule for rule in LEAD_FIRST_RULE.finditer(copy)
