@@ -27,7 +27,7 @@ _BODY_SUFFIX = re.compile(r"(部|委|局|厅|办|署|会|院|行|社|政府|办�
                           r"实验室|平台|集团公司|总队|支队|大队|中队|分局|分公司|片区|开发区|新区|高新区|试验区|股|股室)$")
 GENERIC_UNITS = frozenset({"地方", "各地", "各地区", "地方政府", "地方各级人民政府", "各级政府", "有关方面"})
 # Names that cannot be units however they end: sentence words and verbs.
-_NOT_A_NAME = re.compile(r"[。由将对的要把被\d.．]|加强|推进|推动|建立|完善|开展|实施|落实|负责|牵头|配合|参与|提高|"
+_NOT_A_NAME = re.compile(r"[。由将对的要把被\d.．]|加强|推进|推动|建立|完善|开展|实施|落实|负责|牵头(?!医院|学校|企业|机构)|配合|参与|提高|"
                          r"加快|支持|鼓励|引导|严格|确保|力争|达到|以上|以下|不得|应当|可以|进行|年|月|"
                          # words that name units inside (组织部, 研究室, 协调办) only fail a name they open
                          r"^(?:健全|强化|深化|优化|构建|形成|坚持|促进|发挥|提升|压实|明确|统筹|夯实|做好|抓好|督促|"
@@ -192,6 +192,13 @@ def looks_like_unit(name: str) -> bool:
 
 
 looks_like_body = looks_like_unit
+
+
+def names_a_body(name: str) -> bool:
+    """A stricter test for a name that stands with no role word around it (a bare list in brackets):
+    shaped like a unit and either placed (市…, 各区…, 国家…) or a known body (财政部, 团市委)."""
+    key = clean_name(name)
+    return looks_like_unit(name) and len(key) >= 3 and bool(place_prefix(name) or key in _alias_table() or key in _stems())
 
 
 def place_prefix(name: str) -> str:

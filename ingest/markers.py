@@ -25,19 +25,27 @@ _AFTER = "。;!?"
 _SENTENCE_END = re.compile(r"[。;!?\n]")
 # In running text: 「由A、B牵头(负责)…」 anywhere, 「A、B牵头…」「A负责…」「A对…负总责」 opening a sentence
 # or clause, then optionally 「会同/联合C、D…」 (support) or 「，E按职责承担/配合…」.
-_SENTENCE_VERB = (r"牵头负责|负责牵头|牵头(?!人|单位|部门)|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责(?!人|同志)|共同|"
+# 「牵头」 followed by a noun is part of a name or a role word: 医联体牵头医院, 牵头单位.
+_NOT_A_NAME = r"(?!人|单位|部门|医院|学校|机构|企业|处室|科室)"
+_SENTENCE_VERB = (rf"牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责(?!人|同志)|共同|"
                   r"(?:按照?(?:各自)?职责)?分别")
 _BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?)(?P<verb>{_SENTENCE_VERB})")
 _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
-                      r"(?P<verb>牵头负责|负责牵头|牵头(?!人|单位|部门)|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|"
-                      r"负责(?!人|同志)|(?:要|将)?会同(?!意)|(?:要|将)联合)")
-_WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)(?P<units>[^,;。:()]{2,80}?)"
-                   r"(?=等(?:有关|相关)?(?:部门|单位)|共同|,|;|。|开展|做好|推进|建立|制定|研究|落实|完善|"
-                   r"组织|实施|加强|加快|推动|负责|出台|编制|抓好|进行)")
+                      rf"(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
+                      r"(?:具体|主要|统一|全面)?负责(?!人|同志)|(?:要|将)?会同(?!意)|(?:要|将)联合|"
+                      r"发挥[^,;。]{0,30}?(?:牵头|统筹|协调|主导)[^,;。]{0,8}?作用)")
+# 「会同B、C…」: the verb, then the partners — the longest unit list that follows (a verb phrase ends it).
+_WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)")
+_WITH_STOP = re.compile(r"[,;。:()]|等(?:有关|相关|其他)?(?:部门|单位)")
+# How the verb phrase after a list of partners opens (「会同有关部门研究制定…」).
+_VERB_NEXT = re.compile(r"共同|一起|开展|做好|推进|建立|制定|制订|修订|起草|拟定|研究|落实|完善|组织|实施|加强|强化|加快|推动|"
+                        r"负责|出台|编制|抓好|进行|继续|提出|处理|统筹|按照|依据|根据|结合|对|就|向|在|将|于|及时|认真|切实|"
+                        r"积极|进一步|抓紧|尽快|采取|作出|做出|指导|督促|协调|审核|组建|设立|成立|召开|举办|部署|安排|探索|"
+                        r"提供|完成|形成|确定|明确|细化|深入|全面|广泛|定期|适时|联合|每年|逐步|另行|分别|同步|做")
 _THEN = re.compile(r"[^,;。]*?,\s*(?P<units>[^,;。:()]{2,40}?)(?:按照?(?:各自)?职责|按职能)?"
                    r"(?P<verb>承担|配合|参与|协助|负责)")
-_LEAD_THEN_SUPPORT = re.compile(r"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{2,40}?)牵头\s*,\s*"
-                                r"(?P<units>[^,;。:()]{2,80}?)(?P<verb>配合|参与|协助)")
+_LEAD_THEN_SUPPORT = re.compile(rf"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{{2,40}}?)牵头{_NOT_A_NAME}\s*[,、]\s*"
+                                r"(?P<units>[^,;。:()]{2,80}?)(?:共同|积极|按职责)?(?P<verb>配合|参与|协助)")
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
@@ -83,7 +91,9 @@ def _paren_markers(original: str, copy: str) -> list[Marker]:
         before, after = _neighbour(copy, start - 1, -1), _neighbour(copy, end, 1)
         if before and before not in _BEFORE and after and after not in _AFTER:
             continue
-        if marker := _parse_parenthesis(original, copy, start, end):
+        # a bare list of units is a marker only as a sentence of its own, closing a measure
+        bare = (not before or before in _BEFORE) and (copy[end:].lstrip(" \t\u3000")[:1] in ("", "\n", *_AFTER))
+        if marker := _parse_parenthesis(original, copy, start, end, bare):
             markers.append(marker)
     return markers
 
@@ -111,8 +121,8 @@ def _parentheses(copy: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _parse_parenthesis(original: str, copy: str, start: int, end: int) -> Marker | None:
-    parsed = parse_segments(original, copy, start + 1, end - 1)
+def _parse_parenthesis(original: str, copy: str, start: int, end: int, bare: bool) -> Marker | None:
+    parsed = parse_segments(original, copy, start + 1, end - 1, bare)
     if parsed is None:
         return None
     kind = "labelled" if parsed.labelled else "paren"
@@ -176,20 +186,16 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
     markers = []
     for match in [*_BY.finditer(copy), *_SUBJECT.finditer(copy)]:
         verb = match.group("verb")
-        verb_class = LEAD if re.search("牵头|负总责|会同|联合", verb) else LISTED
+        verb_class = LEAD if re.search("牵头|负总责|会同|联合|作用$", verb) else LISTED
         lead = unit_list(original, copy, match.start("units"), match.end("units"), verb_class, 0,
                       "牵头" if verb_class == LEAD else "")
         if not lead or not all(_sentence_unit(item.name) for item in lead):
             continue
         end, others = match.end(), []
-        if verb.endswith(("会同", "联合")):  # 「A要会同B、C…」: the partners follow the verb at once
-            tail = _WITH.match(copy, match.end() - 2)
-        else:
-            tail = _WITH.match(copy, match.end())
-        if tail:
-            candidates = unit_list(original, copy, tail.start("units"), tail.end("units"), SUPPORT, 0, "会同")
-            if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
-                others, end = candidates, tail.end("units")
+        # 「A要会同B、C…」: the partners follow the verb at once
+        tail = _WITH.match(copy, match.end() - 2 if verb.endswith(("会同", "联合")) else match.end())
+        if tail and (partners := _partners(original, copy, tail.end())):
+            others, end = partners
         elif verb_class == LEAD and (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
             # 「A牵头…，B按职责承担…」; but 「A负责X，B负责Y」 are two assignments
             then_class = SUPPORT if then.group("verb") in SUPPORT_WORDS else LISTED
@@ -208,12 +214,27 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
             if not any(other.start <= marker.start and marker.end <= other.end for other in markers[:index])]
 
 
+def _partners(original: str, copy: str, start: int) -> tuple[list[Assignment], int] | None:
+    """The units right after 「会同」 and alike: the shortest list of unit-shaped names that punctuation,
+    「等部门」 or the opening of a verb phrase follows (「会同市财政局研究制定…」, 「会同有关部门和单位强化…」);
+    at most 80 characters. None when no such list starts there."""
+    stop = _WITH_STOP.search(copy, start, start + 81)
+    limit = stop.start() if stop else min(len(copy), start + 80)
+    for end in range(start + 2, limit + 1):
+        if end < limit and not _VERB_NEXT.match(copy, end):
+            continue
+        candidates = unit_list(original, copy, start, end, SUPPORT, 0, "会同")
+        if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
+            return candidates, end
+    return None
+
+
 def _sentence_unit(name: str, generic: bool = False) -> bool:
     """Units in running text must be shaped like units; 「地方」「各地」 and alike only as partners."""
     return looks_like_unit(name) and (generic or name not in _VAGUE)
 
 
-_VAGUE = frozenset({"地方", "各地", "各地区", "有关方面"})
+_VAGUE = frozenset({"地方", "各地", "各地区", "有关方面", "政府"})
 
 
 def _sentence_marker(original: str, copy: str, start: int, end: int, assignments: tuple[Assignment, ...]) -> Marker:

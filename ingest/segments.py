@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .departments import looks_like_body, split_distributive
+from .departments import looks_like_body, names_a_body, split_distributive
 
 # Role classes a verb or label gives: "lead" (stated lead), "listed" (responsible; the first listed is
 # the presumed or ruled lead unless a lead is stated), "support".
@@ -64,15 +64,17 @@ class Segments:
     labelled: bool
 
 
-def parse_segments(original: str, copy: str, start: int, end: int) -> Segments | None:
-    """Parse `copy[start:end]` as a run of segments; None when any part is not a unit list or a rule."""
+def parse_segments(original: str, copy: str, start: int, end: int, bare: bool = False) -> Segments | None:
+    """Parse `copy[start:end]` as a run of segments; None when any part is not a unit list or a rule.
+    `bare`: a list of units with no verb or label is an assignment too (a parenthesis that stands as a
+    sentence of its own after a measure: 「…。（市发展改革委、市财政局）」)."""
     lead_rule, onwards, per_group, deadline, inherited = "", False, False, "", ()
     cuts: list[tuple[int, int]] = []
     content = copy[start:end]
     if rule := LEAD_FIRST_RULE.search(content):
         lead_rule = original[start + rule.start("rule"):start + rule.end("rule")]
         onwards, per_group = bool(rule.group("onwards")), bool(rule.group("scope"))
-        cuts.append((start + rule.start(), start + rule.end()))
+        cuts.append(_bracketed(copy, start + rule.start(), start + rule.end(), end))
     if inherit := INHERIT_RULE.search(content):
         inherited = tuple(unit_list(original, copy, start + inherit.start("units"), start + inherit.end("units"),
                                  LISTED, 0, ""))
@@ -80,6 +82,7 @@ def parse_segments(original: str, copy: str, start: int, end: int) -> Segments |
     pieces = _segments(copy, start, end, cuts)
     assignments: list[Assignment] = []
     label_class, label, labelled, group, pending, remark = "", "", False, 0, None, False
+    pending_end = start
     for piece_start, piece_end, separator in pieces:
         text = copy[piece_start:piece_end]
         stripped = text.strip()
@@ -117,6 +120,7 @@ def parse_segments(original: str, copy: str, start: int, end: int) -> Segments |
         elif not label_class and lead_in < segment_end:
             if pending is None:
                 pending = lead_in
+            pending_end = segment_end
             continue
         else:
             continue
@@ -125,13 +129,27 @@ def parse_segments(original: str, copy: str, start: int, end: int) -> Segments |
         assignments += units
         if separator == ";" and label_class:
             group += 1
-    if pending is not None:
+    if pending is not None and bare and not assignments:
+        assignments = unit_list(original, copy, pending, pending_end, LISTED, group, "")
+        if not all(names_a_body(item.name) for item in assignments):
+            return None
+    elif pending is not None:
         return None  # a trailing segment without a verb or label: not an assignment list
     if not assignments and not inherited:
         return None
     if not all(looks_like_body(item.name) for item in (*assignments, *inherited)):
         return None
     return Segments(tuple(assignments), inherited, lead_rule, onwards, per_group, deadline, labelled)
+
+
+def _bracketed(copy: str, rule_start: int, rule_end: int, end: int) -> tuple[int, int]:
+    """The span to cut for a rule: with the brackets around it when they hold nothing else
+    (「责任单位：A、B（列第一位者为牵头单位，下同）」)."""
+    before = copy[:rule_start].rstrip(" ,;")
+    after = copy[rule_end:end].lstrip(" ,;。")
+    if before.endswith(("(", "〔", "[")) and after.startswith((")", "〕", "]")):
+        return len(before) - 1, end - len(after) + 1
+    return rule_start, rule_end
 
 
 def _segments(copy: str, start: int, end: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
@@ -184,12 +202,18 @@ def unit_list(original: str, copy: str, start: int, end: int, verb_class: str, g
             for name, unit in zip(names, units)]
 
 
+# A PDF's text layer puts raised or displaced Latin letters and digits of the sentence above on lines
+# of their own, inside the unit list below it (「市经信局、\nＥＯＤ\n市发改委」): no unit name is a line of them.
+_LAYOUT_DEBRIS = re.compile(r"^\s*[0-9A-Za-z０-９Ａ-Ｚａ-ｚ \u3000]+\n")
+
+
 def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group: int,
           label: str) -> list[Assignment]:
     name, includes = original[start:end], ()
     if match := _INCLUDES.search(copy, start, end):
         includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)
         name = original[start:match.start()] + original[match.end():end]
+    name = _LAYOUT_DEBRIS.sub("", name)
     name = re.sub(r"^(由|请|会同|以及|及|和)", "", re.sub(r"等$", "", re.sub(r"\s+", "", name)))
     return [Assignment(name, includes, verb_class, group, label)] if name else []
 

@@ -70,6 +70,45 @@ def test_in_sentence_assignments():
     assert [(item.name, item.role) for item in subject.departments] == [("市生态环境局", "lead"), ("其他成员单位", "co")]
 
 
+SENTENCES = {
+    "会同 partners before any verb phrase": ("区民政局要会同有关部门和单位细化帮扶措施。",
+                                           [("区民政局", "lead"), ("有关部门和单位", "support")]),
+    "会同 partners before a verb": ("省教育厅会同省财政厅、省人力资源社会保障厅研究出台实施细则。",
+                                  [("省教育厅", "lead"), ("省财政厅", "support"), ("省人力资源社会保障厅", "support")]),
+    "发挥…作用，会同": ("市商务局发挥牵头抓总作用，会同有关部门建立工作台账。", [("市商务局", "lead"), ("有关部门", "support")]),
+    "A牵头、B共同参与 with 牵头 in a name": ("区人民医院牵头、各社区卫生服务中心共同参与，组建健康管理团队。",
+                                        [("区人民医院", "lead"), ("各社区卫生服务中心", "support")]),
+    "a name holding 牵头": ("片区牵头医院牵头，成员单位参与，建立转诊通道。", [("片区牵头医院", "lead"), ("成员单位", "support")]),
+    "具体负责": ("办公室设在区财政局，预算股具体负责日常联络工作。", [("预算股", "lead")]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SENTENCES))
+def test_assignments_in_running_text(name):
+    text, expected = SENTENCES[name]
+    (task,) = _tasks("一、任务\n（一）工作。" + text)
+    assert task.kind == "sentence" and [(item.name, item.role) for item in task.departments] == expected
+
+
+def test_a_bare_list_of_units_closes_a_measure_but_not_a_title():
+    tasks = _tasks("一、任务\n（一）完善补助政策。（区财政局、区农业农村局）\n（二）落实《关于做好工作的通知》（国家发展改革委、财政部）要求。")
+    assert [(task.kind, [(item.name, item.role, item.lead_basis) for item in task.departments]) for task in tasks] == [
+        ("paren", [("区财政局", "lead", LeadBasis.PRESUMED), ("区农业农村局", "co", None)])]
+
+
+def test_a_lead_rule_in_brackets_after_a_line():
+    tasks = _tasks("一、任务\n（一）扩大绿地面积。\n责任单位：市园林局、市规划局（列第一位者为牵头单位，下同）\n"
+                   "（二）修复河道。\n责任单位：市水务局、市生态环境局\n（三）其他。")
+    assert [[(item.name, item.role, item.lead_basis) for item in task.departments] for task in tasks] == [
+        [("市园林局", "lead", LeadBasis.RULE), ("市规划局", "co", None)],
+        [("市水务局", "lead", LeadBasis.RULE), ("市生态环境局", "co", None)]]
+
+
+def test_layout_debris_of_a_pdf_line_is_no_part_of_a_unit_name():
+    (task,) = _tasks("一、任务\n（一）推行PPP模式。（责任单位：市财政局、\nＰＰＰ\n市发改委）")
+    assert [item.name for item in task.departments] == ["市财政局", "市发改委"]
+
+
 def test_a_closing_marker_covers_its_measure_around_a_sentence_marker():
     tasks = _tasks("一、任务\n（一）摸清底数。由市统计局牵头负责数据填报。全面核算排放。（牵头单位：市发改委；责任单位：市统计局）")
     assert [task.kind for task in tasks] == ["sentence", "labelled"]
@@ -83,6 +122,7 @@ def test_duty_paragraphs():
 
 @pytest.mark.parametrize("text", [
     "。（以下简称市发改委）", "。（2023—2025年）", "。（含开发区、风景区）", "。（试行）", "。（北京、上海）",
+    "。（银行）", "。（办公室）", "。（研究院）",
     "。（企业直接向国家发展改革委申报，不需省级发展改革部门转报）",
     "经费由区财政全额负担。", "健全生产经营单位负责、职工参与的工作机制。", "由地方统筹安排。",
     "分别负责管理（技工院校内由人力资源社会保障行政部门负责），国务院",
