@@ -104,6 +104,14 @@ def test_a_lead_rule_in_brackets_after_a_line():
         [("市水务局", "lead", LeadBasis.RULE), ("市生态环境局", "co", None)]]
 
 
+def test_a_line_after_a_half_width_period_and_plants_as_units():
+    (task,) = _tasks("一、任务\n（一）报送数据（按季度）.责任处室：规划处完成时限：2022年6月底前\n"
+                     "（二）改造锅炉。〔责任单位：市经信局、华能热电厂〕")[:1]
+    assert task.kind == "line" and [item.name for item in task.departments] == ["规划处"]
+    assert [item.name for item in _tasks("一、任务\n（一）改造锅炉。〔责任单位：市经信局、华能热电厂〕")[0].departments] == [
+        "市经信局", "华能热电厂"]
+
+
 def test_layout_debris_of_a_pdf_line_is_no_part_of_a_unit_name():
     (task,) = _tasks("一、任务\n（一）推行PPP模式。（责任单位：市财政局、\nＰＰＰ\n市发改委）")
     assert [item.name for item in task.departments] == ["市财政局", "市发改委"]
