@@ -49,8 +49,12 @@ _LEAD_THEN_SUPPORT = re.compile(rf"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
-_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25})\s*:\s*(?=(?:负责|牵头|承担|配合|协助|会同|组织|督促|指导|做好|加强|"
-                   r"依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|会同))")
+_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25})\s*:\s*(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
+                   r"指导|做好|加强|依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|对|依据|根据|结合|"
+                   r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|开展|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
+                   r"持续|深入|不断|进一步|重点|着力|切实|认真|会商|负))")
+# A duty that opens with its role: 「A：牵头…」 leads (stated), 「A：配合…」 supports.
+_DUTY_ROLE = re.compile(r"(?P<lead>负责牵头|牵头负责|牵头)|(?:负责)?(?:配合|协助|协同|参与|支持)(?!下)")
 
 
 @dataclass(frozen=True)
@@ -255,8 +259,9 @@ def _duty_markers(original: str, copy: str) -> list[Marker]:
         if not units or not all(looks_like_unit(item.name) for item in units):
             continue
         duty = copy[match.end():line.end()]
-        verb_class = LEAD if duty.startswith("牵头") else LISTED
-        units = [Assignment(item.name, item.includes, verb_class, 0, "") for item in units]
+        role = _DUTY_ROLE.match(duty)
+        verb_class = LEAD if role and role.group("lead") else SUPPORT if role else LISTED
+        units = [Assignment(item.name, item.includes, verb_class, 0, role.group(0) if role else "") for item in units]
         markers.append(Marker(match.start("unit"), match.end(), original[match.start("unit"):match.end()],
                               tuple(units), kind="duty", task_start=match.end(), task_end=line.end()))
     return markers

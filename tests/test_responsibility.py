@@ -128,6 +128,14 @@ def test_duty_paragraphs():
     assert [(task.kind, task.departments[0].name) for task in tasks] == [("duty", "区商务委"), ("duty", "区公安局")]
 
 
+def test_a_duty_paragraph_says_its_role_first():
+    tasks = _tasks("四、职责分工\n（一）县发展改革局：牵头制定年度计划。\n2.县财政局：配合做好资金保障。\n"
+                   "县应急管理局：对企业储存行为进行检查。\n联系电话：12345。")
+    assert [(task.kind, [(item.name, item.role, item.lead_basis) for item in task.departments]) for task in tasks] == [
+        ("duty", [("县发展改革局", "lead", LeadBasis.STATED)]), ("duty", [("县财政局", "support", None)]),
+        ("duty", [("县应急管理局", "lead", LeadBasis.PRESUMED)])]
+
+
 @pytest.mark.parametrize("text", [
     "。（以下简称市发改委）", "。（2023—2025年）", "。（含开发区、风景区）", "。（试行）", "。（北京、上海）",
     "。（银行）", "。（办公室）", "。（研究院）",
