@@ -45,3 +45,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
     encoder TEXT NOT NULL, passage_hash TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (encoder, passage_hash)
 );
+-- The store's history: one row per data version (meta.data_version), with a random token. Derived
+-- files name the version they were saved at; a version missing here or with another token is not ours.
+CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, token TEXT NOT NULL);
