@@ -153,6 +153,11 @@ class Store:
         row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
+    def document_hashes(self, doc_ids: list[str]) -> dict[str, str]:
+        """Document id → sha256 of the stored version, for those of `doc_ids` that are stored."""
+        return dict(self._connection.execute(f"SELECT id, sha256 FROM documents WHERE id IN ({','.join('?' * len(doc_ids))})",
+                                             doc_ids).fetchall())
+
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
@@ -292,8 +297,10 @@ class Store:
     def clause_count(self, doc_id: str) -> int:
         return self._connection.execute("SELECT count(*) FROM clauses WHERE doc_id = ?", (doc_id,)).fetchone()[0]
 
-    def task_count(self, doc_id: str) -> int:
-        return self._connection.execute("SELECT count(*) FROM tasks t JOIN clauses c ON c.id = t.clause_id "
+    def task_count(self, doc_id: str, *, measures: bool = False) -> int:
+        """The tasks of a document, or (`measures`) its clauses that have tasks."""
+        counted = "DISTINCT t.clause_id" if measures else "*"
+        return self._connection.execute(f"SELECT count({counted}) FROM tasks t JOIN clauses c ON c.id = t.clause_id "
                                         "WHERE c.doc_id = ?", (doc_id,)).fetchone()[0]
 
     def document_clauses(self, doc_id: str, offset: int, limit: int) -> tuple[Clause, ...]:
@@ -346,25 +353,33 @@ class Store:
         return sum(path.stat().st_size for path in (self.path, self.path.with_name(self.path.name + "-wal"))
                    if path.exists())
 
-    def reclaim(self, free_share: float) -> tuple[int, int]:
+    def reclaim(self, wal_limit: int, free_share: float) -> tuple[int, int]:
         """Give disk space back after large writes or deletes; returns (bytes before, bytes after).
 
         When free pages are more than `free_share` of the file they are released (incremental vacuum;
-        a store made before incremental vacuum is converted once by a full VACUUM). Then the WAL is
-        copied into the database and truncated, as far as readers allow: a reader still on an older
-        snapshot leaves it for the next time."""
-        before = self.disk_bytes()
-        pages = self._connection.execute("PRAGMA page_count").fetchone()[0]
-        free = self._connection.execute("PRAGMA freelist_count").fetchone()[0]
-        if pages and free / pages > free_share:
-            if self._connection.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-                logger.info("converting %s to incremental vacuum (VACUUM, %d of %d pages free)", self.path.name,
+        a store made before incremental vacuum is converted once by a full VACUUM). Then, when the WAL
+        is over `wal_limit` bytes or pages were released, it is copied into the database and truncated,
+        as far as readers allow: a reader still on an older snapshot leaves it for the next time."""
+        before, execute = self.disk_bytes(), self._connection.execute
+        pages, free = execute("PRAGMA page_count").fetchone()[0], execute("PRAGMA freelist_count").fetchone()[0]
+        wal = self.path.with_name(self.path.name + "-wal")
+        many_free = bool(pages) and free / pages > free_share
+        if not many_free and not (wal.exists() and wal.stat().st_size > wal_limit):
+            return before, before
+        try:
+            if many_free and execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                logger.info("converting %s to incremental vacuum (VACUUM; %d of %d pages free)", self.path.name,
                             free, pages)
-                self._connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                self._connection.execute("VACUUM")
-            else:
-                self._connection.execute("PRAGMA incremental_vacuum")
-        self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                execute("PRAGMA auto_vacuum=INCREMENTAL")
+                execute("VACUUM")
+            elif many_free:
+                execute("PRAGMA incremental_vacuum").fetchall()  # one page per step: step to the end
+            if execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                logger.info("%s: the WAL is still read by an older snapshot; truncated next time", self.path.name)
+        except sqlite3.OperationalError as error:
+            if str(error) not in _BUSY:
+                raise
+            raise StoreError("另一个程序正在写入数据库，稍后再回收磁盘空间") from None
         after = self.disk_bytes()
         logger.info("%s: %.1f MB on disk before reclaiming, %.1f MB after", self.path.name, before / 2**20, after / 2**20)
         return before, after

@@ -145,7 +145,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     print(f"policykb 服务：http://{settings.host}:{settings.port}/ （数据目录 {settings.home}，"
           f"{'只读' if settings.token is None else '可写'}）", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # SIGTERM: in-flight work is cancelled
     return 0
 
 

@@ -3,6 +3,10 @@
 Cells come from documents, which anyone may upload: a cell starting with = + - @ (or a tab or
 carriage return) would run as a formula in a spreadsheet. In .xlsx such cells are typed as text;
 in CSV they get a leading apostrophe, the usual neutralisation.
+
+Rows are produced from the clauses one at a time and written in one pass (openpyxl's write-only
+mode streams rows to the file), so a table costs time in proportion to its rows; `should_stop` is
+asked every `_CHECK_EVERY` rows, and the writers raise `Cancelled` when it says yes.
 """
 
 from __future__ import annotations
@@ -11,16 +15,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from ingest import Clause, Document
+from ingest import Clause
+
+from .admission import Cancelled
 
 COLUMNS = ("序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DEADLINE = re.compile(r"(?:到|至|于|在)?(\d{4})\s*年(?:\d{1,2}\s*月)?(?:底|年底|末|前|以前|上半年|下半年)*前?")
 _WIDTHS = (6, 28, 70, 22, 36, 16, 40)
+_CHECK_EVERY = 200
 
 
 @dataclass(frozen=True)
@@ -37,17 +46,17 @@ class TaskRow:
         return (self.number, self.clause, self.task, self.leads, self.others, self.deadline, self.link)
 
 
-def task_rows(document: Document, base_url: str) -> list[TaskRow]:
+def task_rows(clauses: Iterable[Clause], base_url: str) -> Iterator[TaskRow]:
     """Rows in reading order: every task of every clause; clauses without markers are left out."""
-    rows = []
-    for clause in document.clauses:
+    number = 0
+    for clause in clauses:
         for ordinal, task in enumerate(clause.tasks):
             leads = [item.name for item in task.departments if item.role == "lead"]
             others = [item.name for item in task.departments if item.role != "lead"]
             others += [item.name for item in clause.inherited if item.name not in others]
-            rows.append(TaskRow(len(rows) + 1, _clause_label(clause), task.text, "、".join(leads), "、".join(others),
-                                _deadline(clause, task.text), f"{base_url}/clauses/{clause.id}?task={ordinal}"))
-    return rows
+            number += 1
+            yield TaskRow(number, _clause_label(clause), task.text, "、".join(leads), "、".join(others),
+                          _deadline(clause, task.text), f"{base_url}/clauses/{clause.id}?task={ordinal}")
 
 
 def _clause_label(clause: Clause) -> str:
@@ -66,31 +75,42 @@ def neutralise(value: str | int) -> str | int:
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
-def to_csv(rows: list[TaskRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+def write_csv(rows: Iterable[TaskRow], title: str, target: BinaryIO, should_stop: Callable[[], bool]) -> None:
+    """UTF-8 with a BOM (Excel opens it as such), CRLF lines, formula cells neutralised."""
+    text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows([neutralise(cell) for cell in row.cells()] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for row in _checked(rows, should_stop):
+        writer.writerow([neutralise(cell) for cell in row.cells()])
+    text.detach()  # leave `target` open for the caller
 
 
-def to_xlsx(rows: list[TaskRow], title: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "任务分工表"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row.cells())
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, even when it starts with =
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+def write_xlsx(rows: Iterable[TaskRow], title: str, target: BinaryIO, should_stop: Callable[[], bool]) -> None:
+    """One sheet, header in bold and frozen, text cells typed as text (never formulas) and wrapped."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("任务分工表")
     for column, width in zip("ABCDEFG", _WIDTHS):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
+    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    sheet.append([_cell(sheet, name, font=bold) for name in COLUMNS])
+    for row in _checked(rows, should_stop):
+        sheet.append([_cell(sheet, value, alignment=wrapped) if isinstance(value, str) else value
+                      for value in row.cells()])
     workbook.properties.title = title[:200]
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)
+
+
+def _cell(sheet, value: str, **style) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"  # text, even when it starts with =
+    for name, item in style.items():
+        setattr(cell, name, item)
+    return cell
+
+
+def _checked(rows: Iterable[TaskRow], should_stop: Callable[[], bool]) -> Iterator[TaskRow]:
+    for number, row in enumerate(rows):
+        if number % _CHECK_EVERY == 0 and should_stop():
+            raise Cancelled("导出已停止：客户端已断开或服务正在停止")
+        yield row

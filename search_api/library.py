@@ -1,38 +1,57 @@
-"""The service's state: one store behind a lock, a searcher kept current, and a background embedder.
+"""The service's state: the store, snapshots of its derived indexes, and two background threads.
 
-Every request thread takes `Library.lock` around its use of the store, so one SQLite connection
-serves them all and a search never sees a half-applied change. The `Searcher` is a snapshot of the
-derived indexes; it is rebuilt on the next request after the store's data version or the vector
-cache changed. A daemon thread with its own connection embeds units that have no vector yet
-(resumable: every batch is committed) and wakes again after an upload.
+Readers never wait for writers (snapshots.py): each request reads through a reader connection of its
+own, at the version of the store its snapshot was built from. A write — an upload, a delete — parses
+outside any lock, then takes the write lock (writers only), pins the readers to the current snapshot,
+commits in its own transaction, builds the next snapshot and installs it; readers go on with the
+previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up after
+the busy timeout with StoreError (503), leaving nothing behind.
+
+Costly requests are bounded (admission.py): long queries and exports share a lane of a few slots, one
+per client; every request waits a bounded time for a reader connection. The maintenance thread
+computes the cross-checks pages show when documents change (derived.py) and gives disk space back
+after large writes; a daemon thread embeds units that have no vector yet (resumable: every batch is
+committed), and the searcher picks up its vectors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
+import io
 import logging
 import re
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
-from index import Searcher, Store, load_encoder
-from index.crosscheck import CrossCheckRow, cross_check, related_documents
+from index import Encoder, Searcher, SearchFilters, Store, load_encoder
+from index.crosscheck import cross_check, related_documents
 from index.dense import embed_missing, has_vectors, missing_units
+from index.directory import list_departments
 from index.files import write_atomically
 from index.resolve import citing_clauses
-from ingest import Document, InputError, ParseError, parse_document, read_source
+from index.search import QueryLimits
+from ingest import InputError, ParseError, parse_document, read_source
+from ingest.errors import FileTooLarge, StoreError
 from ingest.readers import reader_for
 
+from . import exports
+from .admission import Lane, ServiceBusy
+from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChecks
 from .settings import Settings
-from .views import clause_view
+from .snapshots import Readers, Snapshot
+from .views import DocumentPage, clause_view, department_view, search_view
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
 _REFRESH_SECONDS = 20.0  # while embedding, the searcher picks up new vectors at most this often
+_EXPORT_PAGE = 500  # clauses read at a time for an export
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,76 +72,133 @@ class Upload:
 
 
 class Library:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        """`encoder` replaces the one `settings.encoder` names (a test's)."""
         self.settings = settings
-        self.store = Store.open(settings.home)
-        self.lock = threading.RLock()
-        self.encoder = None if settings.encoder == "none" else load_encoder(settings.encoder)
+        self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's
+        self._readers = Readers([self.store.open_reader() for _ in range(settings.read_connections)])
+        self._write_lock = threading.Lock()
+        self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
+        self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
         self.progress = EmbeddingProgress(self.encoder.name if self.encoder else "none")
-        self._searcher: Searcher | None = None
-        self._searcher_key: tuple[int, int] | None = None
+        self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,
+                              settings.busy_wait_seconds)
+        self.crosschecks = CrossChecks()
         self._vector_generation = 0
-        self._derived_values: dict[tuple, object] = {}
-        self._stop, self._wake = threading.Event(), threading.Event()
-        self._embedder: threading.Thread | None = None
+        self.stopping, self._wake, self._reclaim_wanted = threading.Event(), threading.Event(), threading.Event()
+        self._threads: list[threading.Thread] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the derived indexes now (an unreadable or stale index file is rebuilt here, with a log
-        line, not on the first request) and start the background embedder when there is an encoder."""
-        with self.reading():
-            pass
+        """Check the store, open the derived indexes now (an unreadable or stale index file is rebuilt here,
+        with a log line, not on the first request), queue the cross-checks and start the threads."""
+        try:
+            if self.settings.check_store_at_start:
+                self.store.check()
+            self._readers.install(self._build())
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"无法读取数据库 {self.store.path}（{error}）；请从备份恢复这个文件，"
+                             "或换一个 --home 重新运行 policykb ingest") from None
+        self.crosschecks.want([document.id for document in self.store.documents()])
+        self._spawn("policykb-maintenance", self._maintain_loop)
         if self.encoder is not None and self.settings.embed_in_background:
-            self._embedder = threading.Thread(target=self._embed_loop, name="policykb-embedder", daemon=True)
-            self._embedder.start()
+            self._spawn("policykb-embedder", self._embed_loop)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def close(self) -> None:
-        self._stop.set()
+        self.stopping.set()
         self._wake.set()
-        if self._embedder is not None:
-            self._embedder.join(timeout=60)
-        with self.lock:
+        for thread in self._threads:
+            thread.join(timeout=60)
+        with self._write_lock:
+            self._readers.close(wait=self.settings.shutdown_timeout_seconds)  # work in flight sees `stopping`
             self.store.close()
 
     # -- reading --------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Searcher]:
-        """The current searcher (its `.store` is the store), with the lock held."""
-        with self.lock:
-            key = (self.store.data_version(), self._vector_generation)
-            if self._searcher is None or key != self._searcher_key:
-                encoder = self.encoder if self.encoder and has_vectors(self.store, self.encoder.name) else None
-                started = time.perf_counter()
-                self._searcher, self._searcher_key = Searcher(self.store, encoder), key
-                self._derived_values = {}
-                logger.info("searcher rebuilt in %.2f s (data version %d)", time.perf_counter() - started, key[0])
-            yield self._searcher
+        """A searcher over the current snapshot, reading the store through a reader connection of its own."""
+        with self._reading() as (searcher, _):
+            yield searcher
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[tuple[Searcher, Snapshot]]:
+        for _ in range(3):
+            with self._readers.reading(self.settings.busy_wait_seconds) as (store, snapshot):
+                if snapshot is not None:
+                    yield snapshot.searcher_on(store), snapshot
+                    return
+                stale = self._readers.current
+            self._refresh(stale)  # another process changed the store: a snapshot of it first
+        raise ServiceBusy("数据库一直在被其他程序修改，无法取得一致的快照；请稍后重试")
+
+    def search(self, query: str, k: int, filters: SearchFilters, mode: str, client: str) -> dict:
+        """`views.search_view`; a long query waits its turn in the lane for costly work."""
+        lane = self.long_work.admitted(client) if len(query) > self.settings.long_query_chars else contextlib.nullcontext()
+        with lane, self.reading() as searcher:
+            return search_view(searcher, query, k, filters, mode)
 
     def clause(self, clause_id: str) -> dict:
-        """A clause in context (`views.clause_view`), with the cited-by map built once per snapshot."""
-        with self.reading() as searcher:
-            cited_by = self._derived("cited_by", None, lambda: citing_clauses(searcher.store))
-            return clause_view(searcher.store, clause_id, cited_by)
+        """A clause in context (`views.clause_view`)."""
+        with self._reading() as (searcher, snapshot):
+            return clause_view(searcher.store, clause_id, snapshot.cited_by)
 
-    def document_overview(self, doc_id: str) -> tuple[Document, list[tuple[str, str, str]], list[CrossCheckRow]]:
-        """A document, the same-topic documents at other levels, and its cross-check against them
-        (computed once per snapshot: it runs a search per measure and related document)."""
+    def department(self, name: str, offset: int, limit: int) -> dict:
+        """`views.department_view`: a page of each department's duties."""
+        with self._reading() as (searcher, snapshot):
+            return department_view(searcher.store, searcher.names, list(snapshot.departments), name, offset, limit)
+
+    def departments(self) -> list:
+        with self._reading() as (_, snapshot):
+            return list(snapshot.departments)
+
+    def document_page(self, doc_id: str, offset: int, limit: int) -> DocumentPage:
+        """A page of a document's clauses, its related documents and the cross-check of the page's measures
+        (computed by the maintenance thread; waited for a bounded time)."""
         with self.reading() as searcher:
-            document = searcher.store.document(doc_id)
+            header, total = searcher.store.document_header(doc_id), searcher.store.clause_count(doc_id)
+            clauses = searcher.store.document_clauses(doc_id, offset, limit)
             related = related_documents(searcher, doc_id)
-            rows = self._derived("crosscheck", doc_id,
-                                 lambda: cross_check(searcher, doc_id, [other for other, _, _ in related]))
-        return document, related, rows
+            key = _crosscheck_key(searcher, doc_id, related)
+        found = self.crosschecks.get(key, self.settings.crosscheck_wait_seconds) if related else CrossCheck(NONE)
+        shown = {clause.id for clause in clauses}
+        found = replace(found, rows=tuple(row for row in found.rows if row.clause_id in shown))
+        return DocumentPage(replace(header, clauses=clauses), offset, limit, total, tuple(related), found)
 
-    def _derived(self, name: str, argument: object, compute: Callable[[], object]) -> object:
-        """A value computed from the current snapshot, cached until the store or the vectors change.
-        Call it inside `reading()`."""
-        key = (name, argument)
-        if key not in self._derived_values:
-            self._derived_values[key] = compute()
-        return self._derived_values[key]
+    def task_table(self, doc_id: str, base_url: str, kind: str, client: str,
+                   should_stop: Callable[[], bool]) -> tuple[str, bytes]:
+        """(document title, the 任务分工表 as xlsx or csv bytes), read from one snapshot a page at a time;
+        refused over `export_max_rows` rows, stopped when `should_stop` says so (the client left)."""
+        with self.long_work.admitted(client), self.reading() as searcher:
+            store = searcher.store
+            title, total = store.document_header(doc_id).title, store.task_count(doc_id)
+            if total > self.settings.export_max_rows:
+                raise FileTooLarge(f"《{title}》的任务分工表有 {total} 行，超过导出上限 {self.settings.export_max_rows} 行"
+                                   "（POLICYKB_EXPORT_MAX_ROWS）；请用 policykb show --json 导出全部任务")
+            pages = (store.document_clauses(doc_id, start, _EXPORT_PAGE)
+                     for start in range(0, store.clause_count(doc_id), _EXPORT_PAGE))
+            rows = exports.task_rows((clause for page in pages for clause in page), base_url)
+            buffer = io.BytesIO()
+            stop = lambda: should_stop() or self.stopping.is_set()  # noqa: E731
+            (exports.write_xlsx if kind == "xlsx" else exports.write_csv)(rows, title, buffer, stop)
+        return title, buffer.getvalue()
+
+    def status(self) -> dict:
+        with self.reading() as searcher:
+            counts = searcher.store.counts()
+            vectors = 0 if self.encoder is None else searcher.store.connection.execute(
+                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
+                (self.encoder.name,)).fetchone()[0]
+        return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
+                "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
+                "embedding": {"encoder": self.progress.encoder, "running": self.progress.running,
+                              "done": self.progress.done, "total": self.progress.total, "error": self.progress.error}}
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -140,14 +216,17 @@ class Library:
         try:
             source = read_source(path, max_bytes=self.settings.max_upload_bytes)
             document = parse_document(replace(source, source=f"上传：{name}"), {})
+            previous, status = self._write(lambda store: (store.document_sha256(document.id), store.put_document(document)),
+                                           touched=[document.id])
         except (InputError, ParseError) as error:
             if not existed:
                 path.unlink(missing_ok=True)
             message = str(error).replace(str(path), name).replace(path.name, name)
             raise type(error)(message) from None
-        with self.lock:
-            previous = self.store.document_sha256(document.id)
-            status = self.store.put_document(document)
+        except BaseException:
+            if not existed:
+                path.unlink(missing_ok=True)
+            raise
         if status == "older" or (status == "unchanged" and not existed):  # stored from elsewhere, or not at all
             self._drop_original(document.sha256)
         elif status == "replaced" and previous:
@@ -157,27 +236,119 @@ class Library:
 
     def delete(self, doc_id: str) -> None:
         """Delete a document, then its uploaded original (if it came by upload)."""
-        with self.lock:
-            sha256 = self.store.document_sha256(doc_id)
-            self.store.delete_document(doc_id)
-        if sha256:
+        with self.reading() as searcher:
+            related = [other for other, _, _ in related_documents(searcher, doc_id)]
+
+        def change(store: Store) -> str | None:
+            sha256 = store.document_sha256(doc_id)
+            store.delete_document(doc_id)
+            return sha256
+
+        if sha256 := self._write(change, touched=related):
             self._drop_original(sha256)
+
+    def _write(self, change: Callable[[Store], T], touched: list[str]) -> T:
+        """Run `change` on the writer's connection (its own transaction) and install the next snapshot,
+        readers pinned to the current one meanwhile. `touched`: documents whose cross-check may change."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_timeout_seconds):
+            raise StoreError(f"另一个写入（上传、删除或空间回收）{self.settings.busy_timeout_seconds:g} 秒内没有结束；请稍后重试")
+        try:
+            with self._readers.pinned():
+                before = self._readers.current
+                result = change(self.store)
+                if self.store.data_version() != before.version:
+                    self._readers.install(self._build())
+        finally:
+            self._write_lock.release()
+        if self._readers.current is not before:
+            with self.reading() as searcher:
+                related = [other for doc in touched for other, _, _ in related_documents(searcher, doc)]
+            self.crosschecks.want(list(dict.fromkeys([*touched, *related])))
+            self._reclaim_wanted.set()
+        return result
+
+    def _refresh(self, stale: Snapshot | None) -> None:
+        """Build and install a snapshot of the store as it is now, unless someone did since `stale`."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
+            raise ServiceBusy("正在更新索引，等待超时；请稍后重试")
+        try:
+            if self._readers.current is stale:
+                self._readers.install(self._build())
+        finally:
+            self._write_lock.release()
+
+    def _build(self) -> Snapshot:
+        """The derived indexes and page values of the store's latest version (call with the write lock)."""
+        started, store = time.perf_counter(), self.store
+        version = store.begin_read()
+        try:
+            encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
+            searcher = Searcher(store, encoder, limits=self.limits)
+            snapshot = Snapshot(version, self._vector_generation, searcher, citing_clauses(store),
+                                tuple(list_departments(store)))
+        finally:
+            store.end_read()
+        logger.info("snapshot of data version %d built in %.2f s", version, time.perf_counter() - started)
+        return snapshot
 
     def _drop_original(self, sha256: str) -> None:
         for path in (self.settings.home / UPLOADS).glob(f"{sha256}.*"):
             path.unlink(missing_ok=True)
 
-    # -- background embedding -------------------------------------------------------------------
+    # -- background work ------------------------------------------------------------------------
+
+    def _maintain_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                if (doc_id := self.crosschecks.next_job(timeout=0.5)) is not None:
+                    self._compute_crosscheck(doc_id)
+                if self._reclaim_wanted.is_set():
+                    self._reclaim_wanted.clear()
+                    self._reclaim()
+            except Exception:  # noqa: BLE001 - a thread edge: log it, keep serving
+                logger.exception("background maintenance failed")
+
+    def _compute_crosscheck(self, doc_id: str) -> None:
+        with self.reading() as searcher:
+            related = related_documents(searcher, doc_id)
+            if not related or (key := _crosscheck_key(searcher, doc_id, related)) is None or self.crosschecks.has(key):
+                return
+            if (measures := searcher.store.task_count(doc_id, measures=True)) > self.settings.crosscheck_max_measures:
+                result = CrossCheck(TOO_LARGE)
+            else:
+                started = time.perf_counter()
+                rows = cross_check(searcher, doc_id, [other for other, _, _ in related], self.stopping.is_set)
+                if self.stopping.is_set():
+                    return
+                result = CrossCheck(READY, tuple(rows))
+                logger.info("cross-check of %s (%d measures) computed in %.1f s", doc_id, measures,
+                            time.perf_counter() - started)
+        self.crosschecks.put(key, result)
+
+    def _reclaim(self) -> None:
+        """After a write: the WAL checkpointed and truncated when large, free pages released when many."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
+            self._reclaim_wanted.set()  # a write is under way: after it
+            return
+        try:
+            before, after = self.store.reclaim(int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
+        except StoreError:
+            logger.info("disk space not reclaimed now: another process is writing")
+            return
+        finally:
+            self._write_lock.release()
+        if after < before:
+            _return_memory()
 
     def _embed_loop(self) -> None:
         try:
-            store, encoder = Store.open(self.settings.home), load_encoder(self.settings.encoder)
+            store, encoder = Store.open(self.settings.home), self.encoder
         except Exception as error:  # noqa: BLE001 - a thread edge: report it in the status, keep serving
             logger.exception("background embedder did not start")
             self.progress = replace(self.progress, error=str(error))
             return
         try:
-            while not self._stop.is_set():
+            while not self.stopping.is_set():
                 self._wake.clear()
                 try:
                     if total := len(missing_units(store, encoder.name)):
@@ -189,7 +360,7 @@ class Library:
         finally:
             store.close()
 
-    def _embed_round(self, store: Store, encoder, total: int) -> None:
+    def _embed_round(self, store: Store, encoder: Encoder, total: int) -> None:
         self.progress = EmbeddingProgress(encoder.name, True, 0, total)
         last = time.monotonic()
 
@@ -197,24 +368,35 @@ class Library:
             nonlocal last
             self.progress = replace(self.progress, done=done)
             if time.monotonic() - last > _REFRESH_SECONDS:
-                self._vector_generation += 1
+                self._new_vectors()
                 last = time.monotonic()
 
         logger.info("embedding %d passages in the background (%s)", total, encoder.name)
-        embed_missing(store, encoder, on_batch=advance, should_stop=self._stop.is_set)
+        embed_missing(store, encoder, on_batch=advance, should_stop=self.stopping.is_set)
         self.progress = replace(self.progress, running=False)
-        self._vector_generation += 1
+        self._new_vectors()
 
-    def status(self) -> dict:
-        with self.lock:
-            counts = self.store.counts()
-            vectors = 0 if self.encoder is None else self.store.connection.execute(
-                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
-                (self.encoder.name,)).fetchone()[0]
-        return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
-                "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
-                "embedding": {"encoder": self.progress.encoder, "running": self.progress.running,
-                              "done": self.progress.done, "total": self.progress.total, "error": self.progress.error}}
+    def _new_vectors(self) -> None:
+        self._vector_generation += 1
+        try:
+            self._refresh(self._readers.current)
+        except ServiceBusy:
+            logger.info("new vectors are picked up after the write under way")
+
+
+def _crosscheck_key(searcher: Searcher, doc_id: str, related: list[tuple[str, str, str]]) -> CrossCheckKey | None:
+    ids = [doc_id, *(other for other, _, _ in related)]
+    shas = searcher.store.document_hashes(ids)
+    if doc_id not in shas:
+        return None
+    return CrossCheckKey(doc_id, shas[doc_id], tuple((other, shas.get(other, "")) for other in ids[1:]),
+                         searcher.vectors is not None)
+
+
+def _return_memory() -> None:
+    """Hand freed heap back to the system after large deletes (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def clean_filename(filename: str) -> str:
