@@ -373,7 +373,7 @@ class Store:
                 execute("PRAGMA auto_vacuum=INCREMENTAL")
                 execute("VACUUM")
             elif many_free:
-                execute("PRAGMA incremental_vacuum").fetchall()  # one page per step: step to the end
+                self._connection.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only
             if execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
                 logger.info("%s: the WAL is still read by an older snapshot; truncated next time", self.path.name)
         except sqlite3.OperationalError as error:
