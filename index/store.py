@@ -12,7 +12,8 @@ as current only when this store's history holds that version with that token: a 
 from an older backup, or another store's files, are rebuilt rather than read.
 
 Several connections may read one store at once (WAL: `open_reader`, one per thread); `begin_read`
-pins a reader to the snapshot of the moment until `end_read`.
+pins a reader to the snapshot of the moment until `end_read`. Upkeep (quick_check, disk space) is in
+upkeep.py.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ STORE_FILE = "policykb.sqlite3"
 _DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                     "format", "encoding", "addressees")
 _VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older index file is rebuilt)
-_BUSY = ("database is locked", "database is busy", "database table is locked")
+BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ class Store:
         try:
             self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
-            if str(error) not in _BUSY:
+            if str(error) not in BUSY:
                 raise
             raise StoreError(f"数据库正被另一个程序写入（等待 {self.busy_timeout:g} 秒后仍未释放）；"
                              "请等 policykb ingest 等写入结束后重试") from None
@@ -335,54 +336,6 @@ class Store:
             item = Responsibility(name, canonical, role, basis, level, tuple(json.loads(includes)))
             responsibilities.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
         return {row[0]: _clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
-
-    # -- upkeep --------------------------------------------------------------------------------
-
-    def check(self) -> None:
-        """SQLite's quick_check (pages and indexes readable); StoreError saying what to do when not."""
-        try:
-            problems = [row[0] for row in self._connection.execute("PRAGMA quick_check(5)")]
-        except sqlite3.DatabaseError as error:
-            problems = [str(error)]
-        if problems != ["ok"]:
-            raise StoreError(f"数据库文件 {self.path} 已损坏（{'；'.join(problems)[:300]}）；请停止服务，"
-                             "从备份恢复这个文件，或换一个 --home 重新运行 policykb ingest")
-
-    def disk_bytes(self) -> int:
-        """The store's size on disk: the database file and its write-ahead log."""
-        return sum(path.stat().st_size for path in (self.path, self.path.with_name(self.path.name + "-wal"))
-                   if path.exists())
-
-    def reclaim(self, wal_limit: int, free_share: float) -> tuple[int, int]:
-        """Give disk space back after large writes or deletes; returns (bytes before, bytes after).
-
-        When free pages are more than `free_share` of the file they are released (incremental vacuum;
-        a store made before incremental vacuum is converted once by a full VACUUM). Then, when the WAL
-        is over `wal_limit` bytes or pages were released, it is copied into the database and truncated,
-        as far as readers allow: a reader still on an older snapshot leaves it for the next time."""
-        before, execute = self.disk_bytes(), self._connection.execute
-        pages, free = execute("PRAGMA page_count").fetchone()[0], execute("PRAGMA freelist_count").fetchone()[0]
-        wal = self.path.with_name(self.path.name + "-wal")
-        many_free = bool(pages) and free / pages > free_share
-        if not many_free and not (wal.exists() and wal.stat().st_size > wal_limit):
-            return before, before
-        try:
-            if many_free and execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-                logger.info("converting %s to incremental vacuum (VACUUM; %d of %d pages free)", self.path.name,
-                            free, pages)
-                execute("PRAGMA auto_vacuum=INCREMENTAL")
-                execute("VACUUM")
-            elif many_free:
-                self._connection.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only
-            if execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
-                logger.info("%s: the WAL is still read by an older snapshot; truncated next time", self.path.name)
-        except sqlite3.OperationalError as error:
-            if str(error) not in _BUSY:
-                raise
-            raise StoreError("另一个程序正在写入数据库，稍后再回收磁盘空间") from None
-        after = self.disk_bytes()
-        logger.info("%s: %.1f MB on disk before reclaiming, %.1f MB after", self.path.name, before / 2**20, after / 2**20)
-        return before, after
 
     def counts(self) -> dict[str, int]:
         return {table: self._connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -11,7 +11,7 @@ Costly requests are bounded (admission.py): long queries and exports share a lan
 per client; every request waits a bounded time for a reader connection. The maintenance thread
 computes the cross-checks pages show when documents change (derived.py) and gives disk space back
 after large writes; a daemon thread embeds units that have no vector yet (resumable: every batch is
-committed), and the searcher picks up its vectors.
+committed; embedding.py), and the searcher picks up its vectors.
 """
 
 from __future__ import annotations
@@ -25,17 +25,18 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, related_documents
-from index.dense import embed_missing, has_vectors, missing_units
+from index.dense import has_vectors
 from index.directory import list_departments
 from index.files import write_atomically
 from index.resolve import citing_clauses
 from index.search import QueryLimits
+from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError, parse_document, read_source
 from ingest.errors import FileTooLarge, StoreError
 from ingest.readers import reader_for
@@ -43,24 +44,15 @@ from ingest.readers import reader_for
 from . import exports
 from .admission import Lane, ServiceBusy
 from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChecks
+from .embedding import BackgroundEmbedder, EmbeddingProgress
 from .settings import Settings
 from .snapshots import Readers, Snapshot
 from .views import DocumentPage, clause_view, department_view, search_view
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
-_REFRESH_SECONDS = 20.0  # while embedding, the searcher picks up new vectors at most this often
 _EXPORT_PAGE = 500  # clauses read at a time for an export
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class EmbeddingProgress:
-    encoder: str
-    running: bool = False
-    done: int = 0
-    total: int = 0
-    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,12 +72,12 @@ class Library:
         self._write_lock = threading.Lock()
         self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
         self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
-        self.progress = EmbeddingProgress(self.encoder.name if self.encoder else "none")
+        self.stopping, self._reclaim_wanted = threading.Event(), threading.Event()
+        self.embedder = BackgroundEmbedder(settings.home, self.encoder, self.stopping, self._new_vectors)
         self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,
                               settings.busy_wait_seconds)
         self.crosschecks = CrossChecks()
         self._vector_generation = 0
-        self.stopping, self._wake, self._reclaim_wanted = threading.Event(), threading.Event(), threading.Event()
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -95,7 +87,7 @@ class Library:
         with a log line, not on the first request), queue the cross-checks and start the threads."""
         try:
             if self.settings.check_store_at_start:
-                self.store.check()
+                check_store(self.store)
             self._readers.install(self._build())
         except sqlite3.DatabaseError as error:
             raise StoreError(f"无法读取数据库 {self.store.path}（{error}）；请从备份恢复这个文件，"
@@ -103,7 +95,11 @@ class Library:
         self.crosschecks.want([document.id for document in self.store.documents()])
         self._spawn("policykb-maintenance", self._maintain_loop)
         if self.encoder is not None and self.settings.embed_in_background:
-            self._spawn("policykb-embedder", self._embed_loop)
+            self._spawn("policykb-embedder", self.embedder.run)
+
+    @property
+    def progress(self) -> EmbeddingProgress:
+        return self.embedder.progress
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -112,7 +108,7 @@ class Library:
 
     def close(self) -> None:
         self.stopping.set()
-        self._wake.set()
+        self.embedder.wake()
         for thread in self._threads:
             thread.join(timeout=60)
         with self._write_lock:
@@ -197,8 +193,7 @@ class Library:
                 (self.encoder.name,)).fetchone()[0]
         return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
                 "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
-                "embedding": {"encoder": self.progress.encoder, "running": self.progress.running,
-                              "done": self.progress.done, "total": self.progress.total, "error": self.progress.error}}
+                "embedding": asdict(self.embedder.progress)}
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -231,7 +226,7 @@ class Library:
             self._drop_original(document.sha256)
         elif status == "replaced" and previous:
             self._drop_original(previous)
-        self._wake.set()
+        self.embedder.wake()
         return Upload(status, document.id, document.title, len(document.clauses))
 
     def delete(self, doc_id: str) -> None:
@@ -331,7 +326,7 @@ class Library:
             self._reclaim_wanted.set()  # a write is under way: after it
             return
         try:
-            before, after = self.store.reclaim(int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
+            before, after = reclaim(self.store, int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
         except StoreError:
             logger.info("disk space not reclaimed now: another process is writing")
             return
@@ -339,42 +334,6 @@ class Library:
             self._write_lock.release()
         if after < before:
             _return_memory()
-
-    def _embed_loop(self) -> None:
-        try:
-            store, encoder = Store.open(self.settings.home), self.encoder
-        except Exception as error:  # noqa: BLE001 - a thread edge: report it in the status, keep serving
-            logger.exception("background embedder did not start")
-            self.progress = replace(self.progress, error=str(error))
-            return
-        try:
-            while not self.stopping.is_set():
-                self._wake.clear()
-                try:
-                    if total := len(missing_units(store, encoder.name)):
-                        self._embed_round(store, encoder, total)
-                except Exception as error:  # noqa: BLE001 - a thread edge: report it, retry on the next wake
-                    logger.exception("background embedding failed")
-                    self.progress = replace(self.progress, running=False, error=str(error))
-                self._wake.wait(timeout=60)
-        finally:
-            store.close()
-
-    def _embed_round(self, store: Store, encoder: Encoder, total: int) -> None:
-        self.progress = EmbeddingProgress(encoder.name, True, 0, total)
-        last = time.monotonic()
-
-        def advance(done: int, _total: int) -> None:
-            nonlocal last
-            self.progress = replace(self.progress, done=done)
-            if time.monotonic() - last > _REFRESH_SECONDS:
-                self._new_vectors()
-                last = time.monotonic()
-
-        logger.info("embedding %d passages in the background (%s)", total, encoder.name)
-        embed_missing(store, encoder, on_batch=advance, should_stop=self.stopping.is_set)
-        self.progress = replace(self.progress, running=False)
-        self._new_vectors()
 
     def _new_vectors(self) -> None:
         self._vector_generation += 1
