@@ -162,8 +162,9 @@ class Store:
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def put_document(self, document: Document) -> str:
+    def put_document(self, document: Document, units: list[tuple[Unit, str]] | None = None) -> str:
         """Store a document in one transaction; returns "added", "replaced", "unchanged" or "older".
+        `units`: its `tokenized_units`, when the caller computed them before (outside its write lock).
 
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
         versions of a law keeps the newer one whatever the order.
@@ -171,7 +172,7 @@ class Store:
         row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (document.id,)).fetchone()
         if row is not None and row[0] == document.sha256:
             return "unchanged"  # the common re-ingest: no tokenising, no write lock
-        units = [(unit, " ".join(self.segmenter.tokens(unit.passage))) for unit in document_units(document)]
+        units = self.tokenized_units(document) if units is None else units
         with self.transaction() as connection:
             row = connection.execute("SELECT sha256, date FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
@@ -184,6 +185,10 @@ class Store:
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
+
+    def tokenized_units(self, document: Document) -> list[tuple[Unit, str]]:
+        """The document's retrieval units with their jieba tokens (space-joined), as the BM25 rows hold them."""
+        return [(unit, " ".join(self.segmenter.tokens(unit.passage))) for unit in document_units(document)]
 
     def delete_document(self, doc_id: str) -> None:
         with self.transaction():
@@ -333,7 +338,7 @@ class Store:
                 "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
                 f"FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE {where} "
                 "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", parameters):
-            item = Responsibility(name, canonical, role, basis, level, tuple(json.loads(includes)))
+            item = Responsibility(name, canonical, role, basis, level, _loads(includes))
             responsibilities.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
         return {row[0]: _clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
 
@@ -358,6 +363,11 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _loads(text: str) -> tuple:
+    """A JSON list column as a tuple; most are empty, and skipping the decoder for them halves a page's load."""
+    return () if text == "[]" else tuple(json.loads(text))
+
+
 def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ()) -> Document:
     fields = dict(zip(_DOCUMENT_FIELDS, row))
     fields["issuers"] = tuple(json.loads(fields["issuers"]))
@@ -367,10 +377,10 @@ def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ())
 def _clause(row: tuple, tasks: list[tuple[int, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
     clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
     return Clause(
-        id=clause_id, kind=kind, number=number, path=tuple(json.loads(path)),
-        heading_path=tuple(json.loads(heading_path)), title=title, text=text,
+        id=clause_id, kind=kind, number=number, path=_loads(path), heading_path=_loads(heading_path), title=title,
+        text=text,
         tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())))
                     for ordinal, task_text, marker in tasks),
-        inherited=tuple(responsibilities.get(-1, ())), topics=tuple(json.loads(topics)),
-        measures=tuple(json.loads(measures)), targets=tuple(Target(**item) for item in json.loads(targets)),
-        citations=tuple(Citation(**item) for item in json.loads(citations)))
+        inherited=tuple(responsibilities.get(-1, ())), topics=_loads(topics), measures=_loads(measures),
+        targets=tuple(Target(**item) for item in _loads(targets)),
+        citations=tuple(Citation(**item) for item in _loads(citations)))

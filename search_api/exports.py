@@ -4,9 +4,9 @@ Cells come from documents, which anyone may upload: a cell starting with = + - @
 carriage return) would run as a formula in a spreadsheet. In .xlsx such cells are typed as text;
 in CSV they get a leading apostrophe, the usual neutralisation.
 
-Rows are produced from the clauses one at a time and written in one pass (openpyxl's write-only
-mode streams rows to the file), so a table costs time in proportion to its rows; `should_stop` is
-asked every `_CHECK_EVERY` rows, and the writers raise `Cancelled` when it says yes.
+Rows are produced from the clauses one at a time and written in one pass (spreadsheet.py streams
+them into the .xlsx), so a table costs time in proportion to its rows; `should_stop` is asked every
+`_CHECK_EVERY` rows, and the writers raise `Cancelled` when it says yes.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-
 from ingest import Clause
 
 from .admission import Cancelled
+from .spreadsheet import write_sheet
 
 COLUMNS = ("序号", "条款", "重点任务", "牵头单位", "配合单位/责任单位", "目标年份/时限", "链接")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -86,35 +83,8 @@ def write_csv(rows: Iterable[TaskRow], title: str, target: BinaryIO, should_stop
 
 
 def write_xlsx(rows: Iterable[TaskRow], title: str, target: BinaryIO, should_stop: Callable[[], bool]) -> None:
-    """One sheet, header in bold and frozen, text cells typed as text (never formulas) and wrapped.
-
-    A write-only sheet writes each row as it is appended, so one styled cell per column is filled
-    again for every row: creating and styling a cell object per value cost three times as much."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("任务分工表")
-    for column, width in zip("ABCDEFG", _WIDTHS):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_text(_styled(sheet, font=Font(bold=True)), name) for name in COLUMNS])
-    wrapped = Alignment(wrap_text=True, vertical="top")
-    cells = [_styled(sheet, alignment=wrapped) for _ in COLUMNS]
-    for row in _checked(rows, should_stop):
-        sheet.append([_text(cell, value) if isinstance(value, str) else value for cell, value in zip(cells, row.cells())])
-    workbook.properties.title = title[:200]
-    workbook.save(target)
-
-
-def _styled(sheet, **style) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet)
-    for name, item in style.items():
-        setattr(cell, name, item)
-    return cell
-
-
-def _text(cell: WriteOnlyCell, value: str) -> WriteOnlyCell:
-    cell.value = value
-    cell.data_type = "s"  # text, even when it starts with =
-    return cell
+    """One sheet, header in bold and frozen, text cells typed as text (never formulas) and wrapped."""
+    write_sheet(target, "任务分工表", title, COLUMNS, _WIDTHS, (row.cells() for row in _checked(rows, should_stop)))
 
 
 def _checked(rows: Iterable[TaskRow], should_stop: Callable[[], bool]) -> Iterator[TaskRow]:

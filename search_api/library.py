@@ -1,10 +1,10 @@
 """The service's state: the store, snapshots of its derived indexes, and two background threads.
 
 Readers never wait for writers (snapshots.py): each request reads through a reader connection of its
-own, at the version of the store its snapshot was built from. A write — an upload, a delete — parses
-outside any lock, then takes the write lock (writers only), pins the readers to the current snapshot,
-commits in its own transaction, builds the next snapshot and installs it; readers go on with the
-previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up after
+own, at the version of the store its snapshot was built from. An upload is parsed in a worker process
+(uploads.py), no lock held; then a write — the upload's, a delete — takes the write lock (writers
+only), pins the readers to the current snapshot, commits in its own transaction, builds the next
+snapshot and installs it; readers go on with the previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up after
 the busy timeout with StoreError (503), leaving nothing behind.
 
 Costly requests are bounded (admission.py): long queries and exports share a lane of a few slots, one
@@ -37,7 +37,7 @@ from index.files import write_atomically
 from index.resolve import citing_clauses
 from index.search import QueryLimits
 from index.upkeep import check_store, reclaim
-from ingest import InputError, ParseError, parse_document, read_source
+from ingest import InputError, ParseError
 from ingest.errors import FileTooLarge, StoreError
 from ingest.readers import reader_for
 
@@ -47,6 +47,7 @@ from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChe
 from .embedding import BackgroundEmbedder, EmbeddingProgress
 from .settings import Settings
 from .snapshots import Readers, Snapshot
+from .uploads import UploadWorker
 from .views import DocumentPage, clause_view, department_view, search_view
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Library:
         self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,
                               settings.busy_wait_seconds)
         self.crosschecks = CrossChecks()
+        self.uploads = UploadWorker(settings.home, settings.busy_timeout_seconds, self.stopping)
         self._vector_generation = 0
         self._threads: list[threading.Thread] = []
 
@@ -109,6 +111,7 @@ class Library:
     def close(self) -> None:
         self.stopping.set()
         self.embedder.wake()
+        self.uploads.close()
         for thread in self._threads:
             thread.join(timeout=60)
         with self._write_lock:
@@ -198,7 +201,8 @@ class Library:
     # -- writing --------------------------------------------------------------------------------
 
     def add_upload(self, data: bytes, filename: str) -> Upload:
-        """Store an uploaded file under its content hash and ingest it; nothing is kept if it fails."""
+        """Store an uploaded file under its content hash and ingest it through the upload worker (parsed
+        there, no lock held; stored there under the write lock); nothing is kept if it fails."""
         name = clean_filename(filename)
         suffix = Path(name).suffix.lower()
         reader_for(name)  # refuse an unsupported type before anything is written
@@ -209,10 +213,15 @@ class Library:
         if not existed:
             write_atomically(path, lambda temporary: temporary.write_bytes(data))
         try:
-            source = read_source(path, max_bytes=self.settings.max_upload_bytes)
-            document = parse_document(replace(source, source=f"上传：{name}"), {})
-            previous, status = self._write(lambda store: (store.document_sha256(document.id), store.put_document(document)),
-                                           touched=[document.id])
+            with self.uploads.turn(self.settings.busy_wait_seconds):
+                started = time.perf_counter()
+                doc_id = self.uploads.parse(path, name, self.settings.max_upload_bytes)
+                logger.info("upload %s parsed in the upload worker in %.1f s", doc_id, time.perf_counter() - started)
+                try:
+                    ingested = self._write(lambda _: self.uploads.write(), touched=[doc_id])
+                except StoreError:
+                    self.uploads.drop()
+                    raise
         except (InputError, ParseError) as error:
             if not existed:
                 path.unlink(missing_ok=True)
@@ -222,12 +231,13 @@ class Library:
             if not existed:
                 path.unlink(missing_ok=True)
             raise
+        status = ingested.status
         if status == "older" or (status == "unchanged" and not existed):  # stored from elsewhere, or not at all
-            self._drop_original(document.sha256)
-        elif status == "replaced" and previous:
-            self._drop_original(previous)
+            self._drop_original(ingested.sha256)
+        elif status == "replaced" and ingested.previous:
+            self._drop_original(ingested.previous)
         self.embedder.wake()
-        return Upload(status, document.id, document.title, len(document.clauses))
+        return Upload(status, ingested.doc_id, ingested.title, ingested.clauses)
 
     def delete(self, doc_id: str) -> None:
         """Delete a document, then its uploaded original (if it came by upload)."""

@@ -8,6 +8,7 @@ it pauses the real encoder at a gate (`GatedEncoder`) or lets another process ho
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -34,6 +36,7 @@ from ingest.errors import StoreError
 from search_api import Settings, create_app
 from search_api.admission import ServiceBusy, TooManyRequests
 from search_api.library import Library
+from search_api.spreadsheet import write_sheet
 
 SEED_ID = "武汉市减污降碳协同增效实施方案"
 TOKEN = "costs-token"
@@ -173,18 +176,17 @@ def test_documents_and_departments_are_served_a_page_at_a_time(tmp_path):
         assert "共 36 条" in page and "下一页" in page and "offset=10" in page
 
 
-def test_reads_go_on_while_a_document_is_written(tmp_path):
+def test_reads_go_on_while_a_document_is_written(tmp_path, caplog):
     """An upload waiting for the store's write lock (another process holds it) holds nothing readers need:
     searches, document, clause and department pages are answered meanwhile; then the upload lands."""
     home = build_home(tmp_path / "home", [SEED])
     settings = Settings(home=home, token=TOKEN, embed_in_background=False, busy_timeout_seconds=60)
     with TestClient(create_app(settings)) as client, ThreadPoolExecutor(1) as pool:
-        with write_locked(home):
+        with write_locked(home), caplog.at_level(logging.INFO, logger="search_api.library"):
             writing = pool.submit(upload, client, "分类.txt", UNRELATED)
-            deadline = time.monotonic() + 30
-            while not list((home / "uploads").glob("*.txt")) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(1.0)  # parsed by now: waiting for SQLite's write lock
+            assert _eventually(lambda: any("parsed in the upload worker" in record.getMessage()
+                                           for record in caplog.records), 60)
+            time.sleep(0.5)  # now waiting for SQLite's write lock
             with ThreadPoolExecutor(5) as readers:
                 answers = list(readers.map(lambda path: client.get(path), [
                     "/api/search?q=污泥处置", f"/api/documents/{SEED_ID}", f"/api/clauses/{SEED_ID}.s4.p12",
@@ -218,6 +220,23 @@ def test_the_task_table_has_a_row_bound(seed_home):
             assert "23" in error["message"] and "20" in error["message"]
     with TestClient(create_app(Settings(home=seed_home, embed_in_background=False, export_max_rows=23))) as client:
         assert client.get(f"/api/documents/{SEED_ID}/tasks.xlsx").status_code == 200
+
+
+def test_the_streamed_xlsx_reads_back_with_its_text_types_and_styles():
+    """spreadsheet.py writes SpreadsheetML itself (openpyxl's cell objects made 10,000 rows cost > 6 s):
+    openpyxl must read back every value, text typed as text, the bold frozen header and wrapping."""
+    rows = [(1, "=HYPERLINK(\"http://example.invalid\")", "a & b < c > d \"e\"", "  前后有空格  ", "", "控制\x01字符\x1f", 7),
+            (2, "+1", "-2", "@3", "第二行", "2025年", "http://x/clauses/a?task=0")]
+    buffer = io.BytesIO()
+    write_sheet(buffer, "任务分工表", "标题 & 题", ("序号", "一", "二", "三", "四", "五", "六"), (6, 28, 70, 22, 36, 16, 40), rows)
+    workbook = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    sheet = workbook.active
+    assert sheet.title == "任务分工表" and workbook.properties.title == "标题 & 题" and sheet.freeze_panes == "A2"
+    values = list(sheet.values)
+    assert values[0] == ("序号", "一", "二", "三", "四", "五", "六") and sheet["A1"].font.b
+    assert values[1] == (1, '=HYPERLINK("http://example.invalid")', 'a & b < c > d "e"', "  前后有空格  ", None, "控制字符", 7)
+    assert values[2] == (2, "+1", "-2", "@3", "第二行", "2025年", "http://x/clauses/a?task=0")
+    assert sheet["B2"].data_type == "s" and sheet["C2"].alignment.wrap_text and sheet.column_dimensions["C"].width == 70
 
 
 def big_plan(tasks: int) -> bytes:
