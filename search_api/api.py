@@ -42,7 +42,7 @@ def page_limit(library: Library, limit: int | None) -> int:
     """The page size asked for, or the default; a 422 over the maximum."""
     if limit is not None and limit > library.settings.max_page_size:
         raise HTTPException(422, f"limit 最大为 {library.settings.max_page_size}；请用 offset 翻页")
-    return limit or library.settings.page_size
+    return min(limit or library.settings.page_size, library.settings.max_page_size)
 
 
 def check_query(library: Library, q: str) -> None:

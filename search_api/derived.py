@@ -35,20 +35,26 @@ class CrossCheck:
 class CrossChecks:
     """Computed cross-checks by key (the latest `capacity` of them) and the documents waiting for one."""
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, capacity: int = 256, max_waiting: int = 4) -> None:
         self._done: collections.OrderedDict[CrossCheckKey, CrossCheck] = collections.OrderedDict()
         self._queue: collections.OrderedDict[str, bool] = collections.OrderedDict()  # doc id → urgent
         self._condition = threading.Condition()
-        self._capacity = capacity
+        self._capacity, self._max_waiting, self._waiting = capacity, max_waiting, 0
 
     def get(self, key: CrossCheckKey, wait: float) -> CrossCheck:
-        """The cross-check for `key`, waiting up to `wait` seconds for the worker; PENDING after that."""
+        """The cross-check for `key`, waiting up to `wait` seconds for the worker (when fewer than
+        `max_waiting` requests wait already: each holds a server thread); PENDING after that."""
         with self._condition:
             if key not in self._done:
                 self._queue[key.doc_id] = True
                 self._queue.move_to_end(key.doc_id, last=False)
                 self._condition.notify_all()
-                self._condition.wait_for(lambda: key in self._done, timeout=wait)
+                if self._waiting < self._max_waiting:
+                    self._waiting += 1
+                    try:
+                        self._condition.wait_for(lambda: key in self._done, timeout=wait)
+                    finally:
+                        self._waiting -= 1
             return self._done.get(key, CrossCheck(PENDING))
 
     def has(self, key: CrossCheckKey) -> bool:

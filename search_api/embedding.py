@@ -18,6 +18,8 @@ from typing import Callable
 from index import Encoder, Store
 from index.dense import embed_missing, missing_units
 
+from .uploads import lower_priority
+
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 20.0  # while embedding, the searcher picks up new vectors at most this often
 
@@ -42,7 +44,8 @@ class BackgroundEmbedder:
         self._wake.set()
 
     def run(self) -> None:
-        """The thread's loop, until `stopping` is set."""
+        """The thread's loop, until `stopping` is set (at a lower CPU priority than the readers)."""
+        lower_priority()
         try:
             store = Store.open(self.home)
         except Exception as error:  # noqa: BLE001 - a thread edge: report it in the status, keep serving

@@ -47,7 +47,7 @@ from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChe
 from .embedding import BackgroundEmbedder, EmbeddingProgress
 from .settings import Settings
 from .snapshots import Readers, Snapshot
-from .uploads import UploadWorker
+from .uploads import UploadWorker, lower_priority
 from .views import DocumentPage, clause_view, department_view, search_view
 
 logger = logging.getLogger(__name__)
@@ -303,10 +303,15 @@ class Library:
     # -- background work ------------------------------------------------------------------------
 
     def _maintain_loop(self) -> None:
+        lower_priority()
         while not self.stopping.is_set():
             try:
                 if (doc_id := self.crosschecks.next_job(timeout=0.5)) is not None:
-                    self._compute_crosscheck(doc_id)
+                    try:
+                        self._compute_crosscheck(doc_id)
+                    except ServiceBusy:  # every reader connection busy: later
+                        self.crosschecks.want([doc_id])
+                        self.stopping.wait(1.0)
                 if self._reclaim_wanted.is_set():
                     self._reclaim_wanted.clear()
                     self._reclaim()

@@ -64,7 +64,7 @@ def search_page(request: Request, library: LibraryDependency, q: str = "",
     filters = SearchFilters(doc or None, dept or None, role, tag or None, level, year)
     active = {key: value for key, value in (("doc", doc), ("dept", dept), ("role", role), ("tag", tag),
                                              ("level", level), ("year", year)) if value}
-    if q:
+    if q.strip():
         check_query(library, q)
     view = library.search(q, k, filters, mode, client_of(request)) if q.strip() else None
     with library.reading() as searcher:

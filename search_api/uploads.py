@@ -4,10 +4,11 @@ Parsing a large document is seconds to minutes of Python, with single regular-ex
 the whole text that hold the interpreter lock for hundreds of milliseconds, and garbage collections
 over millions of new objects: in the service's process every reader would wait through them. The
 worker is a separate interpreter (multiprocessing «spawn»), started at the first upload and kept
-warm for the next; one upload at a time goes through it:
+warm for the next, at a lower CPU priority than the service; one upload at a time goes through it:
 
     parse(path)   the worker reads and parses the file and tokenises its units    (no lock held)
     write()       the worker stores it in one transaction          (the caller holds its write lock)
+                  and brings lexical.npz up to date, so the service loads the BM25 arrays, not builds them
 
 A worker whose peak memory passed `RECYCLE_BYTES` (a large document, a decompression bomb) is replaced
 after its upload, so its memory goes back to the system; one that dies (killed, out of memory) is
@@ -20,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import resource
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -108,17 +111,17 @@ class UploadWorker:
     def _receive(self, name: str):
         """The worker's answer; raises its error, Cancelled when the service stops meanwhile, ParseError
         when the worker died (replaced at the next upload)."""
-        assert self._pipe is not None and self._process is not None
-        while not self._pipe.poll(_POLL_SECONDS):
+        pipe, process = self._pipe, self._process
+        assert pipe is not None and process is not None
+        while not pipe.poll(_POLL_SECONDS):
             if self.stopping.is_set():
                 self.close()
                 raise Cancelled("服务正在停止，上传未完成；请重新上传")
-            if not self._process.is_alive():
-                code = self._process.exitcode
+            if not process.is_alive():
                 self.close()
-                raise ParseError(f"{name}: 解析这个文件的进程意外退出（退出码 {code}，可能内存不足）；"
+                raise ParseError(f"{name}: 解析这个文件的进程意外退出（退出码 {process.exitcode}，可能内存不足）；"
                                  "文件可能过大或已损坏，请检查后重新上传")
-        kind, value, peak = self._pipe.recv()
+        kind, value, peak = pipe.recv()
         if peak > RECYCLE_BYTES and kind != "parsed":  # its job is done: give its memory back
             logger.info("upload worker used %.0f MB: replaced", peak / 2**20)
             self.close()
@@ -128,9 +131,13 @@ class UploadWorker:
 
 
 def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
-    """The worker's loop: parse, then write or drop, until the pipe closes."""
+    """The worker's loop: parse, then write or drop, until the pipe closes. It runs at a lower CPU
+    priority than the service, and after a write brings the BM25 file up to date (rebuilt when the
+    document is large) so that the service's next searcher loads it instead of building it."""
     from index import Store
+    from index.lexical import LexicalIndex
 
+    lower_priority()
     store, parsed = None, None
     while True:
         try:
@@ -149,6 +156,7 @@ def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
                 document, units = parsed
                 previous = store.document_sha256(document.id)
                 status, parsed = store.put_document(document, units), None
+                LexicalIndex.open(store)
                 answer = ("done", Ingested(status, document.id, document.title, len(document.clauses), document.sha256,
                                            previous))
             else:
@@ -156,6 +164,12 @@ def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
         except (PolicyKBError, sqlite3.DatabaseError) as error:
             parsed, answer = None, ("error", _picklable(error))
         pipe.send((*answer, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+
+
+def lower_priority(niceness: int = 10) -> None:
+    """Let the calling thread (on Linux) or process yield the CPU to the service's readers."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id() if sys.platform == "linux" else 0, niceness)
 
 
 def _picklable(error: Exception) -> Exception:
