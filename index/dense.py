@@ -73,10 +73,11 @@ class VectorIndex:
     beside the store with the unit id of each graph node (`.ids.npy`) and a manifest (format,
     encoder, dimension, count, both files' sha256, the store's identity and version), each written to
     a temporary file and renamed, and rebuilt when unreadable or when the store's history does not
-    hold that version (a store restored from a backup hands its unit ids out again). It is updated, not rebuilt, when units change: vectors of units
-    added since are appended to the graph (unit ids are never reused), nodes of deleted units are
-    masked out of searches, and the graph is rebuilt only once masked nodes reach `MASKED_LIMIT` of
-    it. Filtered searches always scan the allowed units exactly.
+    hold that version (a store restored from a backup hands its unit ids out again). It is updated,
+    not rebuilt, when units change: vectors of units added since are appended to the graph (unit ids
+    are never reused), nodes of deleted units are masked out of searches, and the graph is rebuilt
+    only once masked nodes reach `MASKED_LIMIT` of it. Filtered searches always scan the allowed units
+    exactly.
     """
 
     EXACT_LIMIT = 50_000

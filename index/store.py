@@ -55,8 +55,8 @@ class StoreVersion:
 class Store:
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
 
-    One connection, usable from any thread but not from two at once: a service that shares a store
-    between threads holds a lock around every use (search_api.library does).
+    One connection, usable from any thread but not from two at once: a service gives each request a
+    reader connection of its own (`open_reader`; search_api.snapshots) and writes through one.
     """
 
     def __init__(self, connection: sqlite3.Connection, path: Path, words: Segmenter, busy_timeout: float) -> None:
