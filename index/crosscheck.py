@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Callable
 
 from ingest import Clause
 from ingest.normalize import compact
@@ -64,12 +65,16 @@ def related_documents(searcher: Searcher, doc_id: str) -> list[tuple[str, str, s
     return sorted(related, key=lambda row: (order.get(row[2], 4), row[0]))
 
 
-def cross_check(searcher: Searcher, doc_id: str, related: list[str]) -> list[CrossCheckRow]:
-    """Each measure of `doc_id` (a clause with tasks) beside its best match in each related document."""
+def cross_check(searcher: Searcher, doc_id: str, related: list[str],
+                should_stop: Callable[[], bool] = lambda: False) -> list[CrossCheckRow]:
+    """Each measure of `doc_id` (a clause with tasks) beside its best match in each related document.
+    A search per measure and related document: the rows computed before `should_stop` says yes."""
     document = searcher.store.document(doc_id)
     measures = [clause for clause in document.clauses if clause.tasks]
     rows = []
     for clause in measures:
+        if should_stop():
+            break
         leads = _leads(clause)
         matches = tuple(_counterpart(searcher, clause, other, leads) for other in related)
         rows.append(CrossCheckRow(clause.id, clause.number, clause.title, tuple(leads.values()), matches))

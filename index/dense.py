@@ -23,7 +23,7 @@ from ingest.errors import IndexFormatError
 
 from .encoders import Encoder
 from .files import write_atomically
-from .store import Store
+from .store import Store, StoreVersion
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +71,13 @@ class VectorIndex:
     100k × 384 floats costs ≈ 15 ms here). Above it, an HNSW graph (M = 32, efSearch = 128) answers
     in about a millisecond; building it takes minutes, so it is saved as `vectors-<encoder>.faiss`
     beside the store with the unit id of each graph node (`.ids.npy`) and a manifest (format,
-    encoder, dimension, count, both files' sha256), each written to a temporary file and renamed,
-    and rebuilt when unreadable. It is updated, not rebuilt, when units change: vectors of units
-    added since are appended to the graph (unit ids are never reused), nodes of deleted units are
-    masked out of searches, and the graph is rebuilt only once masked nodes reach `MASKED_LIMIT` of
-    it. Filtered searches always scan the allowed units exactly.
+    encoder, dimension, count, both files' sha256, the store's identity and version), each written to
+    a temporary file and renamed, and rebuilt when unreadable or when the store's history does not
+    hold that version (a store restored from a backup hands its unit ids out again). It is updated,
+    not rebuilt, when units change: vectors of units added since are appended to the graph (unit ids
+    are never reused), nodes of deleted units are masked out of searches, and the graph is rebuilt
+    only once masked nodes reach `MASKED_LIMIT` of it. Filtered searches always scan the allowed units
+    exactly.
     """
 
     EXACT_LIMIT = 50_000
@@ -97,8 +99,7 @@ class VectorIndex:
         else:
             self.kind = "hnsw"
             manifest = {"format": self.FORMAT_VERSION, "encoder": encoder_name, "dim": dim, "kind": "hnsw"}
-            self._index, self._nodes = _saved_hnsw(store.path.parent, manifest, self.ids, self.matrix,
-                                                   self.MASKED_LIMIT)
+            self._index, self._nodes = _saved_hnsw(store, manifest, self.ids, self.matrix, self.MASKED_LIMIT)
             live = np.isin(self._nodes, self.ids)
             if not live.all():  # nodes of deleted units: never returned (the bitmap must outlive searches)
                 self._live_bits = np.packbits(live, bitorder="little")
@@ -123,11 +124,14 @@ class VectorIndex:
         return [(int(self._nodes[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
 
 
-def _saved_hnsw(folder: Path, manifest: dict, ids: np.ndarray, matrix: np.ndarray,
+def _saved_hnsw(store: Store, manifest: dict, ids: np.ndarray, matrix: np.ndarray,
                 masked_limit: float) -> tuple[faiss.Index, np.ndarray]:
     """(graph, unit id of each node) for the units `ids` with vectors `matrix`: the saved graph with the
     vectors of units added since appended (and saved again), or a new graph built and saved when there
-    is none that matches the manifest and its checksums, or when too many of its nodes are deleted units."""
+    is none that matches the manifest, its checksums and the store's history, or when too many of its
+    nodes are deleted units."""
+    folder, version = store.path.parent, store.version()
+    manifest = {**manifest, "store_id": version.store_id}
     key = hashlib.sha256(manifest["encoder"].encode()).hexdigest()[:12]
     path, nodes_path = folder / f"vectors-{key}.faiss", folder / f"vectors-{key}.ids.npy"
     manifest_path = folder / f"vectors-{key}.json"
@@ -135,9 +139,13 @@ def _saved_hnsw(folder: Path, manifest: dict, ids: np.ndarray, matrix: np.ndarra
         try:
             saved = json.loads(manifest_path.read_text())
             checksums = saved.pop("sha256", None), saved.pop("ids_sha256", None)
-            count = saved.pop("count", None)
+            count, at = saved.pop("count", None), saved.pop("at", None)
             if saved != manifest:
                 logger.info("vector index is stale: rebuilding %s", path.name)
+            elif not isinstance(at, list) or not store.has_version(StoreVersion(manifest["store_id"], int(at[0]),
+                                                                                str(at[1]))):
+                logger.warning("rebuilding %s: it was saved for another history of this store (restored from a "
+                               "backup?)", path.name)
             elif checksums != (_file_sha256(path), _file_sha256(nodes_path)):
                 logger.warning("rebuilding %s: the file does not match its checksum (truncated or corrupted)", path.name)
             else:
@@ -154,7 +162,7 @@ def _saved_hnsw(folder: Path, manifest: dict, ids: np.ndarray, matrix: np.ndarra
                         logger.info("vector index %s: %d vectors added, %d nodes masked", path.name, added.sum(), masked)
                         index.add(matrix[added])
                         nodes = np.concatenate([nodes, ids[added]])
-                        _save_hnsw(index, nodes, manifest, path, nodes_path, manifest_path)
+                        _save_hnsw(index, nodes, manifest, version, path, nodes_path, manifest_path)
                     return index, nodes
                 logger.info("vector index %s: %d of its nodes are deleted units: rebuilding", path.name, masked)
         except (OSError, ValueError, RuntimeError, AttributeError) as error:
@@ -164,17 +172,18 @@ def _saved_hnsw(folder: Path, manifest: dict, ids: np.ndarray, matrix: np.ndarra
     index.hnsw.efConstruction = 80
     index.add(matrix)
     index.hnsw.efSearch = 128
-    _save_hnsw(index, ids, manifest, path, nodes_path, manifest_path)
+    _save_hnsw(index, ids, manifest, version, path, nodes_path, manifest_path)
     return index, ids
 
 
-def _save_hnsw(index: faiss.Index, nodes: np.ndarray, manifest: dict, path: Path, nodes_path: Path,
-               manifest_path: Path) -> None:
-    """The graph and its node ids first, then the manifest naming their checksums: a crash in between
-    leaves a manifest that does not match, and the next open rebuilds."""
+def _save_hnsw(index: faiss.Index, nodes: np.ndarray, manifest: dict, version: StoreVersion, path: Path,
+               nodes_path: Path, manifest_path: Path) -> None:
+    """The graph and its node ids first, then the manifest naming their checksums and the store version
+    they hold: a crash in between leaves a manifest that does not match, and the next open rebuilds."""
     write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
     write_atomically(nodes_path, lambda temporary: np.save(temporary, nodes), suffix=".tmp.npy")
-    saved = {**manifest, "count": int(index.ntotal), "sha256": _file_sha256(path), "ids_sha256": _file_sha256(nodes_path)}
+    saved = {**manifest, "count": int(index.ntotal), "sha256": _file_sha256(path), "ids_sha256": _file_sha256(nodes_path),
+             "at": [version.data_version, version.token]}
     write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(saved)))
 
 

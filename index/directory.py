@@ -83,10 +83,9 @@ def list_departments(store: Store) -> list[DepartmentSummary]:
     return sorted(summaries, key=lambda summary: (-summary.clauses, summary.canonical))
 
 
-def find_department(store: Store, names: DepartmentNames, name: str) -> tuple[str, ...]:
-    """Canonical names a user's name stands for (any alias; a level-free name matches every level).
-    `names` is the searcher's alias table, so a look-up does not rebuild it."""
-    known = {canonical for canonical, in store.connection.execute("SELECT DISTINCT canonical FROM responsibilities")}
+def find_department(known: set[str], names: DepartmentNames, name: str) -> tuple[str, ...]:
+    """Canonical names a user's name stands for (any alias; a level-free name matches every level), among
+    the `known` canonical names. `names` is the searcher's alias table, so a look-up does not rebuild it."""
     if compact(name) in known:
         return (compact(name),)
     return tuple(canonical for canonical in names.canonicals_for(name) if canonical in known)
@@ -100,21 +99,30 @@ def department_names(store: Store, canonical: str) -> tuple[str, ...]:
     return (canonical, *names)
 
 
-def department_duties(store: Store, canonical: str) -> list[Duty]:
-    """Every clause and task that names the department, in document and reading order."""
+def department_duties(store: Store, canonical: str, offset: int = 0, limit: int | None = None) -> list[Duty]:
+    """The clauses and tasks that name the department, in document and reading order: all of them, or
+    `limit` from `offset` (a page)."""
     rows = store.connection.execute(
         "SELECT r.clause_id, c.doc_id, d.title, d.level, c.number, c.title, r.role, r.name, coalesce(t.text, '') "
         "FROM responsibilities r JOIN clauses c ON c.id = r.clause_id JOIN documents d ON d.id = c.doc_id "
         "LEFT JOIN tasks t ON t.clause_id = r.clause_id AND t.ordinal = r.task_ordinal "
         "WHERE r.canonical = ? ORDER BY CASE d.level WHEN 'national' THEN 0 WHEN 'provincial' THEN 1 WHEN 'municipal' THEN 2 "
-        "ELSE 3 END, c.doc_id, c.ordinal, r.task_ordinal", (canonical,)).fetchall()
+        "ELSE 3 END, c.doc_id, c.ordinal, r.task_ordinal LIMIT ? OFFSET ?",
+        (canonical, -1 if limit is None else limit, offset)).fetchall()
     return [Duty(*row) for row in rows]
 
 
-def counterparts(store: Store, canonical: str) -> list[tuple[str, str]]:
-    """(canonical, level) of the other departments with the same body key, national first."""
+def duty_roles(store: Store, canonical: str) -> dict[str, int]:
+    """How many duties the department has in each role (ROLE_ORDER, roles it has only)."""
+    counts = dict(store.connection.execute("SELECT role, count(*) FROM responsibilities WHERE canonical = ? "
+                                           "GROUP BY role", (canonical,)).fetchall())
+    return {role: counts[role] for role in ROLE_ORDER if counts.get(role)}
+
+
+def counterparts(departments: list[DepartmentSummary], canonical: str) -> list[tuple[str, str]]:
+    """(canonical, level) of the other departments (of `list_departments`) with the same body key, national first."""
     order = {"national": 0, "provincial": 1, "municipal": 2, "district": 3, "unknown": 4}
     key = body_key(canonical)
-    rows = store.connection.execute("SELECT DISTINCT canonical, level FROM responsibilities").fetchall()
-    found = {(name, level) for name, level in rows if name != canonical and body_key(name) == key}
+    found = {(item.canonical, item.level) for item in departments
+             if item.canonical != canonical and body_key(item.canonical) == key}
     return sorted(found, key=lambda item: (order.get(item[1], 5), item[0]))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingest import Document, InputError, ParseError, parse_document, read_source
+from ingest.errors import NotFound
 from ingest.identity import short_hash, title_key, with_document_id
 from ingest.normalize import compact
 from ingest.options import ReadOptions
@@ -75,8 +76,11 @@ def same_document(stored: Document, document: Document) -> bool:
 def place_document(store: Store, document: Document) -> Document:
     """The document under the id it is to be stored as: its own, unless a different document holds
     that id; then the id with `-` and a hash of its title and issuers (the same for its next version)."""
-    stored = store.document_header(document.id)
-    if stored is None or same_document(stored, document):
+    try:
+        stored = store.document_header(document.id)
+    except NotFound:
+        return document
+    if same_document(stored, document):
         return document
     identity = "\n".join((title_key(document.title), *sorted(compact(name) for name in document.issuers)))
     placed = with_document_id(document, f"{document.id}-{short_hash(identity)}")

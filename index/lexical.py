@@ -8,8 +8,10 @@ them), so a query is a few array additions. One difference: a token that unicode
 pm2, 5) is a phrase in an FTS5 query and two independent terms here.
 
 It is derived data, saved to `lexical.npz` beside the store with a manifest (format, tokenizer
-fingerprint, BM25 parameters), written to a temporary file and renamed, and rebuilt when the
-manifest does not match or the file cannot be read. Updates are incremental, as in Lucene: unit ids
+fingerprint, BM25 parameters, and the store's identity and version it was saved at), written to a
+temporary file and renamed, and rebuilt when the manifest does not match, when the store's history
+does not hold that version (a store restored from an older backup hands unit ids out again), or
+when the file cannot be read. Updates are incremental, as in Lucene: unit ids
 are never reused (the store allocates them in increasing order), so on open the units added since
 the file was saved (ids above its largest) form a small second segment built from their FTS5 rows,
 and units deleted since are masked. The saved segment keeps the collection statistics it was built
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import write_atomically
-from .store import Store
+from .store import Store, StoreVersion
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
@@ -113,19 +115,17 @@ class LexicalIndex:
     def open(cls, store: Store) -> "LexicalIndex":
         """Load the saved index and bring it up to date with the store, or build and save a new one."""
         path = store.path.parent / FILE_NAME
-        manifest = _manifest(store)
+        manifest, version = _manifest(store), store.version()
         if path.exists():
             try:
-                if (saved := _load(path, manifest)) is not None:
+                if (saved := _load(path, manifest, store)) is not None:
                     if (index := cls._updated(store, saved)) is not None:
                         return index
                     logger.info("%s: many units changed since it was saved: rebuilding", path.name)
-                else:
-                    logger.info("%s is stale (another tokenizer or format): rebuilding", path.name)
-            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
                 logger.warning("rebuilding %s (unreadable: %s)", path.name, error)
         index = cls.build(store)
-        _save(path, manifest, index.saved)
+        _save(path, {**manifest, "store": vars(version)}, index.saved)
         return index
 
     @classmethod
@@ -179,10 +179,19 @@ def _save(path: Path, manifest: dict, segment: _Segment) -> None:
         length_sum=np.array(segment.length_sum)), suffix=".tmp.npz")
 
 
-def _load(path: Path, manifest: dict) -> _Segment | None:
-    """The saved segment; None when its manifest is not this build's (stale); raises when unreadable."""
+def _load(path: Path, manifest: dict, store: Store) -> _Segment | None:
+    """The saved segment; None when its manifest is not this build's or its store version is not in the
+    store's history (stale); raises when unreadable."""
     with path.open("rb") as handle, np.load(handle) as data:  # our handle: closed even when np.load fails
-        if json.loads(str(data["manifest"])) != manifest:
+        saved = json.loads(str(data["manifest"]))
+        at = saved.pop("store", None)
+        if saved != manifest:
+            logger.info("%s is stale (another tokenizer or format): rebuilding", path.name)
+            return None
+        if not isinstance(at, dict) or not store.has_version(StoreVersion(
+                str(at["store_id"]), int(at["data_version"]), str(at["token"]))):
+            logger.warning("%s was saved for another store or another history of this one (restored from a "
+                           "backup?): rebuilding", path.name)
             return None
         vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}
         segment = _Segment(vocabulary, data["pointers"], data["units"], data["weights"], data["unit_ids"],

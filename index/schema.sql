@@ -53,3 +53,6 @@ CREATE TABLE IF NOT EXISTS replacements (
     old_title TEXT NOT NULL, new_sha256 TEXT NOT NULL, new_title TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at);
+-- The store's history: one row per data version (meta.data_version), with a random token. Derived
+-- files name the version they were saved at; a version missing here or with another token is not ours.
+CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, token TEXT NOT NULL);

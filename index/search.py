@@ -7,10 +7,14 @@
 
 Filters (document, department with role, tag, level, target year) restrict every list in SQL, so a
 narrow filter still returns its best matches rather than the few that survived a global top-N.
+
+The work a query costs grows with its length (jieba, e5's attention, one highlight pass per word):
+`QueryLimits` cuts what is analysed and what is encoded; a service sets them, a library caller may not.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from dataclasses import dataclass, field
@@ -52,6 +56,12 @@ class FusionWeights:
 
 
 @dataclass(frozen=True)
+class QueryLimits:
+    analysed_chars: int | None = None  # the query is analysed, tokenised and highlighted up to here
+    encoded_chars: int | None = None  # the encoder sees this much of the retrieval text
+
+
+@dataclass(frozen=True)
 class SearchHit:
     clause_id: str
     doc_id: str
@@ -70,17 +80,26 @@ class SearchHit:
 class Searcher:
     """Search one store. Opening builds the vector index from the embedding cache (no embedding)."""
 
-    def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights()):
-        self.store, self.encoder, self.weights = store, encoder, weights
+    def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights(),
+                 limits: QueryLimits = QueryLimits()):
+        self.store, self.encoder, self.weights, self.limits = store, encoder, weights, limits
         self.vectors = VectorIndex(store, encoder.name, encoder.dim) if encoder else None
         self.lexical = LexicalIndex.open(store)
         self.names = DepartmentNames(store)
         self.places = Places(store)
 
+    def on(self, store: Store) -> "Searcher":
+        """The same indexes reading the store's rows through another connection (to the same version of
+        the same store: a service's reader thread)."""
+        bound = copy.copy(self)
+        bound.store = store
+        return bound
+
     def search(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
                mode: str = "hybrid") -> list[SearchHit]:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
+        query = query[:self.limits.analysed_chars]
         plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
         lists = self._ranked_lists(plan, mode, allowed)
@@ -92,7 +111,7 @@ class Searcher:
         if mode in ("hybrid", "bm25") and not plan.department_only:
             lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
         if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
-            vector = self.encoder.encode_queries([matching_copy(plan.text)])[0]
+            vector = self.encoder.encode_queries([matching_copy(plan.text)[:self.limits.encoded_chars]])[0]
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
         if mode == "hybrid" and not lists.get("bm25") and not plan.departments and not plan.reference:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise

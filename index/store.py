@@ -4,75 +4,92 @@ One transaction per document: a document is either wholly present in its latest 
 absent. Putting a document whose sha256 is already stored is a no-op; putting a new version with
 the same id replaces the old one inside the same transaction — unless the caller said not to
 (`replace=False`: an upload replaces only when asked) — and records who replaced what, and when,
-in `replacements`.
+in `replacements`. Everything proportional to the document that needs no lock (its units and their
+jieba tokens) is computed before the transaction.
+
+Identity and history: a random `store_id` is written once into a new store, and every committed change
+of documents raises `data_version` and records it in `versions` with a random token. Derived files
+(lexical.npz, the HNSW graph) name the (store id, version, token) they were saved at, and are taken
+as current only when this store's history holds that version with that token: a store restored
+from an older backup, or another store's files, are rebuilt rather than read.
+
+Several connections may read one store at once (WAL: `open_reader`, one per thread); `begin_read`
+pins a reader to the snapshot of the moment until `end_read`. Upkeep (quick_check, disk space) is in
+upkeep.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
+import secrets
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ingest import Citation, Clause, Document, Responsibility, Target, Task
+from ingest import Clause, Document, Responsibility
 from ingest.errors import NotFound, StoreError
 
+from .rows import DOCUMENT_FIELDS, Replacement, StoreVersion, clause_from_row, document_from_row, dumps, loads
 from .segment import Segmenter, segmenter
-from .units import document_units
+from .units import Unit, document_units
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 STORE_FILE = "policykb.sqlite3"
-_DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
-                    "format", "encoding", "addressees")
-
-
-@dataclass(frozen=True)
-class Replacement:
-    """One stored version replaced by another (`Store.replacements`)."""
-
-    doc_id: str
-    replaced_at: str  # ISO 8601, UTC
-    actor: str  # who asked: "cli:USER", "api:CLIENT-ADDRESS"
-    old_sha256: str
-    old_title: str
-    new_sha256: str
-    new_title: str
+_VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older index file is rebuilt)
+BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
 
 
 class Store:
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
 
-    One connection, usable from any thread but not from two at once: a service that shares a store
-    between threads holds a lock around every use (search_api.library does).
+    One connection, usable from any thread but not from two at once: a service gives each request a
+    reader connection of its own (`open_reader`; search_api.snapshots) and writes through one.
     """
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, words: Segmenter) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, words: Segmenter, busy_timeout: float) -> None:
         self._connection = connection
         self.path = path
         self.segmenter = words
+        self.busy_timeout = busy_timeout
 
     @classmethod
-    def open(cls, home: Path | str, *, words: Segmenter | None = None) -> "Store":
-        """Open (creating if needed) the store in `home`; re-tokenises BM25 rows if the dictionary changed."""
+    def open(cls, home: Path | str, *, words: Segmenter | None = None, busy_timeout: float = 30.0) -> "Store":
+        """Open (creating if needed) the store in `home`; re-tokenises BM25 rows if the dictionary changed.
+        A write waits up to `busy_timeout` seconds for another process's write lock, then raises StoreError."""
         home = Path(home)
         try:
             home.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(home / STORE_FILE, timeout=30, isolation_level=None,
-                                         check_same_thread=False)
+            connection = _connect(home / STORE_FILE, busy_timeout)
+            if connection.execute("PRAGMA page_count").fetchone()[0] == 0:
+                connection.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only a new file can take it without VACUUM
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"无法打开数据目录 {home}：{error}；请检查 --home 或 POLICYKB_HOME 指向可写目录") from error
-        store = cls(connection, home / STORE_FILE, words or segmenter())
+        store = cls(connection, home / STORE_FILE, words or segmenter(), busy_timeout)
         store._ensure_schema()
         store._check_tokenizer()
         return store
+
+    def open_reader(self) -> "Store":
+        """Another connection to this store, for reading only (one per thread; WAL lets them read at once)."""
+        connection = _connect(self.path, self.busy_timeout)
+        connection.execute("PRAGMA query_only=ON")
+        return type(self)(connection, self.path, self.segmenter, self.busy_timeout)
+
+    def begin_read(self) -> int:
+        """Pin this connection to the store as it is now (a read transaction); returns its data version.
+        Already pinned: the version it is pinned at."""
+        if not self._connection.in_transaction:
+            self._connection.execute("BEGIN")
+        return self.data_version()  # the first read fixes the snapshot
+
+    def end_read(self) -> None:
+        if self._connection.in_transaction:
+            self._connection.execute("ROLLBACK")
 
     def close(self) -> None:
         self._connection.close()
@@ -103,6 +120,12 @@ class Store:
         # units added since they were saved (ids above their largest) from those they hold.
         if self._connection.execute("SELECT 1 FROM meta WHERE key = 'next_unit_id'").fetchone() is None:
             self._connection.execute("INSERT OR IGNORE INTO meta SELECT 'next_unit_id', COALESCE(MAX(id), 0) + 1 FROM units")
+        # Written once (a store made before identities gets its own at its next open, as does its version).
+        if self._connection.execute("SELECT 1 FROM meta WHERE key = 'store_id'").fetchone() is None:
+            self._connection.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (secrets.token_hex(16),))
+        if self._connection.execute("SELECT 1 FROM versions WHERE version = ?", (self.data_version(),)).fetchone() is None:
+            self._connection.execute("INSERT OR IGNORE INTO versions VALUES (?, ?)",
+                                     (self.data_version(), secrets.token_hex(8)))
 
     def _check_tokenizer(self) -> None:
         """The lexical index's manifest check: tokens made by another dictionary are rebuilt in place."""
@@ -127,22 +150,29 @@ class Store:
         row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
+    def document_hashes(self, doc_ids: list[str]) -> dict[str, str]:
+        """Document id → sha256 of the stored version, for those of `doc_ids` that are stored."""
+        return dict(self._connection.execute(f"SELECT id, sha256 FROM documents WHERE id IN ({','.join('?' * len(doc_ids))})",
+                                             doc_ids).fetchall())
+
     def has_sha256(self, sha256: str) -> bool:
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def document_header(self, doc_id: str) -> Document | None:
-        """A stored document without its clauses, or None when there is no such document."""
-        row = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
-                                       (doc_id,)).fetchone()
-        return _document(row) if row else None
-
-    def put_document(self, document: Document, *, replace: bool = True, actor: str = "") -> str:
+    def put_document(self, document: Document, units: list[tuple[Unit, str]] | None = None, *,
+                     replace: bool = True, actor: str = "") -> str:
         """Store a document in one transaction; returns "added", "replaced", "unchanged", "older" or "exists".
+        `units`: its `tokenized_units`, when the caller computed them before (outside its write lock).
 
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
         versions of a law keeps the newer one whatever the order. With `replace=False` another stored
         version is left alone ("exists"). A replacement is recorded with `actor` (who asked).
         """
+        row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (document.id,)).fetchone()
+        if row is not None and row[0] == document.sha256:
+            return "unchanged"  # the common re-ingest: no tokenising, no write lock
+        if row is not None and not replace:
+            return "exists"
+        units = self.tokenized_units(document) if units is None else units
         with self.transaction() as connection:
             row = connection.execute("SELECT sha256, date, title FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
@@ -156,7 +186,7 @@ class Store:
                 connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
                     document.id, datetime.now(timezone.utc).isoformat(timespec="seconds"), actor or "unknown",
                     row[0], row[2], document.sha256, document.title))
-            self._insert(document)
+            self._insert(document, units)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
         return "replaced" if row else "added"
@@ -165,6 +195,10 @@ class Store:
         """The recorded replacements of a document, oldest first."""
         rows = self._connection.execute("SELECT * FROM replacements WHERE doc_id = ? ORDER BY rowid", (doc_id,))
         return [Replacement(*row) for row in rows]
+
+    def tokenized_units(self, document: Document) -> list[tuple[Unit, str]]:
+        """The document's retrieval units with their jieba tokens (space-joined), as the BM25 rows hold them."""
+        return [(unit, " ".join(self.segmenter.tokens(unit.passage))) for unit in document_units(document)]
 
     def delete_document(self, doc_id: str) -> None:
         with self.transaction():
@@ -177,9 +211,25 @@ class Store:
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def version(self) -> StoreVersion:
+        """This store's identity and where its history stands (inside `begin_read`: at that snapshot)."""
+        store_id, version = self._connection.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'store_id'), "
+            "(SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'data_version'), 0))").fetchone()
+        row = self._connection.execute("SELECT token FROM versions WHERE version = ?", (version,)).fetchone()
+        return StoreVersion(store_id or "", version, row[0] if row else "")
+
+    def has_version(self, version: StoreVersion) -> bool:
+        """Whether `version` (read from a derived file) is this store's, and a point of its history."""
+        row = self._connection.execute("SELECT token FROM versions WHERE version = ?", (version.data_version,)).fetchone()
+        return version.store_id == self.version().store_id and row is not None and row[0] == version.token
+
     def _bump_data_version(self) -> None:
         self._connection.execute("INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE "
                                  "SET value = CAST(value AS INTEGER) + 1")
+        version = self.data_version()
+        self._connection.execute("INSERT OR REPLACE INTO versions VALUES (?, ?)", (version, secrets.token_hex(8)))
+        self._connection.execute("DELETE FROM versions WHERE version <= ?", (version - _VERSIONS_KEPT,))
 
     def _delete(self, doc_id: str) -> bool:
         """Delete a document, its BM25 rows and (by cascade) everything else; inside a transaction."""
@@ -189,8 +239,15 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (also KeyboardInterrupt)."""
-        self._connection.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (also KeyboardInterrupt). Raises
+        StoreError when another process holds the write lock for longer than the busy timeout."""
+        try:
+            self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if str(error) not in BUSY:
+                raise
+            raise StoreError(f"数据库正被另一个程序写入（等待 {self.busy_timeout:g} 秒后仍未释放）；"
+                             "请等 policykb ingest 等写入结束后重试") from None
         try:
             yield self._connection
         except BaseException:
@@ -198,18 +255,19 @@ class Store:
             raise
         self._connection.execute("COMMIT")
 
-    def _insert(self, document: Document) -> None:
+    def _insert(self, document: Document, units: list[tuple[Unit, str]]) -> None:
+        """Insert a document and its retrieval units with their (already computed) jieba tokens."""
         execute = self._connection.execute
-        values = [getattr(document, name) for name in _DOCUMENT_FIELDS]
-        values[_DOCUMENT_FIELDS.index("issuers")] = _dumps(document.issuers)
+        values = [getattr(document, name) for name in DOCUMENT_FIELDS]
+        values[DOCUMENT_FIELDS.index("issuers")] = dumps(document.issuers)
         execute(f"INSERT INTO documents VALUES ({', '.join('?' * (len(values) + 1))})",
                 (*values, datetime.now(timezone.utc).isoformat(timespec="seconds")))
         for ordinal, clause in enumerate(document.clauses):
             execute("INSERT INTO clauses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
-                clause.id, document.id, ordinal, clause.kind, clause.number, _dumps(clause.path),
-                _dumps(clause.heading_path), clause.title, clause.text, _dumps(clause.topics),
-                _dumps(clause.measures), _dumps([asdict(t) for t in clause.targets]),
-                _dumps([asdict(c) for c in clause.citations])))
+                clause.id, document.id, ordinal, clause.kind, clause.number, dumps(clause.path),
+                dumps(clause.heading_path), clause.title, clause.text, dumps(clause.topics),
+                dumps(clause.measures), dumps([asdict(t) for t in clause.targets]),
+                dumps([asdict(c) for c in clause.citations])))
             for task_ordinal, task in enumerate(clause.tasks):
                 execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
                         (clause.id, task_ordinal, task.text, task.marker, task.kind, task.deadline))
@@ -217,39 +275,60 @@ class Store:
             self._insert_responsibilities(clause.id, -1, clause.inherited)
         self._connection.executemany("INSERT OR IGNORE INTO aliases VALUES (?, ?, ?)",
                                      [(alias, canonical, document.id) for alias, canonical in document.aliases])
-        units = document_units(document)
         first = int(execute("SELECT value FROM meta WHERE key = 'next_unit_id'").fetchone()[0])
         execute("UPDATE meta SET value = ? WHERE key = 'next_unit_id'", (str(first + len(units)),))
-        for unit_id, unit in enumerate(units, start=first):
+        for unit_id, (unit, tokens) in enumerate(units, start=first):
             execute("INSERT INTO units (id, clause_id, task_ordinal, doc_id, passage, passage_hash) "
                     "VALUES (?, ?, ?, ?, ?, ?)", (unit_id, unit.clause_id, unit.task_ordinal, unit.doc_id,
                                                   unit.passage, unit.passage_hash))
-            execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)",
-                    (unit_id, " ".join(self.segmenter.tokens(unit.passage))))
+            execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)", (unit_id, tokens))
 
     def _insert_responsibilities(self, clause_id: str, task_ordinal: int,
                                  responsibilities: tuple[Responsibility, ...]) -> None:
         self._connection.executemany("INSERT INTO responsibilities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (clause_id, task_ordinal, ordinal, item.name, item.canonical, item.role, item.basis, item.level,
-             _dumps(item.includes)) for ordinal, item in enumerate(responsibilities)])
+             dumps(item.includes)) for ordinal, item in enumerate(responsibilities)])
 
     # -- reading -------------------------------------------------------------------------------
 
     def documents(self) -> list[Document]:
         """Every document, without clauses, ordered by id."""
-        rows = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents ORDER BY id")
-        return [_document(row) for row in rows]
+        rows = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY id")
+        return [document_from_row(row) for row in rows]
 
     def document(self, doc_id: str) -> Document:
         """A document with all its clauses, tasks and responsibilities."""
-        row = self._connection.execute(f"SELECT {', '.join(_DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
+        header = self.document_header(doc_id)
+        return replace(header, clauses=tuple(self._load_clauses("c.doc_id = ?", (doc_id,)).values()))
+
+    def document_header(self, doc_id: str) -> Document:
+        """A document's fields and aliases, without its clauses (cheap however long the document is)."""
+        row = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
                                        (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件的 ID")
         aliases = self._connection.execute("SELECT alias, canonical FROM aliases WHERE doc_id = ? ORDER BY alias",
                                            (doc_id,)).fetchall()
-        clauses = tuple(self._load_clauses("c.doc_id = ?", (doc_id,)).values())
-        return _document(row, clauses=clauses, aliases=tuple(map(tuple, aliases)))
+        return document_from_row(row, aliases=tuple(map(tuple, aliases)))
+
+    def clause_count(self, doc_id: str) -> int:
+        return self._connection.execute("SELECT count(*) FROM clauses WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+
+    def task_count(self, doc_id: str, *, measures: bool = False) -> int:
+        """The tasks of a document, or (`measures`) its clauses that have tasks."""
+        counted = "DISTINCT t.clause_id" if measures else "*"
+        return self._connection.execute(f"SELECT count({counted}) FROM tasks t JOIN clauses c ON c.id = t.clause_id "
+                                        "WHERE c.doc_id = ?", (doc_id,)).fetchone()[0]
+
+    def document_clauses(self, doc_id: str, offset: int, limit: int) -> tuple[Clause, ...]:
+        """Clauses `offset` … `offset + limit - 1` of a document in reading order (a page of it)."""
+        return tuple(self._load_clauses("c.doc_id = ? AND c.ordinal >= ? AND c.ordinal < ?",
+                                        (doc_id, offset, offset + limit)).values())
+
+    def clause_place(self, clause_id: str) -> tuple[str, int] | None:
+        """(document id, position in reading order) of a clause, or None when there is no such clause."""
+        row = self._connection.execute("SELECT doc_id, ordinal FROM clauses WHERE id = ?", (clause_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
         """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
@@ -270,9 +349,9 @@ class Store:
                 "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
                 f"FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE {where} "
                 "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", parameters):
-            item = Responsibility(name, canonical, role, basis, level, tuple(json.loads(includes)))
+            item = Responsibility(name, canonical, role, basis, level, loads(includes))
             responsibilities.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
-        return {row[0]: _clause(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
+        return {row[0]: clause_from_row(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
 
     def counts(self) -> dict[str, int]:
         return {table: self._connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -284,23 +363,8 @@ class Store:
         return self._connection
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _document(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ()) -> Document:
-    fields = dict(zip(_DOCUMENT_FIELDS, row))
-    fields["issuers"] = tuple(json.loads(fields["issuers"]))
-    return Document(**fields, aliases=aliases, clauses=clauses)
-
-
-def _clause(row: tuple, tasks: list[tuple[int, str, str, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
-    clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
-    return Clause(
-        id=clause_id, kind=kind, number=number, path=tuple(json.loads(path)),
-        heading_path=tuple(json.loads(heading_path)), title=title, text=text,
-        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())), kind, deadline)
-                    for ordinal, task_text, marker, kind, deadline in tasks),
-        inherited=tuple(responsibilities.get(-1, ())), topics=tuple(json.loads(topics)),
-        measures=tuple(json.loads(measures)), targets=tuple(Target(**item) for item in json.loads(targets)),
-        citations=tuple(Citation(**item) for item in json.loads(citations)))
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection

@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 
 from ingest import Clause, Document
-from ingest.normalize import matching_copy
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ from index.resolve import resolve
 from index.search import SearchFilters
 from ingest.errors import FileTooLarge, NotFound
 
-from . import exports
+from .admission import client_of, until_disconnected
 from .auth import token_from_headers
 from .library import Library, Upload
 from .middleware import client_address
-from .views import (crosscheck_json, department_view, departments_json, document_json, documents_json, matrix_view,
-                    search_view)
+from .views import departments_json, document_page_json, documents_json
 
 router = APIRouter(prefix="/api", tags=["api"])
 _ERROR = {"description": "错误：{\"error\": {\"status\", \"code\", \"message\"}}"}
@@ -38,6 +37,24 @@ def get_library(request: Request) -> Library:
 
 
 LibraryDependency = Annotated[Library, Depends(get_library)]
+Offset = Annotated[int, Query(ge=0, description="从第几项开始（0 起）")]
+Limit = Annotated[int | None, Query(ge=1, description="每页多少项（默认 POLICYKB_PAGE_SIZE，最多 POLICYKB_MAX_PAGE_SIZE）")]
+
+
+def page_limit(library: Library, limit: int | None) -> int:
+    """The page size asked for, or the default; a 422 over the maximum."""
+    if limit is not None and limit > library.settings.max_page_size:
+        raise HTTPException(422, f"limit 最大为 {library.settings.max_page_size}；请用 offset 翻页")
+    return min(limit or library.settings.page_size, library.settings.max_page_size)
+
+
+def check_query(library: Library, q: str) -> None:
+    """A 422 for a blank query or one over the length limit, saying what the limit is."""
+    if not q.strip():
+        raise HTTPException(422, "请输入检索内容")
+    if len(q) > library.settings.max_query_chars:
+        raise HTTPException(422, f"检索内容有 {len(q)} 字，超过上限 {library.settings.max_query_chars} 字"
+                                 "（POLICYKB_MAX_QUERY_CHARS）；请缩短后重试")
 
 
 _BEARER = HTTPBearer(auto_error=False, description="写入令牌：Authorization: Bearer TOKEN")
@@ -73,9 +90,9 @@ def upload_json(result: Upload) -> dict:
             "permalink": f"/documents/{result.doc_id}", "replaced": replaced or None}
 
 
-@router.get("/search", responses={422: _ERROR})
-def search(library: LibraryDependency,
-           q: Annotated[str, Query(min_length=1, max_length=500, description="问题或关键词",
+@router.get("/search", responses={422: _ERROR, 429: _ERROR, 503: _ERROR})
+def search(library: LibraryDependency, request: Request,
+           q: Annotated[str, Query(min_length=1, description="问题或关键词（长度上限 POLICYKB_MAX_QUERY_CHARS，默认 500 字）",
                                    examples=["谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少"])],
            k: Annotated[int, Query(ge=1, le=100)] = 10,
            doc: Annotated[str | None, Query(examples=[_DOC])] = None,
@@ -83,10 +100,8 @@ def search(library: LibraryDependency,
            role: Role | None = None, tag: str | None = None, level: Level | None = None,
            year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> dict:
     """检索条款：关键词与语义融合排序；可按文件、部门（含角色）、标签、层级、目标年份筛选。"""
-    if not q.strip():
-        raise HTTPException(422, "请输入检索内容")
-    with library.reading() as searcher:
-        return search_view(searcher, q, k, SearchFilters(doc, dept, role, tag, level, year), mode)
+    check_query(library, q)
+    return library.search(q, k, SearchFilters(doc, dept, role, tag, level, year), mode, client_of(request))
 
 
 @router.get("/clauses/{clause_id}", responses={404: _ERROR})
@@ -103,14 +118,10 @@ def documents(library: LibraryDependency) -> list[dict]:
         return documents_json(searcher.store)
 
 
-@router.get("/documents/{doc_id}", responses={404: _ERROR})
-def document(library: LibraryDependency, doc_id: DocId) -> dict:
-    """一个文件的全部条款、任务和责任单位（与 policykb show --json 相同），加上责任矩阵和上下级对照。"""
-    loaded, related, rows = library.document_overview(doc_id)
-    body = {**document_json(loaded), "matrix": matrix_view(loaded)}
-    body["related"] = [{"id": doc, "title": title, "level": level} for doc, title, level in related]
-    body["crosscheck"] = crosscheck_json(rows)
-    return body
+@router.get("/documents/{doc_id}", responses={404: _ERROR, 422: _ERROR})
+def document(library: LibraryDependency, doc_id: DocId, offset: Offset = 0, limit: Limit = None) -> dict:
+    """一个文件的条款、任务和责任单位（与 policykb show --json 相同，按 offset/limit 分页），加上本页的责任矩阵和上下级对照。"""
+    return document_page_json(library.document_page(doc_id, offset, page_limit(library, limit)))
 
 
 @router.post("/documents", status_code=201, dependencies=[Depends(require_token)],
@@ -138,16 +149,15 @@ def delete(library: LibraryDependency, doc_id: str) -> dict:
 @router.get("/departments")
 def departments(library: LibraryDependency) -> list[dict]:
     """所有出现过的部门及其牵头、责任、配合、承继的条款数。"""
-    with library.reading() as searcher:
-        return departments_json(searcher.store)
+    return departments_json(library.departments())
 
 
-@router.get("/departments/{name:path}", responses={404: _ERROR})
+@router.get("/departments/{name:path}", responses={404: _ERROR, 422: _ERROR})
 def department(library: LibraryDependency,
-               name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")]) -> dict:
-    """一个部门（任何简称或全称，可含 /）牵头或参与的全部条款，按文件分组；以及其他层级的同一部门。"""
-    with library.reading() as searcher:
-        return department_view(searcher.store, searcher.names, name)
+               name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")],
+               offset: Offset = 0, limit: Limit = None) -> dict:
+    """一个部门（任何简称或全称，可含 /）牵头或参与的条款（按 offset/limit 分页），按文件分组；以及其他层级的同一部门。"""
+    return library.department(name, offset, page_limit(library, limit))
 
 
 @router.get("/resolve", responses={404: _ERROR})
@@ -167,28 +177,25 @@ def status(library: LibraryDependency) -> dict:
     return library.status()
 
 
-@router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR})
-def tasks_csv(library: LibraryDependency, doc_id: DocId) -> Response:
-    """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开）。"""
-    title, rows = _task_rows(library, doc_id)
-    return Response(exports.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers=_attachment(f"{title}-任务分工表.csv"))
+@router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR, 413: _ERROR, 429: _ERROR, 503: _ERROR})
+async def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
+    """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    title, content = await _task_table(library, request, doc_id, "csv")
+    return Response(content, media_type="text/csv; charset=utf-8", headers=_attachment(f"{title}-任务分工表.csv"))
 
 
-@router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR})
-def tasks_xlsx(library: LibraryDependency, doc_id: DocId) -> Response:
-    """任务分工表（Excel）。"""
-    title, rows = _task_rows(library, doc_id)
-    return Response(exports.to_xlsx(rows, title),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+@router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR, 413: _ERROR, 429: _ERROR, 503: _ERROR})
+async def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
+    """任务分工表（Excel；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    title, content = await _task_table(library, request, doc_id, "xlsx")
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers=_attachment(f"{title}-任务分工表.xlsx"))
 
 
-def _task_rows(library: Library, doc_id: str) -> tuple[str, list[exports.TaskRow]]:
-    """The rows and their links, made from the public URL setting (never from the request's Host)."""
-    with library.reading() as searcher:
-        document = searcher.store.document(doc_id)
-    return document.title, exports.task_rows(document, library.settings.base_url)
+async def _task_table(library: Library, request: Request, doc_id: str, kind: str) -> tuple[str, bytes]:
+    """Written in a worker thread, stopped if the client leaves."""
+    base, client = library.settings.base_url, client_of(request)  # links from the public URL, never the Host header
+    return await until_disconnected(request, lambda stop: library.task_table(doc_id, base, kind, client, stop))
 
 
 def _attachment(filename: str) -> dict[str, str]:

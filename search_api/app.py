@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -27,6 +28,7 @@ from ingest.errors import (DocumentConflict, FileTooLarge, IndexFormatError, Inp
                            PolicyKBError, StoreError, UnsupportedFormat)
 
 from . import api, pages
+from .admission import Cancelled, ServiceBusy, TooManyRequests
 from .auth import TokenGate
 from .library import Library
 from .middleware import AllowedHosts, BodyDeadline, HeadAsGet, SecurityHeaders, WriteGate
@@ -36,7 +38,9 @@ logger = logging.getLogger(__name__)
 _ERROR_STATUS = ((NotFound, 404, "not_found"), (FileTooLarge, 413, "too_large"),
                  (UnsupportedFormat, 415, "unsupported_format"), (InputError, 422, "bad_input"),
                  (ParseError, 422, "unparseable"), (StoreError, 503, "store_unavailable"),
-                 (IndexFormatError, 503, "index_unavailable"), (DocumentConflict, 409, "conflict"))
+                 (IndexFormatError, 503, "index_unavailable"), (DocumentConflict, 409, "conflict"),
+                 (ServiceBusy, 503, "busy"), (TooManyRequests, 429, "too_many_requests"),
+                 (Cancelled, 503, "cancelled"))
 _MULTIPART_ALLOWANCE = 64 * 1024  # form boundaries and headers around an upload of the maximum size
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 408: "timeout", 409: "conflict", 413: "too_large", 415: "unsupported_format",
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PolicyKBError, _policykb_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(sqlite3.DatabaseError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -161,6 +166,13 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
                for item in error.errors()]
     fields = "、".join(detail["location"] for detail in details)
     return error_response(request, 422, "invalid_request", f"请求参数不正确：{fields}", details)
+
+
+async def _database_error(request: Request, error: sqlite3.DatabaseError) -> Response:
+    """A damaged store page (or a lock held past every timeout): the service cannot answer from the store."""
+    logger.error("store error on %s %s: %s", request.method, request.url.path, error)
+    return error_response(request, 503, "store_unavailable", "数据库文件无法读取（可能已损坏）；请联系管理员运行 "
+                          "policykb 的数据库检查，从备份恢复 policykb.sqlite3 或重新导入文件")
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:

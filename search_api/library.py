@@ -1,49 +1,59 @@
-"""The service's state: one store behind a lock, a searcher kept current, and a background embedder.
+"""The service's state: the store, snapshots of its derived indexes, and two background threads.
 
-Every request thread takes `Library.lock` around its use of the store, so one SQLite connection
-serves them all and a search never sees a half-applied change. The `Searcher` is a snapshot of the
-derived indexes; it is rebuilt on the next request after the store's data version or the vector
-cache changed. A daemon thread with its own connection embeds units that have no vector yet
-(resumable: every batch is committed) and wakes again after an upload.
+Readers never wait for writers (snapshots.py): each request reads through a reader connection of its
+own, at the version of the store its snapshot was built from. An upload is parsed in a worker process
+(uploads.py), no lock held; then a write — the upload's, a delete — takes the write lock (writers
+only), pins the readers to the current snapshot, commits in its own transaction, builds the next
+snapshot and installs it; readers go on with the previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up after
+the busy timeout with StoreError (503), leaving nothing behind.
+
+Costly requests are bounded (admission.py): long queries and exports share a lane of a few slots, one
+per client; every request waits a bounded time for a reader connection. The maintenance thread
+computes the cross-checks pages show when documents change (derived.py) and gives disk space back
+after large writes; a daemon thread embeds units that have no vector yet (resumable: every batch is
+committed; embedding.py), and the searcher picks up its vectors.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import io
 import logging
 import re
+import sqlite3
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
-from index import Searcher, Store, load_encoder
-from index.crosscheck import CrossCheckRow, cross_check, related_documents
-from index.dense import embed_missing, has_vectors, missing_units
+from index import Encoder, Searcher, SearchFilters, Store, load_encoder
+from index.crosscheck import cross_check, related_documents
+from index.dense import has_vectors
+from index.directory import list_departments
 from index.resolve import citing_clauses
+from index.search import QueryLimits
 from index.store import Replacement
-from index.ingestion import place_document
-from ingest import Document, InputError, ParseError, parse_document, read_source
-from ingest.errors import DocumentConflict
+from index.upkeep import check_store, reclaim
+from ingest import InputError, ParseError
+from ingest.errors import DocumentConflict, FileTooLarge, StoreError
 from ingest.readers import reader_for
 
+from . import exports
+from .admission import Lane, ServiceBusy
+from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChecks
+from .embedding import BackgroundEmbedder, EmbeddingProgress
 from .originals import Originals
 from .settings import Settings
-from .views import clause_view
+from .snapshots import Readers, Snapshot
+from .uploads import Ingested, UploadWorker, lower_priority
+from .views import DocumentPage, clause_view, department_view, search_view
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
-_REFRESH_SECONDS = 20.0  # while embedding, the searcher picks up new vectors at most this often
-
-
-@dataclass(frozen=True)
-class EmbeddingProgress:
-    encoder: str
-    running: bool = False
-    done: int = 0
-    total: int = 0
-    error: str = ""
+_EXPORT_PAGE = 500  # clauses read at a time for an export
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,84 +66,147 @@ class Upload:
 
 
 class Library:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        """`encoder` replaces the one `settings.encoder` names (a test's)."""
         self.settings = settings
-        self.store = Store.open(settings.home)
+        self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's
+        self._readers = Readers([self.store.open_reader() for _ in range(settings.read_connections)])
+        self._write_lock = threading.Lock()
+        self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
+        self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
+        self.stopping, self._reclaim_wanted = threading.Event(), threading.Event()
+        self.embedder = BackgroundEmbedder(settings.home, self.encoder, self.stopping, self._new_vectors)
+        self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,
+                              settings.busy_wait_seconds)
+        self.crosschecks = CrossChecks()
+        self.uploads = UploadWorker(settings.home, settings.busy_timeout_seconds, self.stopping)
         self.originals = Originals(settings.home / UPLOADS)
-        self.lock = threading.RLock()
-        self.encoder = None if settings.encoder == "none" else load_encoder(settings.encoder)
-        self.progress = EmbeddingProgress(self.encoder.name if self.encoder else "none")
-        self._searcher: Searcher | None = None
-        self._searcher_key: tuple[int, int] | None = None
         self._vector_generation = 0
-        self._derived_values: dict[tuple, object] = {}
-        self._stop, self._wake = threading.Event(), threading.Event()
-        self._embedder: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the derived indexes now (an unreadable or stale index file is rebuilt here, with a log
-        line, not on the first request) and start the background embedder when there is an encoder."""
-        with self.reading():
-            pass
-        with self.lock:
+        """Check the store, open the derived indexes now (an unreadable or stale index file is rebuilt here,
+        with a log line, not on the first request), queue the cross-checks and start the threads."""
+        try:
+            if self.settings.check_store_at_start:
+                check_store(self.store)
+            self._readers.install(self._build())
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"无法读取数据库 {self.store.path}（{error}）；请从备份恢复这个文件，"
+                             "或换一个 --home 重新运行 policykb ingest") from None
+        with self._write_lock:
             self.originals.reconcile(self.store.has_sha256)
+        self.crosschecks.want([document.id for document in self.store.documents()])
+        self._spawn("policykb-maintenance", self._maintain_loop)
         if self.encoder is not None and self.settings.embed_in_background:
-            self._embedder = threading.Thread(target=self._embed_loop, name="policykb-embedder", daemon=True)
-            self._embedder.start()
+            self._spawn("policykb-embedder", self.embedder.run)
+
+    @property
+    def progress(self) -> EmbeddingProgress:
+        return self.embedder.progress
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._embedder is not None:
-            self._embedder.join(timeout=60)
-        with self.lock:
+        self.stopping.set()
+        self.embedder.wake()
+        self.uploads.close()
+        for thread in self._threads:
+            thread.join(timeout=60)
+        with self._write_lock:
+            self._readers.close(wait=self.settings.shutdown_timeout_seconds)  # work in flight sees `stopping`
             self.store.close()
 
     # -- reading --------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Searcher]:
-        """The current searcher (its `.store` is the store), with the lock held."""
-        with self.lock:
-            key = (self.store.data_version(), self._vector_generation)
-            if self._searcher is None or key != self._searcher_key:
-                encoder = self.encoder if self.encoder and has_vectors(self.store, self.encoder.name) else None
-                started = time.perf_counter()
-                self._searcher, self._searcher_key = Searcher(self.store, encoder), key
-                self._derived_values = {}
-                logger.info("searcher rebuilt in %.2f s (data version %d)", time.perf_counter() - started, key[0])
-            yield self._searcher
+        """A searcher over the current snapshot, reading the store through a reader connection of its own."""
+        with self._reading() as (searcher, _):
+            yield searcher
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[tuple[Searcher, Snapshot]]:
+        for _ in range(3):
+            with self._readers.reading(self.settings.busy_wait_seconds) as (store, snapshot):
+                if snapshot is not None:
+                    yield snapshot.searcher_on(store), snapshot
+                    return
+                stale = self._readers.current
+            self._refresh(stale)  # another process changed the store: a snapshot of it first
+        raise ServiceBusy("数据库一直在被其他程序修改，无法取得一致的快照；请稍后重试")
+
+    def search(self, query: str, k: int, filters: SearchFilters, mode: str, client: str) -> dict:
+        """`views.search_view`; a long query waits its turn in the lane for costly work."""
+        lane = self.long_work.admitted(client) if len(query) > self.settings.long_query_chars else contextlib.nullcontext()
+        with lane, self.reading() as searcher:
+            return search_view(searcher, query, k, filters, mode)
 
     def clause(self, clause_id: str) -> dict:
-        """A clause in context (`views.clause_view`), with the cited-by map built once per snapshot."""
-        with self.reading() as searcher:
-            cited_by = self._derived("cited_by", None, lambda: citing_clauses(searcher.store))
-            return clause_view(searcher.store, clause_id, cited_by)
+        """A clause in context (`views.clause_view`)."""
+        with self._reading() as (searcher, snapshot):
+            return clause_view(searcher.store, clause_id, snapshot.cited_by)
 
-    def document_overview(self, doc_id: str) -> tuple[Document, list[tuple[str, str, str]], list[CrossCheckRow]]:
-        """A document, the same-topic documents at other levels, and its cross-check against them
-        (computed once per snapshot: it runs a search per measure and related document)."""
+    def department(self, name: str, offset: int, limit: int) -> dict:
+        """`views.department_view`: a page of each department's duties."""
+        with self._reading() as (searcher, snapshot):
+            return department_view(searcher.store, searcher.names, list(snapshot.departments), name, offset, limit)
+
+    def departments(self) -> list:
+        with self._reading() as (_, snapshot):
+            return list(snapshot.departments)
+
+    def document_page(self, doc_id: str, offset: int, limit: int) -> DocumentPage:
+        """A page of a document's clauses, its related documents and the cross-check of the page's measures
+        (computed by the maintenance thread; waited for a bounded time)."""
         with self.reading() as searcher:
-            document = searcher.store.document(doc_id)
+            header, total = searcher.store.document_header(doc_id), searcher.store.clause_count(doc_id)
+            clauses = searcher.store.document_clauses(doc_id, offset, limit)
             related = related_documents(searcher, doc_id)
-            rows = self._derived("crosscheck", doc_id,
-                                 lambda: cross_check(searcher, doc_id, [other for other, _, _ in related]))
-        return document, related, rows
+            key = _crosscheck_key(searcher, doc_id, related)
+        found = self.crosschecks.get(key, self.settings.crosscheck_wait_seconds) if related else CrossCheck(NONE)
+        shown = {clause.id for clause in clauses}
+        found = replace(found, rows=tuple(row for row in found.rows if row.clause_id in shown))
+        return DocumentPage(replace(header, clauses=clauses), offset, limit, total, tuple(related), found)
 
-    def _derived(self, name: str, argument: object, compute: Callable[[], object]) -> object:
-        """A value computed from the current snapshot, cached until the store or the vectors change.
-        Call it inside `reading()`."""
-        key = (name, argument)
-        if key not in self._derived_values:
-            self._derived_values[key] = compute()
-        return self._derived_values[key]
+    def task_table(self, doc_id: str, base_url: str, kind: str, client: str,
+                   should_stop: Callable[[], bool]) -> tuple[str, bytes]:
+        """(document title, the 任务分工表 as xlsx or csv bytes), read from one snapshot a page at a time;
+        refused over `export_max_rows` rows, stopped when `should_stop` says so (the client left)."""
+        with self.long_work.admitted(client), self.reading() as searcher:
+            store = searcher.store
+            title, total = store.document_header(doc_id).title, store.task_count(doc_id)
+            if total > self.settings.export_max_rows:
+                raise FileTooLarge(f"《{title}》的任务分工表有 {total} 行，超过导出上限 {self.settings.export_max_rows} 行"
+                                   "（POLICYKB_EXPORT_MAX_ROWS）；请用 policykb show --json 导出全部任务")
+            pages = (store.document_clauses(doc_id, start, _EXPORT_PAGE)
+                     for start in range(0, store.clause_count(doc_id), _EXPORT_PAGE))
+            rows = exports.task_rows((clause for page in pages for clause in page), base_url)
+            buffer = io.BytesIO()
+            stop = lambda: should_stop() or self.stopping.is_set()  # noqa: E731
+            (exports.write_xlsx if kind == "xlsx" else exports.write_csv)(rows, title, buffer, stop)
+        return title, buffer.getvalue()
+
+    def status(self) -> dict:
+        with self.reading() as searcher:
+            counts = searcher.store.counts()
+            vectors = 0 if self.encoder is None else searcher.store.connection.execute(
+                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
+                (self.encoder.name,)).fetchone()[0]
+        return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
+                "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
+                "embedding": asdict(self.embedder.progress)}
 
     # -- writing --------------------------------------------------------------------------------
 
     def add_upload(self, data: bytes, filename: str, *, replace_id: str | None = None, actor: str = "") -> Upload:
-        """Ingest an uploaded file and keep it under its content hash; nothing is kept if it fails.
+        """Ingest an uploaded file through the upload worker (read and parsed there, no lock held; stored
+        from there under the write lock) and keep it under its content hash; nothing is kept if it fails.
 
         A stored document of the same id with other content is replaced only when `replace_id` names
         it (else DocumentConflict); the store records the replacement with `actor`."""
@@ -141,93 +214,173 @@ class Library:
         reader_for(name)  # refuse an unsupported type before anything is written
         incoming = self.originals.receive(data, Path(name).suffix.lower())
         try:
-            try:
-                source = read_source(incoming, max_bytes=self.settings.max_upload_bytes,
-                                     options=self.settings.read_options)
-                document = parse_document(replace(source, source=f"上传：{name}"), {})
-            except (InputError, ParseError) as error:
-                message = str(error).replace(str(incoming), name).replace(incoming.name, name)
-                raise type(error)(message) from None
-            with self.lock:
-                document = place_document(self.store, document)
-                if replace_id not in (None, document.id):
-                    raise InputError(f"{name}: 这是文件 {document.id}，不是要替换的 {replace_id}（文件 ID 由文号或标题决定）")
-                status = self.store.put_document(document, replace=replace_id is not None, actor=actor)
-                replaced = self.store.replacements(document.id)[-1] if status == "replaced" else None
-                if status in ("added", "replaced", "unchanged"):
-                    self.originals.keep(incoming, document.sha256)
-                if replaced and not self.store.has_sha256(replaced.old_sha256):
-                    self.originals.drop(replaced.old_sha256)
+            with self.uploads.turn(self.settings.busy_wait_seconds):
+                started = time.perf_counter()
+                doc_id = self.uploads.parse(incoming, name, self.settings.max_upload_bytes, self.settings.read_options)
+                logger.info("upload %s parsed in the upload worker in %.1f s", doc_id, time.perf_counter() - started)
+                if replace_id not in (None, doc_id):
+                    self.uploads.drop()
+                    raise InputError(f"{name}: 这是文件 {doc_id}，不是要替换的 {replace_id}（文件 ID 由文号或标题决定）")
+
+                def store_it(store: Store) -> Ingested:
+                    ingested = self.uploads.write(replace=replace_id is not None, actor=actor)
+                    if ingested.status in ("added", "replaced", "unchanged"):
+                        self.originals.keep(incoming, ingested.sha256)
+                    if ingested.replaced and not store.has_sha256(ingested.replaced.old_sha256):
+                        self.originals.drop(ingested.replaced.old_sha256)
+                    return ingested
+
+                try:
+                    ingested = self._write(store_it, touched=[doc_id])
+                except StoreError:
+                    self.uploads.drop()
+                    raise
+        except (InputError, ParseError) as error:
+            message = str(error).replace(str(incoming), name).replace(incoming.name, name)
+            raise type(error)(message) from None
         finally:
             incoming.unlink(missing_ok=True)
-        if status == "exists":
-            stored = self.store_title(document.id)
-            raise DocumentConflict(f"{name}: 库中已有文件 {document.id}（《{stored}》）的另一版本；如要用上传的版本替换它，"
-                                   f"请加参数 replace={document.id}（网页上填写「替换的文件 ID」）")
-        self._wake.set()
-        return Upload(status, document.id, document.title, len(document.clauses), replaced)
-
-    def store_title(self, doc_id: str) -> str:
-        with self.lock:
-            header = self.store.document_header(doc_id)
-        return header.title if header else ""
+        if ingested.status == "exists":
+            with self.reading() as searcher:
+                stored = searcher.store.document_header(ingested.doc_id).title
+            raise DocumentConflict(f"{name}: 库中已有文件 {ingested.doc_id}（《{stored}》）的另一版本；如要用上传的版本替换它，"
+                                   f"请加参数 replace={ingested.doc_id}（网页上填写「替换的文件 ID」）")
+        self.embedder.wake()
+        return Upload(ingested.status, ingested.doc_id, ingested.title, ingested.clauses, ingested.replaced)
 
     def delete(self, doc_id: str) -> None:
-        """Delete a document, then its uploaded original (if it came by upload)."""
-        with self.lock:
-            sha256 = self.store.document_sha256(doc_id)
-            self.store.delete_document(doc_id)
-            if sha256 and not self.store.has_sha256(sha256):
+        """Delete a document, then its uploaded original (if it came by upload and no other document has it)."""
+        with self.reading() as searcher:
+            related = [other for other, _, _ in related_documents(searcher, doc_id)]
+
+        def change(store: Store) -> None:
+            sha256 = store.document_sha256(doc_id)
+            store.delete_document(doc_id)
+            if sha256 and not store.has_sha256(sha256):
                 self.originals.drop(sha256)
 
-    # -- background embedding -------------------------------------------------------------------
+        self._write(change, touched=related)
 
-    def _embed_loop(self) -> None:
+
+    def _write(self, change: Callable[[Store], T], touched: list[str]) -> T:
+        """Run `change` on the writer's connection (its own transaction) and install the next snapshot,
+        readers pinned to the current one meanwhile. `touched`: documents whose cross-check may change."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_timeout_seconds):
+            raise StoreError(f"另一个写入（上传、删除或空间回收）{self.settings.busy_timeout_seconds:g} 秒内没有结束；请稍后重试")
         try:
-            store, encoder = Store.open(self.settings.home), load_encoder(self.settings.encoder)
-        except Exception as error:  # noqa: BLE001 - a thread edge: report it in the status, keep serving
-            logger.exception("background embedder did not start")
-            self.progress = replace(self.progress, error=str(error))
+            with self._readers.pinned():
+                before = self._readers.current
+                result = change(self.store)
+                if self.store.data_version() != before.version:
+                    self._readers.install(self._build())
+        finally:
+            self._write_lock.release()
+        if self._readers.current is not before:
+            with self.reading() as searcher:
+                related = [other for doc in touched for other, _, _ in related_documents(searcher, doc)]
+            self.crosschecks.want(list(dict.fromkeys([*touched, *related])))
+            self._reclaim_wanted.set()
+        return result
+
+    def _refresh(self, stale: Snapshot | None) -> None:
+        """Build and install a snapshot of the store as it is now, unless someone did since `stale`."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
+            raise ServiceBusy("正在更新索引，等待超时；请稍后重试")
+        try:
+            if self._readers.current is stale:
+                self._readers.install(self._build())
+        finally:
+            self._write_lock.release()
+
+    def _build(self) -> Snapshot:
+        """The derived indexes and page values of the store's latest version (call with the write lock)."""
+        started, store = time.perf_counter(), self.store
+        version = store.begin_read()
+        try:
+            encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
+            searcher = Searcher(store, encoder, limits=self.limits)
+            snapshot = Snapshot(version, self._vector_generation, searcher, citing_clauses(store),
+                                tuple(list_departments(store)))
+        finally:
+            store.end_read()
+        logger.info("snapshot of data version %d built in %.2f s", version, time.perf_counter() - started)
+        return snapshot
+
+    def _drop_original(self, sha256: str) -> None:
+        for path in (self.settings.home / UPLOADS).glob(f"{sha256}.*"):
+            path.unlink(missing_ok=True)
+
+    # -- background work ------------------------------------------------------------------------
+
+    def _maintain_loop(self) -> None:
+        lower_priority()
+        while not self.stopping.is_set():
+            try:
+                if (doc_id := self.crosschecks.next_job(timeout=0.5)) is not None:
+                    try:
+                        self._compute_crosscheck(doc_id)
+                    except ServiceBusy:  # every reader connection busy: later
+                        self.crosschecks.want([doc_id])
+                        self.stopping.wait(1.0)
+                if self._reclaim_wanted.is_set():
+                    self._reclaim_wanted.clear()
+                    self._reclaim()
+            except Exception:  # noqa: BLE001 - a thread edge: log it, keep serving
+                logger.exception("background maintenance failed")
+
+    def _compute_crosscheck(self, doc_id: str) -> None:
+        with self.reading() as searcher:
+            related = related_documents(searcher, doc_id)
+            if not related or (key := _crosscheck_key(searcher, doc_id, related)) is None or self.crosschecks.has(key):
+                return
+            if (measures := searcher.store.task_count(doc_id, measures=True)) > self.settings.crosscheck_max_measures:
+                result = CrossCheck(TOO_LARGE)
+            else:
+                started = time.perf_counter()
+                rows = cross_check(searcher, doc_id, [other for other, _, _ in related], self.stopping.is_set)
+                if self.stopping.is_set():
+                    return
+                result = CrossCheck(READY, tuple(rows))
+                logger.info("cross-check of %s (%d measures) computed in %.1f s", doc_id, measures,
+                            time.perf_counter() - started)
+        self.crosschecks.put(key, result)
+
+    def _reclaim(self) -> None:
+        """After a write: the WAL checkpointed and truncated when large, free pages released when many."""
+        if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
+            self._reclaim_wanted.set()  # a write is under way: after it
             return
         try:
-            while not self._stop.is_set():
-                self._wake.clear()
-                try:
-                    if total := len(missing_units(store, encoder.name)):
-                        self._embed_round(store, encoder, total)
-                except Exception as error:  # noqa: BLE001 - a thread edge: report it, retry on the next wake
-                    logger.exception("background embedding failed")
-                    self.progress = replace(self.progress, running=False, error=str(error))
-                self._wake.wait(timeout=60)
+            before, after = reclaim(self.store, int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
+        except StoreError:
+            logger.info("disk space not reclaimed now: another process is writing")
+            return
         finally:
-            store.close()
+            self._write_lock.release()
+        if after < before:
+            _return_memory()
 
-    def _embed_round(self, store: Store, encoder, total: int) -> None:
-        self.progress = EmbeddingProgress(encoder.name, True, 0, total)
-        last = time.monotonic()
-
-        def advance(done: int, _total: int) -> None:
-            nonlocal last
-            self.progress = replace(self.progress, done=done)
-            if time.monotonic() - last > _REFRESH_SECONDS:
-                self._vector_generation += 1
-                last = time.monotonic()
-
-        logger.info("embedding %d passages in the background (%s)", total, encoder.name)
-        embed_missing(store, encoder, on_batch=advance, should_stop=self._stop.is_set)
-        self.progress = replace(self.progress, running=False)
+    def _new_vectors(self) -> None:
         self._vector_generation += 1
+        try:
+            self._refresh(self._readers.current)
+        except ServiceBusy:
+            logger.info("new vectors are picked up after the write under way")
 
-    def status(self) -> dict:
-        with self.lock:
-            counts = self.store.counts()
-            vectors = 0 if self.encoder is None else self.store.connection.execute(
-                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
-                (self.encoder.name,)).fetchone()[0]
-        return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
-                "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
-                "embedding": {"encoder": self.progress.encoder, "running": self.progress.running,
-                              "done": self.progress.done, "total": self.progress.total, "error": self.progress.error}}
+
+def _crosscheck_key(searcher: Searcher, doc_id: str, related: list[tuple[str, str, str]]) -> CrossCheckKey | None:
+    ids = [doc_id, *(other for other, _, _ in related)]
+    shas = searcher.store.document_hashes(ids)
+    if doc_id not in shas:
+        return None
+    return CrossCheckKey(doc_id, shas[doc_id], tuple((other, shas.get(other, "")) for other in ids[1:]),
+                         searcher.vectors is not None)
+
+
+def _return_memory() -> None:
+    """Hand freed heap back to the system after large deletes (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def clean_filename(filename: str) -> str:

@@ -20,9 +20,10 @@ from starlette.datastructures import UploadFile
 from index.resolve import resolve
 from index.search import SearchFilters
 
-from .api import LibraryDependency, Level, Mode, Role, read_upload
+from .admission import client_of
+from .api import LibraryDependency, Level, Limit, Mode, Offset, Role, check_query, page_limit, read_upload
 from .middleware import client_address
-from .views import department_view, departments_json, documents_json, matrix_view, search_view
+from .views import departments_json, documents_json, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -59,15 +60,17 @@ templates.env.globals["url_with"] = url_with
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, library: LibraryDependency, q: Annotated[str, Query(max_length=500)] = "",
+def search_page(request: Request, library: LibraryDependency, q: str = "",
                 k: Annotated[int, Query(ge=1, le=100)] = 20, doc: str | None = None, dept: str | None = None,
                 role: Role | None = None, tag: str | None = None, level: Level | None = None,
                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> Response:
     filters = SearchFilters(doc or None, dept or None, role, tag or None, level, year)
     active = {key: value for key, value in (("doc", doc), ("dept", dept), ("role", role), ("tag", tag),
                                              ("level", level), ("year", year)) if value}
+    if q.strip():
+        check_query(library, q)
+    view = library.search(q, k, filters, mode, client_of(request)) if q.strip() else None
     with library.reading() as searcher:
-        view = search_view(searcher, q, k, filters, mode) if q.strip() else None
         counts = searcher.store.counts()
         if doc and (row := searcher.store.connection.execute("SELECT title FROM documents WHERE id = ?", (doc,)).fetchone()):
             active["doc"] = row[0]  # the chip shows the title; removing it drops the `doc` parameter
@@ -89,24 +92,22 @@ def documents_page(request: Request, library: LibraryDependency) -> Response:
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
-def document_page(request: Request, library: LibraryDependency, doc_id: str) -> Response:
-    document, related, rows = library.document_overview(doc_id)
-    return _render(request, "document.html", document=document, matrix=matrix_view(document), related=related,
-                   crosscheck=rows)
+def document_page(request: Request, library: LibraryDependency, doc_id: str, offset: Offset = 0,
+                  limit: Limit = None) -> Response:
+    page = library.document_page(doc_id, offset, page_limit(library, limit))
+    return _render(request, "document.html", document=page.document, page=page, matrix=matrix_view(page.document),
+                   related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status)
 
 
 @router.get("/departments", response_class=HTMLResponse)
 def departments_page(request: Request, library: LibraryDependency) -> Response:
-    with library.reading() as searcher:
-        departments = departments_json(searcher.store)
-    return _render(request, "departments.html", departments=departments)
+    return _render(request, "departments.html", departments=departments_json(library.departments()))
 
 
 @router.get("/departments/{name:path}", response_class=HTMLResponse)
-def department_page(request: Request, library: LibraryDependency, name: str) -> Response:
-    with library.reading() as searcher:
-        view = department_view(searcher.store, searcher.names, name)
-    return _render(request, "department.html", view=view)
+def department_page(request: Request, library: LibraryDependency, name: str, offset: Offset = 0,
+                    limit: Limit = None) -> Response:
+    return _render(request, "department.html", view=library.department(name, offset, page_limit(library, limit)))
 
 
 @router.get("/upload", response_class=HTMLResponse)

@@ -64,4 +64,5 @@ def serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
                 http=protocol, timeout_keep_alive=settings.keep_alive_seconds,
                 h11_max_incomplete_event_size=settings.max_header_kb * 1024,
-                limit_concurrency=settings.max_connections)
+                limit_concurrency=settings.max_connections,
+                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # SIGTERM: in-flight work is cancelled

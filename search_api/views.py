@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.crosscheck import CrossCheckRow
+from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
+                             find_department)
 from index.query import DepartmentNames
-from index.directory import ROLE_ORDER, counterparts, department_duties, department_names, find_department, list_departments
 from ingest import Clause, Document, Responsibility
 from ingest.errors import NotFound
+
+from .derived import CrossCheck
 
 _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                   "format", "encoding", "addressees")
@@ -84,15 +87,18 @@ def _facets(hits: list[SearchHit], clauses: dict[str, Clause]) -> dict[str, list
 
 
 def clause_view(store: Store, clause_id: str, cited_by: dict[str, tuple[str, ...]]) -> dict[str, Any]:
-    """A clause in context: its document, section, neighbours, resolved citations and who cites it."""
-    row = store.connection.execute("SELECT doc_id FROM clauses WHERE id = ?", (clause_id,)).fetchone()
-    if row is None:
+    """A clause in context: its document, section, neighbours, resolved citations and who cites it (read
+    clause by clause: the cost does not grow with the document)."""
+    place = store.clause_place(clause_id)
+    if place is None:
         raise NotFound(f"没有条款 {clause_id}；条款编号见文件页面或 policykb show")
-    document = store.document(row[0])
-    position = next(index for index, item in enumerate(document.clauses) if item.id == clause_id)
-    clause, by_id = document.clauses[position], {item.id: item for item in document.clauses}
-    following = document.clauses[position + 1] if position + 1 < len(document.clauses) else None
+    (doc_id, ordinal), document = place, store.document_header(place[0])
+    around = store.document_clauses(doc_id, max(ordinal - 1, 0), 3 if ordinal else 2)
+    position = next(index for index, item in enumerate(around) if item.id == clause_id)
+    clause, previous = around[position], around[position - 1] if position else None
+    following = around[position + 1] if position + 1 < len(around) else None
     section_ids = [".".join([document.id, *clause.path[:depth]]) for depth in range(1, len(clause.path))]
+    by_id = store.clauses(section_ids)
     citations = []
     for citation in clause.citations:
         found = resolve(store, citation.text, within=document.id)
@@ -103,7 +109,7 @@ def clause_view(store: Store, clause_id: str, cited_by: dict[str, tuple[str, ...
         f"({','.join('?' * len(citing))})", list(citing)).fetchall()) if citing else {}
     return {**clause_json(clause), "doc_id": document.id, "doc_title": document.title, "doc_level": document.level,
             "permalink": f"/clauses/{clause_id}",
-            "previous": _brief(document.clauses[position - 1] if position else None), "next": _brief(following),
+            "previous": _brief(previous), "next": _brief(following),
             "sections": [_brief(by_id[i]) for i in section_ids if i in by_id],
             "citations": citations,
             "cited_by": [{**_brief(item), "doc_title": titles[item.id]} for item in citing.values()]}
@@ -115,33 +121,35 @@ def _brief(clause: Clause | None) -> dict[str, Any] | None:
     return {"id": clause.id, "number": clause.number, "title": clause.title or clause.text[:40]}
 
 
-def department_view(store: Store, names: DepartmentNames, name: str) -> dict[str, Any]:
-    """Everything the departments a name stands for lead or support, grouped by document, and their
-    counterparts at other levels."""
-    canonicals = find_department(store, names, name)
+def department_view(store: Store, names: DepartmentNames, departments: list[DepartmentSummary], name: str,
+                    offset: int, limit: int) -> dict[str, Any]:
+    """What the departments a name stands for lead or support — a page of `limit` duties from `offset` for
+    each, grouped by document, with the number of all — and their counterparts at other levels."""
+    canonicals = find_department({item.canonical for item in departments}, names, name)
     if not canonicals:
         raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
+    levels = {item.canonical: item.level for item in departments}
     entries = []
     for canonical in canonicals:
-        duties = department_duties(store, canonical)
         documents: dict[str, dict[str, Any]] = {}
-        for duty in duties:
+        for duty in department_duties(store, canonical, offset, limit):
             group = documents.setdefault(duty.doc_id, {"doc_id": duty.doc_id, "doc_title": duty.doc_title,
                                                        "level": duty.doc_level, "duties": []})
             group["duties"].append({"clause_id": duty.clause_id, "number": duty.number, "title": duty.title,
                                     "role": duty.role, "name": duty.name, "task": duty.task})
-        roles = Counter(duty.role for duty in duties)
-        entries.append({"canonical": canonical, "level": duties[0].doc_level if duties else "unknown",
-                        "names": list(department_names(store, canonical)),
-                        "roles": {role: roles[role] for role in ROLE_ORDER if roles[role]},
-                        "counterparts": [{"canonical": other, "level": level} for other, level in counterparts(store, canonical)],
+        roles = duty_roles(store, canonical)
+        entries.append({"canonical": canonical, "level": levels.get(canonical, "unknown"),
+                        "names": list(department_names(store, canonical)), "roles": roles,
+                        "counterparts": [{"canonical": other, "level": level}
+                                         for other, level in counterparts(departments, canonical)],
+                        "page": {"offset": offset, "limit": limit, "total": sum(roles.values())},
                         "documents": list(documents.values())})
     return {"query": name, "departments": entries}
 
 
-def departments_json(store: Store) -> list[dict[str, Any]]:
+def departments_json(departments: list[DepartmentSummary]) -> list[dict[str, Any]]:
     return [{"canonical": item.canonical, "level": item.level, "roles": dict(item.roles), "clauses": item.clauses,
-             "documents": item.documents} for item in list_departments(store)]
+             "documents": item.documents} for item in departments]
 
 
 def documents_json(store: Store) -> list[dict[str, Any]]:
@@ -152,8 +160,29 @@ def documents_json(store: Store) -> list[dict[str, Any]]:
              "tasks": tasks.get(document.id, 0)} for document in store.documents()]
 
 
+@dataclass(frozen=True)
+class DocumentPage:
+    """A page of a document: its clauses `offset` … `offset + len(document.clauses) - 1` of `total`."""
+
+    document: Document  # the header, with this page's clauses only
+    offset: int
+    limit: int
+    total: int
+    related: tuple[tuple[str, str, str], ...]  # (id, title, level) of the same-topic documents at other levels
+    crosscheck: CrossCheck  # the rows of this page's measures only
+
+
+def document_page_json(page: DocumentPage) -> dict[str, Any]:
+    """`policykb show --json` for the page's clauses, the page, its responsibility matrix and cross-check."""
+    return {**document_json(page.document), "page": {"offset": page.offset, "limit": page.limit, "total": page.total},
+            "matrix": matrix_view(page.document),
+            "related": [{"id": doc, "title": title, "level": level} for doc, title, level in page.related],
+            "crosscheck": crosscheck_json(list(page.crosscheck.rows)), "crosscheck_status": page.crosscheck.status}
+
+
 def matrix_view(document: Document) -> dict[str, Any]:
-    """The responsibility matrix: departments (rows, most measures first) × measures (columns)."""
+    """The responsibility matrix: departments (rows, most measures first) × measures (columns), of the
+    clauses `document` holds (a page of them)."""
     measures = [clause for clause in document.clauses if clause.tasks]
     cells: dict[str, dict[str, str]] = {}
     names: dict[str, str] = {}

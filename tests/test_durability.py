@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import SEED, build_home
-from index import Store
+from conftest import PLANS, SEED, build_home
+from index import Store, ingest_paths
 from index.dense import VectorIndex
 from index.encoders import load_encoder
-from index.lexical import FILE_NAME, LexicalIndex
+from index.lexical import FILE_NAME, LexicalIndex, terms
+from index.store import STORE_FILE
 from search_api import Settings, create_app
 
 
@@ -100,3 +103,41 @@ def test_the_service_checks_its_index_files_at_start_up(tmp_path, caplog):
                 "the damaged file must be found at start-up, before any request"
             answer = client.get("/api/search", params={"q": "污泥处置", "mode": "bm25"})
     assert answer.status_code == 200 and answer.json()["results"][0]["clause_id"] == top
+
+
+def back_up(home: Path, target: Path) -> None:
+    """A consistent copy of the store file (SQLite's backup API), as an operator's backup job makes it."""
+    with sqlite3.connect(home / STORE_FILE) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    copy.close()
+    source.close()
+
+
+def restore(backup: Path, home: Path) -> None:
+    """Put the older copy back in place of the store, leaving the index files beside it as they are."""
+    for suffix in ("-wal", "-shm"):
+        (home / f"{STORE_FILE}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, home / STORE_FILE)
+
+
+def test_index_files_newer_than_a_restored_store_are_not_taken_as_current(tmp_path, caplog):
+    """Defect 12: the store restored from a backup hands the same unit ids out again, to other units (here
+    the two plans ingested in the other order, up to the same data version), beside index files saved
+    after the backup. The BM25 arrays and the HNSW graph must answer as freshly built ones do."""
+    home, encoder = build_home(tmp_path / "home", [SEED]), load_encoder("e5")
+    back_up(home, tmp_path / "backup.sqlite3")
+    with Store.open(home) as store:
+        ingest_paths(store, PLANS)
+        LexicalIndex.open(store)  # the plans' units are more than a tenth: rebuilt and saved with them
+        VectorIndex(store, encoder.name, encoder.dim, exact_limit=0)
+    restore(tmp_path / "backup.sqlite3", home)
+    with Store.open(home) as store:
+        ingest_paths(store, PLANS[::-1])
+        query, words = encoder.encode_queries(["协同推进减污降碳"])[0], terms("减污 降碳 协同 增效 固体 废物")
+        with caplog.at_level(logging.WARNING):
+            lexical = LexicalIndex.open(store)
+            graph = VectorIndex(store, encoder.name, encoder.dim, exact_limit=0)
+        assert lexical.search(words, 30) == LexicalIndex.build(store).search(words, 30)
+        exact = VectorIndex(store, encoder.name, encoder.dim)
+        assert [unit for unit, _ in graph.search(query, 10)] == [unit for unit, _ in exact.search(query, 10)]
+        assert sum("restored from a backup" in record.getMessage() for record in caplog.records) == 2, caplog.text

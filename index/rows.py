@@ -1,0 +1,63 @@
+"""How the store's rows become records and back: the JSON columns, a document's and a clause's row.
+
+Kept apart from store.py, which owns the statements; these only convert what they read or write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ingest import Citation, Clause, Document, Responsibility, Target, Task
+
+DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
+                   "format", "encoding", "addressees")
+
+
+@dataclass(frozen=True)
+class StoreVersion:
+    """Where a store's history stands: derived files record it, and are current only on its lineage."""
+
+    store_id: str
+    data_version: int
+    token: str
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One stored version replaced by another (`Store.replacements`)."""
+
+    doc_id: str
+    replaced_at: str  # ISO 8601, UTC
+    actor: str  # who asked: "cli:USER", "api:CLIENT-ADDRESS"
+    old_sha256: str
+    old_title: str
+    new_sha256: str
+    new_title: str
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def loads(text: str) -> tuple:
+    """A JSON list column as a tuple; most are empty, and skipping the decoder for them halves a page's load."""
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def document_from_row(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ()) -> Document:
+    fields = dict(zip(DOCUMENT_FIELDS, row))
+    fields["issuers"] = tuple(json.loads(fields["issuers"]))
+    return Document(**fields, aliases=aliases, clauses=clauses)
+
+
+def clause_from_row(row: tuple, tasks: list[tuple[int, str, str, str, str]], responsibilities: dict[int, list[Responsibility]]) -> Clause:
+    clause_id, kind, number, path, heading_path, title, text, topics, measures, targets, citations = row
+    return Clause(
+        id=clause_id, kind=kind, number=number, path=loads(path), heading_path=loads(heading_path), title=title,
+        text=text,
+        tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())), task_kind, deadline)
+                    for ordinal, task_text, marker, task_kind, deadline in tasks),
+        inherited=tuple(responsibilities.get(-1, ())), topics=loads(topics), measures=loads(measures),
+        targets=tuple(Target(**item) for item in loads(targets)),
+        citations=tuple(Citation(**item) for item in loads(citations)))
