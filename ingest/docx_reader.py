@@ -2,8 +2,8 @@
 
 Bounded work: python-docx builds an lxml tree of every XML part (about ten times its size in memory,
 and tens of microseconds per paragraph), so the parts are bounded before it sees them: each XML part
-by its uncompressed size (`MAX_XML_PART_BYTES`), all of them together (`MAX_XML_TOTAL_BYTES`), and the
-number of elements and paragraphs they hold (`MAX_XML_ELEMENTS`, `MAX_PARAGRAPHS`), counted from their
+by its uncompressed size (`docx_xml_part_bytes`), all of them together (`docx_xml_bytes`), and the
+number of elements and paragraphs they hold (`docx_xml_elements`, `docx_paragraphs`: `ingest.options.WorkBounds`), counted from their
 tags as they inflate, keeping nothing. Zip's own bounds stay: entries that would escape a folder,
 a compression ratio over `MAX_COMPRESSION_RATIO`, or more than `MAX_UNCOMPRESSED_BYTES` in all.
 
@@ -28,20 +28,17 @@ from lxml.etree import XMLSyntaxError
 
 from . import tables
 from .errors import CorruptFile, EncryptedFile, UnsafeArchive
+from .options import WorkBounds
 from .records import SourceTable
 
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
-MAX_XML_PART_BYTES = 32 * 1024 * 1024  # one XML part, uncompressed (a 1,000-page document is ~10 MB)
-MAX_XML_TOTAL_BYTES = 64 * 1024 * 1024  # all XML parts together
-MAX_XML_ELEMENTS = 1_000_000  # elements in all XML parts (a 300-page document has ~200,000)
-MAX_PARAGRAPHS = 50_000  # <w:p> in all XML parts (python-docx reads ~10,000 a second)
 _XML_SUFFIXES = (".xml", ".rels")
 # Word saves a password-protected .docx as an OLE compound file (the container of old .doc files).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def check_archive(path: Path) -> None:
+def check_archive(path: Path, bounds: WorkBounds = WorkBounds()) -> None:
     """Refuse zip bombs, oversized XML and entries that would escape a folder, before any XML is parsed."""
     with path.open("rb") as handle:
         if handle.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
@@ -50,13 +47,13 @@ def check_archive(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
-            _check_entries(path, entries)
-            _check_xml_elements(path, archive, entries)
+            _check_entries(path, entries, bounds)
+            _check_xml_elements(path, archive, entries, bounds)
     except (zipfile.BadZipFile, OSError, NotImplementedError, zlib.error, EOFError) as error:
         raise CorruptFile(f"{path.name}: 不是有效的 DOCX（zip 容器损坏：{error}）") from error
 
 
-def _check_entries(path: Path, entries: list[zipfile.ZipInfo]) -> None:
+def _check_entries(path: Path, entries: list[zipfile.ZipInfo], bounds: WorkBounds) -> None:
     total = xml_total = 0
     for entry in entries:
         name = PurePosixPath(entry.filename.replace("\\", "/"))
@@ -67,18 +64,19 @@ def _check_entries(path: Path, entries: list[zipfile.ZipInfo]) -> None:
             raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 压缩比异常（疑似 zip 炸弹），拒绝读取")
         if entry.filename.lower().endswith(_XML_SUFFIXES):
             xml_total += entry.file_size
-            if entry.file_size > MAX_XML_PART_BYTES:
+            if entry.file_size > bounds.docx_xml_part_bytes:
                 raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 解压后 {entry.file_size / 2**20:.0f} MB，"
-                                    f"超过每个 XML 部件 {MAX_XML_PART_BYTES // 2**20} MB 的上限；请拆分文档后重试")
+                                    f"超过每个 XML 部件 {bounds.docx_xml_part_bytes // 2**20} MB 的上限；请拆分文档后重试")
     if total > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeArchive(f"{path.name}: DOCX 解压后 {total / 2**20:.0f} MB，超过 "
                             f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB 上限（疑似 zip 炸弹）")
-    if xml_total > MAX_XML_TOTAL_BYTES:
+    if xml_total > bounds.docx_xml_bytes:
         raise UnsafeArchive(f"{path.name}: DOCX 的 XML 部件解压后共 {xml_total / 2**20:.0f} MB，超过 "
-                            f"{MAX_XML_TOTAL_BYTES // 2**20} MB 上限；请拆分文档后重试")
+                            f"{bounds.docx_xml_bytes // 2**20} MB 上限；请拆分文档后重试")
 
 
-def _check_xml_elements(path: Path, archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+def _check_xml_elements(path: Path, archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo],
+                        bounds: WorkBounds) -> None:
     """Count the elements (start tags) and paragraphs of the XML parts as they inflate; nothing
     is kept. python-docx expands no entities (lxml's resolve_entities=False), so tags are what it builds."""
     elements = paragraphs = 0
@@ -89,9 +87,9 @@ def _check_xml_elements(path: Path, archive: zipfile.ZipFile, entries: list[zipf
             while chunk := stream.read(2**20):
                 elements += chunk.count(b"<") - chunk.count(b"</")
                 paragraphs += sum(chunk.count(b"<w:p" + end) for end in (b">", b" ", b"/"))
-                if elements > MAX_XML_ELEMENTS or paragraphs > MAX_PARAGRAPHS:
-                    raise UnsafeArchive(f"{path.name}: DOCX 含有超过 {MAX_XML_ELEMENTS:,} 个 XML 元素或 "
-                                        f"{MAX_PARAGRAPHS:,} 个段落（超出可处理的上限），拒绝读取；请拆分文档后重试")
+                if elements > bounds.docx_xml_elements or paragraphs > bounds.docx_paragraphs:
+                    raise UnsafeArchive(f"{path.name}: DOCX 含有超过 {bounds.docx_xml_elements:,} 个 XML 元素或 "
+                                        f"{bounds.docx_paragraphs:,} 个段落（超出可处理的上限），拒绝读取；请拆分文档后重试")
 
 
 # What python-docx and zipfile raise on malformed files (found by fuzzing: tests/test_properties.py).
@@ -99,9 +97,9 @@ _MALFORMED = (PackageNotFoundError, KeyError, ValueError, OSError, EOFError, Not
               zipfile.BadZipFile, zlib.error, XMLSyntaxError)
 
 
-def docx_blocks(path: Path) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
+def docx_blocks(path: Path, bounds: WorkBounds = WorkBounds()) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
     """Paragraphs and table rows of the body in document order, and the body's data tables."""
-    check_archive(path)
+    check_archive(path, bounds)
     try:
         document = docx.Document(str(path))
         body = _Body()

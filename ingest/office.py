@@ -48,7 +48,7 @@ def office_blocks(path: Path, options: ReadOptions) -> tuple[tuple[str, ...], tu
                                "或另存为 .docx 后导入")
     with tempfile.TemporaryDirectory(prefix="policykb-soffice-") as folder:
         converted = _convert(command, path, Path(folder), options.convert_timeout_s)
-        return docx_blocks(converted)
+        return docx_blocks(converted, options.bounds)
 
 
 _OPTIONS = ["--headless", "--norestore", "--nologo", "--nolockcheck", "--nodefault"]

@@ -4,16 +4,17 @@ pdfplumber turns every glyph, path and image of a page into Python objects (kilo
 1 KB file whose one text-show holds 400,000 glyphs costs a gigabyte. Each page is checked first:
 
 1. Its content (the page's streams, plus each form XObject as many times as the page draws it) must
-   inflate to at most `MAX_PAGE_CONTENT_BYTES`, counted a megabyte at a time without keeping the
-   output; a document's pages together to at most `MAX_DOCUMENT_CONTENT_BYTES` (pages may share one
-   stream, so the file's size says nothing); a document's pages draw at most `MAX_DOCUMENT_GLYPHS`
+   inflate to at most `pdf_page_content_bytes`, counted a megabyte at a time without keeping the
+   output; a document's pages together to at most `pdf_content_bytes` (pages may share one
+   stream, so the file's size says nothing); a document's pages draw at most `pdf_glyphs`
    glyphs in all, counted as each page is read.
-2. Content of at most `MAX_PAGE_GLYPHS` bytes cannot draw more glyphs or objects than that (every
+2. Content of at most `pdf_page_glyphs` bytes cannot draw more glyphs or objects than that (every
    glyph and every painted path takes at least a byte): the page is read at once, as nearly all are.
 3. Larger content is interpreted by pdfminer with a device that only counts, building nothing, and
-   stops at `MAX_PAGE_GLYPHS` glyphs or `MAX_PAGE_OBJECTS` paths and images.
+   stops at `pdf_page_glyphs` glyphs or `pdf_page_objects` paths and images.
 
-A page over a bound is refused with its number; nothing of it has been built.
+A page over a bound is refused with its number; nothing of it has been built. The bounds are
+`ingest.options.WorkBounds` (settings of the service, defaults there).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from pdfminer.pdfdevice import PDFDevice
@@ -34,12 +35,8 @@ from pdfminer.pdftypes import (LITERALS_ASCII85_DECODE, LITERALS_ASCIIHEX_DECODE
 from pdfminer.runlength import rldecode
 
 from .errors import UnsafeArchive
+from .options import WorkBounds
 
-MAX_PAGE_CONTENT_BYTES = 16 * 2**20  # inflated content of one page, forms counted as drawn
-MAX_DOCUMENT_CONTENT_BYTES = 64 * 2**20  # the same, all pages together
-MAX_DOCUMENT_GLYPHS = 1_000_000  # glyphs of all pages (~400 dense pages; pdfplumber reads ~20,000 a second)
-MAX_PAGE_GLYPHS = 100_000  # a dense A4 page has ~3,000; an A3 table in 6 pt type ~20,000
-MAX_PAGE_OBJECTS = 100_000  # painted paths and images
 _MAX_FORM_DEPTH = 12
 _DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do(?![^\s/\[\]()<>{}%])")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
@@ -57,8 +54,9 @@ class _Exceeded(Exception):
 
 @dataclass
 class ContentBudget:
-    """What the pages of one document have used so far."""
+    """What the pages of one document have used so far, and the bounds they are held to."""
 
+    bounds: WorkBounds = field(default_factory=WorkBounds)
     content_bytes: int = 0
     glyphs: int = 0
 
@@ -66,23 +64,24 @@ class ContentBudget:
 def check_page(page: PDFPage, number: int, resources: PDFResourceManager, budget: ContentBudget,
                name: str) -> None:
     """Raise UnsafeArchive when page `number` (0-based) of file `name` would cost more than the bounds."""
+    bounds = budget.bounds
     try:
-        cost = _content_cost(page.contents, page.resources, {}, 0)
-        if cost > MAX_PAGE_GLYPHS:
-            PDFPageInterpreter(resources, _CountingDevice(resources)).process_page(page)
+        cost = _content_cost(page.contents, page.resources, {}, 0, bounds.pdf_page_content_bytes)
+        if cost > bounds.pdf_page_glyphs:
+            PDFPageInterpreter(resources, _CountingDevice(resources, bounds)).process_page(page)
     except _Exceeded as error:
         raise _refusal(name, f"第 {number + 1} 页{error}") from error
     budget.content_bytes += cost
-    if budget.content_bytes > MAX_DOCUMENT_CONTENT_BYTES:
-        total = MAX_DOCUMENT_CONTENT_BYTES // 2**20
+    if budget.content_bytes > bounds.pdf_content_bytes:
+        total = bounds.pdf_content_bytes // 2**20
         raise _refusal(name, f"到第 {number + 1} 页为止，页面内容解压后共超过 {total} MB")
 
 
 def count_glyphs(glyphs: int, number: int, budget: ContentBudget, name: str) -> None:
-    """Add the glyphs page `number` drew to the document's; over MAX_DOCUMENT_GLYPHS raises UnsafeArchive."""
+    """Add the glyphs page `number` drew to the document's; over `pdf_glyphs` raises UnsafeArchive."""
     budget.glyphs += glyphs
-    if budget.glyphs > MAX_DOCUMENT_GLYPHS:
-        raise _refusal(name, f"到第 {number + 1} 页为止，字形共超过 {MAX_DOCUMENT_GLYPHS:,} 个")
+    if budget.glyphs > budget.bounds.pdf_glyphs:
+        raise _refusal(name, f"到第 {number + 1} 页为止，字形共超过 {budget.bounds.pdf_glyphs:,} 个")
 
 
 def _refusal(name: str, reason: str) -> UnsafeArchive:
@@ -90,29 +89,29 @@ def _refusal(name: str, reason: str) -> UnsafeArchive:
                          "如是正常文件，请重新导出或拆分后再导入")
 
 
-def _content_cost(streams: list, resources: object, memo: dict[int, int], depth: int) -> int:
-    """Inflated bytes of `streams`, each form they draw counted as often as drawn."""
+def _content_cost(streams: list, resources: object, memo: dict[int, int], depth: int, limit: int) -> int:
+    """Inflated bytes of `streams`, each form they draw counted as often as drawn; over `limit` raises _Exceeded."""
     if depth > _MAX_FORM_DEPTH:
         raise _Exceeded(f"的表单对象嵌套超过 {_MAX_FORM_DEPTH} 层")
     total = 0
     for stream in (resolve1(item) for item in streams):
         if not isinstance(stream, PDFStream):
             continue
-        total += _inflated_size(stream, MAX_PAGE_CONTENT_BYTES - total)
+        total += _inflated_size(stream, limit - total, limit)
         forms = _forms(resolve1(resources))
         for drawn, count in _drawn_names(stream.get_data()).items():
             if (form := forms.get(drawn)) is not None:
                 form_resources = resolve1(form.get("Resources")) or resources
                 key = id(form)
                 if key not in memo:
-                    memo[key] = _content_cost([form], form_resources, memo, depth + 1)
+                    memo[key] = _content_cost([form], form_resources, memo, depth + 1, limit)
                 total += count * memo[key]
-        if total > MAX_PAGE_CONTENT_BYTES:
-            raise _Exceeded(f"内容解压后超过 {MAX_PAGE_CONTENT_BYTES // 2**20} MB")
+        if total > limit:
+            raise _Exceeded(f"内容解压后超过 {limit // 2**20} MB")
     return total
 
 
-def _inflated_size(stream: PDFStream, limit: int) -> int:
+def _inflated_size(stream: PDFStream, limit: int, page_limit: int) -> int:
     """The stream's decoded size, found without ever holding more than `limit` bytes of output; over
     `limit` raises _Exceeded before pdfminer would decode it. Flate and LZW steps are counted a
     megabyte at a time; the other filters expand by small factors and are applied once bounded."""
@@ -129,7 +128,7 @@ def _inflated_size(stream: PDFStream, limit: int) -> int:
             if size > limit:
                 break
     if size > limit:
-        raise _Exceeded(f"内容解压后超过 {MAX_PAGE_CONTENT_BYTES // 2**20} MB")
+        raise _Exceeded(f"内容解压后超过 {page_limit // 2**20} MB")
     return size
 
 
@@ -197,8 +196,9 @@ def _drawn_names(content: bytes) -> dict[str, int]:
 class _CountingDevice(PDFDevice):
     """Counts what a page draws and stops at the bounds; builds nothing."""
 
-    def __init__(self, resources: PDFResourceManager) -> None:
+    def __init__(self, resources: PDFResourceManager, bounds: WorkBounds) -> None:
         super().__init__(resources)
+        self.bounds = bounds
         self.glyphs = 0
         self.objects = 0
 
@@ -207,8 +207,8 @@ class _CountingDevice(PDFDevice):
         for item in seq:
             if isinstance(item, bytes):
                 self.glyphs += len(font.decode(item)) if font is not None else len(item)
-        if self.glyphs > MAX_PAGE_GLYPHS:
-            raise _Exceeded(f"的字形超过 {MAX_PAGE_GLYPHS:,} 个")
+        if self.glyphs > self.bounds.pdf_page_glyphs:
+            raise _Exceeded(f"的字形超过 {self.bounds.pdf_page_glyphs:,} 个")
 
     def paint_path(self, graphicstate, stroke, fill, evenodd, path) -> None:  # type: ignore[no-untyped-def]
         self._add_objects(max(1, sum(1 for segment in path if segment and segment[0] == "m")))
@@ -218,5 +218,5 @@ class _CountingDevice(PDFDevice):
 
     def _add_objects(self, count: int) -> None:
         self.objects += count
-        if self.objects > MAX_PAGE_OBJECTS:
-            raise _Exceeded(f"的图形对象超过 {MAX_PAGE_OBJECTS:,} 个")
+        if self.objects > self.bounds.pdf_page_objects:
+            raise _Exceeded(f"的图形对象超过 {self.bounds.pdf_page_objects:,} 个")

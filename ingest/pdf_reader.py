@@ -40,7 +40,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from . import pdf_limits, pdf_tables
 from .errors import CorruptFile, EncryptedFile, ScannedPDF, UnsafeArchive
 from .ocr import PlacedLine, ocr_pdf_pages
-from .options import ReadOptions
+from .options import ReadOptions, WorkBounds
 from .pdf_tables import PageTable
 from .records import SourceTable
 
@@ -84,7 +84,7 @@ def pdf_blocks(path: Path) -> tuple[tuple[str, ...], tuple[SourceTable, ...]]:
 def read_pdf(path: Path, options: ReadOptions) -> PdfText:
     """Text pages read as text, the others OCR'd (within the options' page limit)."""
     check_inflation(path)
-    items, scanned = _read_lines(path)
+    items, scanned = _read_lines(path, options.bounds)
     recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
     if not items and not recognised:
         found = "OCR 也未识别出文字（空白页、图形或噪点）" if scanned else "也没有可识别的图像"
@@ -145,12 +145,12 @@ _MALFORMED = (PDFSyntaxError, PSException, MalformedPDFException, ValueError, Ke
               AttributeError, AssertionError, RecursionError, EOFError, struct.error, zlib.error)
 
 
-def _read_lines(path: Path) -> tuple[list[_Line | PageTable], list[int]]:
+def _read_lines(path: Path, bounds: WorkBounds) -> tuple[list[_Line | PageTable], list[int]]:
     """The lines and tables of the pages with a usable text layer, and the numbers of the pages to OCR."""
     try:
         with path.open("rb") as handle, pdfplumber.open(handle) as pdf:  # our handle: closed if open fails
             items: list[_Line | PageTable] = []
-            scanned, budget = [], pdf_limits.ContentBudget()
+            scanned, budget = [], pdf_limits.ContentBudget(bounds)
             for number, page in enumerate(pdf.pages):
                 pdf_limits.check_page(page.page_obj, number, pdf.rsrcmgr, budget, path.name)
                 page_items = _page_items(page, number)

@@ -146,8 +146,8 @@ def _read_markdown(path: Path, data: bytes, sha256: str) -> SourceText:
     return SourceText(blocks, "md", encoding, sha256, str(path), metadata, tables)
 
 
-def _read_docx(path: Path, data: bytes, sha256: str) -> SourceText:
-    blocks, tables = docx_reader.docx_blocks(path)
+def _read_docx(path: Path, data: bytes, sha256: str, options: ReadOptions) -> SourceText:
+    blocks, tables = docx_reader.docx_blocks(path, options.bounds)
     return SourceText(blocks, "docx", "docx", sha256, str(path), {}, tables)
 
 
@@ -184,11 +184,10 @@ READERS: dict[str, Callable[[Path, bytes, str], SourceText]] = {
     ".txt": read_text_file, ".text": read_text_file,
     ".html": _read_html, ".htm": _read_html, ".shtml": _read_html,
     ".md": _read_markdown, ".markdown": _read_markdown,
-    ".docx": _read_docx,
 }
-# Readers of paged or converted formats, which take the reading options (page limit, OCR, timeout).
+# Readers that take the reading options (page limit, OCR, timeout, work bounds).
 PAGED_READERS: dict[str, Callable[[Path, bytes, str, ReadOptions], SourceText]] = {
-    ".pdf": _read_pdf, ".ofd": _read_ofd,
+    ".pdf": _read_pdf, ".ofd": _read_ofd, ".docx": _read_docx,
     **{suffix: _read_image for suffix in image_reader.IMAGE_SUFFIXES},
     **{suffix: _read_office for suffix in office.OFFICE_SUFFIXES},
 }

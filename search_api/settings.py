@@ -16,10 +16,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.encoders import DEFAULT_ENCODER
-from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
+from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions, WorkBounds
 
 MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_BOUNDS = WorkBounds()  # the defaults of the reading bounds
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,20 @@ class Settings(BaseSettings):
     max_pages: int = Field(DEFAULT_MAX_PAGES, ge=1, le=10_000, description="上传的扫描件（OCR）和 OFD 文件的页数上限")
     convert_timeout_s: float = Field(DEFAULT_CONVERT_TIMEOUT_S, gt=0, le=3600,
                                      description="LibreOffice 转换一个 .doc/.wps/.rtf/.odt 文件的时限（秒）")
+    # what one uploaded PDF or DOCX may cost to read (ingest.options.WorkBounds; refused over them)
+    pdf_max_page_glyphs: int = Field(_BOUNDS.pdf_page_glyphs, ge=1000, description="PDF 一页的字形数上限")
+    pdf_max_glyphs: int = Field(_BOUNDS.pdf_glyphs, ge=1000, description="PDF 全部页面的字形数上限")
+    pdf_max_page_objects: int = Field(_BOUNDS.pdf_page_objects, ge=1000, description="PDF 一页绘制的路径和图片数上限")
+    pdf_max_page_content_mb: int = Field(_BOUNDS.pdf_page_content_bytes // 2**20, ge=1, le=4096,
+                                         description="PDF 一页的内容解压后的大小上限（MB，表单按绘制次数计）")
+    pdf_max_content_mb: int = Field(_BOUNDS.pdf_content_bytes // 2**20, ge=1, le=16384,
+                                    description="PDF 全部页面的内容解压后的大小上限（MB）")
+    docx_max_xml_part_mb: int = Field(_BOUNDS.docx_xml_part_bytes // 2**20, ge=1, le=4096,
+                                      description="DOCX 一个 XML 部件解压后的大小上限（MB）")
+    docx_max_xml_mb: int = Field(_BOUNDS.docx_xml_bytes // 2**20, ge=1, le=16384,
+                                 description="DOCX 全部 XML 部件解压后的大小上限（MB）")
+    docx_max_xml_elements: int = Field(_BOUNDS.docx_xml_elements, ge=1000, description="DOCX 的 XML 元素数上限")
+    docx_max_paragraphs: int = Field(_BOUNDS.docx_paragraphs, ge=100, description="DOCX 的段落数上限")
     public_url: str | None = Field(None, description="服务对外的地址（导出表格里的链接由它生成）；不设置时为 http://HOST:PORT")
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         LOOPBACK_HOSTS, description="接受的 Host 请求头（逗号分隔；另加 PUBLIC_URL 和 HOST 的主机名）：防 DNS 重绑定")
@@ -109,7 +124,13 @@ class Settings(BaseSettings):
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(max_pages=self.max_pages, convert_timeout_s=self.convert_timeout_s)
+        bounds = WorkBounds(pdf_page_content_bytes=self.pdf_max_page_content_mb * 2**20,
+                            pdf_content_bytes=self.pdf_max_content_mb * 2**20, pdf_page_glyphs=self.pdf_max_page_glyphs,
+                            pdf_glyphs=self.pdf_max_glyphs, pdf_page_objects=self.pdf_max_page_objects,
+                            docx_xml_part_bytes=self.docx_max_xml_part_mb * 2**20,
+                            docx_xml_bytes=self.docx_max_xml_mb * 2**20, docx_xml_elements=self.docx_max_xml_elements,
+                            docx_paragraphs=self.docx_max_paragraphs)
+        return ReadOptions(max_pages=self.max_pages, convert_timeout_s=self.convert_timeout_s, bounds=bounds)
 
     @property
     def base_url(self) -> str:

@@ -531,3 +531,19 @@ def test_colliding_titles_uploaded_are_both_kept(writable):
     assert [answer["status"] for answer in answers] == ["added", "added"] and answers[0]["doc_id"] != answers[1]["doc_id"]
     for answer in answers:
         assert writable.get(f"/api/documents/{quote(answer['doc_id'])}").json()["document"]["title"] == answer["title"]
+
+
+def test_the_reading_bounds_are_settings_of_the_service(tmp_path, monkeypatch):
+    """POLICYKB_DOCX_MAX_PARAGRAPHS (and the PDF bounds alike) reach the upload worker: a DOCX within the
+    default bounds is refused, naming the bound, by a service that allows fewer paragraphs."""
+    from hostile import paragraph_flood_docx
+
+    data = paragraph_flood_docx(tmp_path / "plan.docx", paragraphs=300).read_bytes()
+    monkeypatch.setenv("POLICYKB_DOCX_MAX_PARAGRAPHS", "200")
+    with fresh_client(tmp_path / "strict") as strict:
+        assert strict.app.state.settings.read_options.bounds.docx_paragraphs == 200
+        error = assert_error(upload(strict, "plan.docx", data), 422, "bad_input")
+        assert "200 个段落" in error["message"] and "plan.docx" in error["message"]
+    monkeypatch.delenv("POLICYKB_DOCX_MAX_PARAGRAPHS")
+    with fresh_client(tmp_path / "default") as default:
+        assert upload(default, "plan.docx", data).status_code == 201

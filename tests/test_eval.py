@@ -8,7 +8,6 @@ vectors, so dense scores can differ from a fresh float32 run in the last digits,
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -11,8 +11,9 @@ import pytest
 
 from hostile import (PLAN_LINES, PLAN_TITLE, UNMATCHED_END_TAGS_HTML, glyph_bomb_pdf, inflated_xml_docx,
                      official_pdf, paragraph_flood_docx, plan_parsed, raw_pdf)
-from ingest import parse_document, pdf_limits, read_source
+from ingest import parse_document, read_source
 from ingest.errors import UnsafeArchive
+from ingest.options import ReadOptions, WorkBounds
 from ingest.html_reader import html_blocks
 from ingest.markdown_reader import markdown_blocks
 from ingest.readers import decode_text, split_blocks
@@ -282,13 +283,19 @@ def shared_stream_pdf(path: Path, pages: int, glyphs: int) -> Path:
     return path
 
 
-def test_pages_sharing_one_stream_are_bounded_by_the_document_glyph_budget(tmp_path, monkeypatch):
+def test_pages_sharing_one_stream_are_bounded_by_the_document_glyph_budget(tmp_path):
     """100 pages of 99,000 glyphs from a 2 KB file would take minutes: the document's glyphs are counted
     (here against a budget of 2,500 so that the test reads 25 pages of 100, not 10 of 99,000)."""
-    monkeypatch.setattr(pdf_limits, "MAX_DOCUMENT_GLYPHS", 2_500)
     path = shared_stream_pdf(tmp_path / "shared.pdf", pages=100, glyphs=100)
     with pytest.raises(UnsafeArchive, match="到第 26 页为止，字形共超过 2,500 个"):
-        read_source(path)
+        read_source(path, options=ReadOptions(bounds=WorkBounds(pdf_glyphs=2_500)))
+
+
+def test_the_docx_bounds_are_options(tmp_path):
+    path = paragraph_flood_docx(tmp_path / "small.docx", paragraphs=300)
+    assert read_source(path).blocks  # within the default bounds
+    with pytest.raises(UnsafeArchive, match="200 个段落"):
+        read_source(path, options=ReadOptions(bounds=WorkBounds(docx_paragraphs=200)))
 
 
 def test_docx_with_xml_beyond_the_part_bound_is_refused_under_the_ratio_check(tmp_path):
