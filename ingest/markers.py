@@ -34,7 +34,7 @@ _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{
                       rf"(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
                       r"(?:具体|主要|统一|全面)?负责(?!人|同志)|(?:要|将)?会同(?!意)|(?:要|将)联合|"
                       r"发挥[^,;。]{0,30}?(?:牵头|统筹|协调|主导)[^,;。]{0,8}?作用)")
-# 「会同B、C…」: the verb, then the partners — the longest unit list that follows (a verb phrase ends it).
+# 「会同B、C…」: the verb, then the partners — the shortest unit list that a verb phrase follows (`_partners`).
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)")
 _WITH_STOP = re.compile(r"[,;。:()]|等(?:有关|相关|其他)?(?:部门|单位)")
 # How the verb phrase after a list of partners opens (「会同有关部门研究制定…」).
@@ -51,7 +51,7 @@ _LEAD_THEN_SUPPORT = re.compile(rf"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
 _DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25})\s*:\s*(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
                    r"指导|做好|加强|依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|对|依据|根据|结合|"
-                   r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|开展|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
+                   r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
                    r"持续|深入|不断|进一步|重点|着力|切实|认真|会商|负))")
 # A duty that opens with its role: 「A：牵头…」 leads (stated), 「A：配合…」 supports.
 _DUTY_ROLE = re.compile(r"(?P<lead>负责牵头|牵头负责|牵头)|(?:负责)?(?:配合|协助|协同|参与|支持)(?!下)")
