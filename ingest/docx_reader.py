@@ -5,7 +5,7 @@ and tens of microseconds per paragraph), so the parts are bounded before it sees
 by its uncompressed size (`docx_xml_part_bytes`), all of them together (`docx_xml_bytes`), and the
 number of elements and paragraphs they hold (`docx_xml_elements`, `docx_paragraphs`: `ingest.options.WorkBounds`), counted from their
 tags as they inflate, keeping nothing. Zip's own bounds stay: entries that would escape a folder,
-a compression ratio over `MAX_COMPRESSION_RATIO`, or more than `MAX_UNCOMPRESSED_BYTES` in all.
+a compression ratio or a size beyond those of `ingest.archives` (shared with OFD).
 
 Tables: each row is a text block (its distinct cells joined by 「　」), and the table is returned with
 the range of those blocks; merged cells (gridSpan, vMerge) repeat their text in every position they
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
@@ -27,12 +27,11 @@ from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
 from . import tables
+from .archives import check_entries
 from .errors import CorruptFile, EncryptedFile, UnsafeArchive
 from .options import WorkBounds
 from .records import SourceTable
 
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
 _XML_SUFFIXES = (".xml", ".rels")
 # Word saves a password-protected .docx as an OLE compound file (the container of old .doc files).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -54,22 +53,14 @@ def check_archive(path: Path, bounds: WorkBounds = WorkBounds()) -> None:
 
 
 def _check_entries(path: Path, entries: list[zipfile.ZipInfo], bounds: WorkBounds) -> None:
-    total = xml_total = 0
+    check_entries(path, entries, "DOCX")
+    xml_total = 0
     for entry in entries:
-        name = PurePosixPath(entry.filename.replace("\\", "/"))
-        if name.is_absolute() or ".." in name.parts:
-            raise UnsafeArchive(f"{path.name}: DOCX 内含越界路径条目 {entry.filename!r}，拒绝读取")
-        total += entry.file_size
-        if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
-            raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 压缩比异常（疑似 zip 炸弹），拒绝读取")
         if entry.filename.lower().endswith(_XML_SUFFIXES):
             xml_total += entry.file_size
             if entry.file_size > bounds.docx_xml_part_bytes:
                 raise UnsafeArchive(f"{path.name}: DOCX 条目 {entry.filename} 解压后 {entry.file_size / 2**20:.0f} MB，"
                                     f"超过每个 XML 部件 {bounds.docx_xml_part_bytes // 2**20} MB 的上限；请拆分文档后重试")
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise UnsafeArchive(f"{path.name}: DOCX 解压后 {total / 2**20:.0f} MB，超过 "
-                            f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB 上限（疑似 zip 炸弹）")
     if xml_total > bounds.docx_xml_bytes:
         raise UnsafeArchive(f"{path.name}: DOCX 的 XML 部件解压后共 {xml_total / 2**20:.0f} MB，超过 "
                             f"{bounds.docx_xml_bytes // 2**20} MB 上限；请拆分文档后重试")

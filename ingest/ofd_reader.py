@@ -17,17 +17,16 @@ from __future__ import annotations
 import statistics
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import ofdkit
 
+from .archives import check_entries
 from .errors import CorruptFile, UnsafeArchive
 from .ocr import PlacedLine, check_page_count
 from .options import ReadOptions
 from .pdf_reader import lines_to_paragraphs
 
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
 MAX_ENTRIES = 20_000
 
 
@@ -55,17 +54,7 @@ def check_package(path: Path) -> None:
         raise CorruptFile(f"{path.name}: 不是有效的 OFD 文件（zip 容器损坏：{error}）") from error
     if len(entries) > MAX_ENTRIES:
         raise UnsafeArchive(f"{path.name}: OFD 内有 {len(entries)} 个条目，超过 {MAX_ENTRIES} 个上限，拒绝读取")
-    total = 0
-    for entry in entries:
-        name = PurePosixPath(entry.filename.replace("\\", "/"))
-        if name.is_absolute() or ".." in name.parts:
-            raise UnsafeArchive(f"{path.name}: OFD 内含越界路径条目 {entry.filename!r}，拒绝读取")
-        total += entry.file_size
-        if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
-            raise UnsafeArchive(f"{path.name}: OFD 条目 {entry.filename} 压缩比异常（疑似 zip 炸弹），拒绝读取")
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise UnsafeArchive(f"{path.name}: OFD 解压后 {total / 2**20:.0f} MB，超过 "
-                            f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB 上限（疑似 zip 炸弹）")
+    check_entries(path, entries, "OFD")
 
 
 def _page_lines(page) -> list[PlacedLine]:
