@@ -43,9 +43,10 @@ def numeral(n: int) -> str:
 def material(store: Store) -> tuple[list[str], list[str]]:
     """Sentences and markers of the store's clauses (the bundled corpus)."""
     sentences, markers = [], []
-    for (text,) in store.connection.execute("SELECT text FROM tasks"):
+    tasks = store.task_markers()
+    for _, text, _ in tasks:
         sentences += [part + "。" for part in text.split("。") if 10 <= len(part) <= 160]
-    markers = [marker for (marker,) in store.connection.execute("SELECT marker FROM tasks")]
+    markers = [marker for _, _, marker in tasks]
     return sentences, markers
 
 
@@ -173,7 +174,7 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         start = time.perf_counter()
         embedded = embed_missing(store, encoder, batch_size=256)
         embed_seconds = time.perf_counter() - start
-        sample = [passage for (passage,) in store.connection.execute("SELECT passage FROM units LIMIT 2000")]
+        sample = [passage for _, _, passage in store.unit_passages(limit=2000)]
         start = time.perf_counter()
         encoder.encode_passages(sample)
         raw_encoder_rate = len(sample) / (time.perf_counter() - start)

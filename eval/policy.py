@@ -59,10 +59,8 @@ def judged_clauses(store: Store, question: Question) -> set[str]:
             relevant.add(spec)
             continue
         name, _, alias = spec[5:].partition("@")
-        rows = store.connection.execute(
-            "SELECT DISTINCT t.clause_id, t.marker FROM tasks t JOIN clauses c ON c.id = t.clause_id "
-            "WHERE c.doc_id = ? OR ? = ''", (DOCUMENTS.get(alias, ""), alias)).fetchall()
-        relevant |= {clause for clause, marker in rows if compact(name) in compact(marker)}
+        rows = store.task_markers(DOCUMENTS.get(alias, "") if alias else None)  # an unknown alias: none
+        relevant |= {clause for clause, _, marker in rows if compact(name) in compact(marker)}
     return relevant
 
 

@@ -27,7 +27,7 @@ COLUMNS = ("R@1", "R@5", "R@10", "R@100", "MRR@10", "nDCG@10")
 
 
 def bigram_system(store: Store) -> System:
-    units = store.connection.execute("SELECT id, clause_id, passage FROM units").fetchall()
+    units = store.unit_passages()
     index = BigramBM25({unit: passage for unit, _, passage in units})
     clause_of = {unit: clause for unit, clause, _ in units}
 

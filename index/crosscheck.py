@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Callable
 
-from ingest import Clause
+from ingest import Clause, Role
 from ingest.normalize import compact
 
 from .directory import body_key
@@ -54,15 +54,14 @@ def title_core(title: str) -> str:
 
 def related_documents(searcher: Searcher, doc_id: str) -> list[tuple[str, str, str]]:
     """(id, title, level) of documents of other levels on the same topic, national first."""
-    rows = searcher.store.connection.execute("SELECT id, title, level FROM documents").fetchall()
+    rows = [(document.id, document.title, document.level) for document in searcher.store.documents()]
     levels = {doc: level for doc, _, level in rows}
     if doc_id not in levels:
         return []
     core = title_core(next(title for doc, title, _ in rows if doc == doc_id))
-    order = {"national": 0, "provincial": 1, "municipal": 2, "district": 3}
     related = [(doc, title, level) for doc, title, level in rows
                if doc != doc_id and level != levels[doc_id] and _shared_run(core, title_core(title)) >= MIN_SHARED]
-    return sorted(related, key=lambda row: (order.get(row[2], 4), row[0]))
+    return sorted(related, key=lambda row: (row[2].rank, row[0]))
 
 
 def cross_check(searcher: Searcher, doc_id: str, related: list[str],
@@ -94,7 +93,7 @@ def _counterpart(searcher: Searcher, clause: Clause, other: str, leads: dict[str
 
 def _leads(clause: Clause) -> dict[str, str]:
     """Body key → printed name of the clause's lead units."""
-    return {body_key(item.canonical): item.name for item in clause.departments if item.role == "lead"}
+    return {body_key(item.canonical): item.name for item in clause.departments if item.role == Role.LEAD}
 
 
 def _shared_run(first: str, second: str) -> int:

@@ -30,16 +30,12 @@ logger = logging.getLogger(__name__)
 
 def missing_units(store: Store, encoder_name: str) -> list[tuple[str, str]]:
     """(passage hash, passage) of units whose passage has no cached vector for this encoder."""
-    return store.connection.execute(
-        "SELECT DISTINCT u.passage_hash, u.passage FROM units u LEFT JOIN embeddings e "
-        "ON e.passage_hash = u.passage_hash AND e.encoder = ? WHERE e.vector IS NULL ORDER BY u.id",
-        (encoder_name,)).fetchall()
+    return store.units_without_vectors(encoder_name)
 
 
 def has_vectors(store: Store, encoder_name: str) -> bool:
     """Whether any vector of this encoder is cached (cheap: no passage is read)."""
-    return store.connection.execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE encoder = ?)",
-                                    (encoder_name,)).fetchone()[0] == 1
+    return store.has_vectors(encoder_name)
 
 
 def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
@@ -55,10 +51,8 @@ def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
             return start
         batch = todo[start:start + batch_size]
         vectors = encoder.encode_passages([passage for _, passage in batch])
-        with store.transaction() as connection:
-            connection.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", [
-                (encoder.name, passage_hash, vector.astype(np.float32).tobytes())
-                for (passage_hash, _), vector in zip(batch, vectors)])
+        store.put_vectors(encoder.name, [(passage_hash, vector.astype(np.float32).tobytes())
+                                         for (passage_hash, _), vector in zip(batch, vectors)], overwrite=True)
         if on_batch:
             on_batch(min(start + batch_size, len(todo)), len(todo))
     return len(todo)
@@ -85,9 +79,7 @@ class VectorIndex:
     MASKED_LIMIT = 0.2
 
     def __init__(self, store: Store, encoder_name: str, dim: int, *, exact_limit: int | None = None) -> None:
-        rows = store.connection.execute(
-            "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash "
-            "AND e.encoder = ? ORDER BY u.id", (encoder_name,)).fetchall()
+        rows = store.unit_vectors(encoder_name)
         self.ids = np.array([unit_id for unit_id, _ in rows], dtype=np.int64)
         self.matrix = (np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32).reshape(-1, dim)
                        if rows else np.zeros((0, dim), dtype=np.float32))
@@ -197,9 +189,7 @@ def _file_sha256(path: Path) -> str:
 
 def export_vectors(store: Store, encoder_name: str, path: Path) -> int:
     """Write the cached vectors of the store's units to an .npz (hashes, vectors, encoder); atomic."""
-    rows = store.connection.execute(  # IN (subquery): one pass over units, not one per cached vector
-        "SELECT e.passage_hash, e.vector FROM embeddings e WHERE e.encoder = ? "
-        "AND e.passage_hash IN (SELECT passage_hash FROM units) ORDER BY e.passage_hash", (encoder_name,)).fetchall()
+    rows = store.passage_vectors(encoder_name)
     vectors = np.stack([np.frombuffer(vector, dtype=np.float32) for _, vector in rows]) if rows else np.zeros((0, 0))
     write_atomically(path, lambda temporary: np.savez_compressed(
         temporary, hashes=np.array([h for h, _ in rows]), vectors=vectors.astype(np.float16),
@@ -220,8 +210,4 @@ def import_vectors(store: Store, path: Path, encoder_name: str) -> int:
     if vectors.ndim != 2 or len(vectors) != len(hashes):
         raise IndexFormatError(f"{path} 的向量与文本哈希数目不一致；请用 policykb embed --export 重新导出")
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    rows = [(encoder_name, str(h), v.tobytes()) for h, v in zip(hashes, vectors)]
-    with store.transaction() as connection:
-        before = connection.total_changes
-        connection.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)", rows)
-        return connection.total_changes - before
+    return store.put_vectors(encoder_name, [(str(h), v.tobytes()) for h, v in zip(hashes, vectors)], overwrite=False)

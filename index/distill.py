@@ -32,7 +32,7 @@ MANIFEST = "policykb-static.json"
 
 def vocabulary(store: Store, segmenter: Segmenter, max_words: int) -> Counter:
     counts: Counter = Counter()
-    for (passage,) in store.connection.execute("SELECT passage FROM units"):
+    for _, _, passage in store.unit_passages():
         counts.update(segmenter.words(passage))
     words = Counter(dict(counts.most_common(max_words)))
     for word, count in counts.items():  # every character, so unknown words can fall back to them

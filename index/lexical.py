@@ -130,7 +130,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, store: Store) -> "LexicalIndex":
-        rows = store.connection.execute("SELECT rowid, tokens FROM units_fts ORDER BY rowid").fetchall()
+        rows = store.unit_tokens()
         saved = _Segment.build(rows)
         logger.info("built BM25 index: %d units, %d terms", len(rows), len(saved.vocabulary))
         return cls(saved)
@@ -139,20 +139,18 @@ class LexicalIndex:
     def _updated(cls, store: Store, saved: _Segment) -> "LexicalIndex | None":
         """The saved segment with the store's changes since applied; None when a rebuild is cheaper."""
         last = int(saved.unit_ids[-1]) if len(saved.unit_ids) else 0
-        execute = store.connection.execute
         deleted = np.zeros(len(saved.unit_ids), dtype=bool)
-        if execute("SELECT count(*) FROM units WHERE id <= ?", (last,)).fetchone()[0] != len(saved.unit_ids):
-            present = np.array([row[0] for row in execute("SELECT id FROM units WHERE id <= ?", (last,))],
-                               dtype=np.int64)
+        if store.unit_count(up_to=last) != len(saved.unit_ids):
+            present = np.array(store.unit_ids(up_to=last), dtype=np.int64)
             deleted = ~np.isin(saved.unit_ids, present)
-        added_count = execute("SELECT count(*) FROM units WHERE id > ?", (last,)).fetchone()[0]
+        added_count = store.unit_count(after=last)
         if added_count + deleted.sum() > MERGE_FRACTION * max(len(saved.unit_ids), 1):
             return None
         if added_count or deleted.any():
             logger.info("BM25 index: %d units added and %d deleted since it was saved", added_count, deleted.sum())
         if not added_count:
             return cls(saved, None, deleted)
-        rows = execute("SELECT rowid, tokens FROM units_fts WHERE rowid > ? ORDER BY rowid", (last,)).fetchall()
+        rows = store.unit_tokens(after=last)
         return cls(saved, _Segment.build(rows, base=saved), deleted)
 
     def search(self, query_terms: list[str], limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:

@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
+from ingest import Level
 from ingest.departments import Locality, canonical_name, locality_of
 from ingest.normalize import compact
 
@@ -41,8 +41,7 @@ class DepartmentNames:
 
     def __init__(self, store: Store) -> None:
         self.names: dict[str, set[str]] = {}
-        rows = store.connection.execute("SELECT DISTINCT name, canonical FROM responsibilities").fetchall()
-        rows += store.connection.execute("SELECT alias, canonical FROM aliases").fetchall()
+        rows = store.department_name_pairs()
         for name, canonical in rows:
             for key in (compact(name), canonical, _LOCAL_PREFIX.sub("", canonical)):
                 if len(key) >= 3:
@@ -80,13 +79,13 @@ class Places:
 
     def __init__(self, store: Store) -> None:
         self.documents: dict[str, set[str]] = {}
-        for doc_id, title, issuers, level in store.connection.execute(
-                "SELECT id, title, issuers, level FROM documents"):
-            city, province = locality_of(title, tuple(json.loads(issuers)))
+        for document in store.documents():
+            doc_id, level = document.id, document.level
+            city, province = locality_of(document.title, document.issuers)
             for place in filter(None, (city, province)):
                 for name in {place, re.sub(r"(市|省|自治区)$", "", place)}:
                     self.documents.setdefault(name, set()).add(doc_id)
-            if level == "national":
+            if level == Level.NATIONAL:
                 for word in self.NATIONAL_WORDS:
                     self.documents.setdefault(word, set()).add(doc_id)
         self._local = sorted((name for name in self.documents if len(name) >= 2 and name not in self.NATIONAL_WORDS),

@@ -8,7 +8,6 @@ turned into the last component of a clause path: 第三条 → a3, （十二） 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -56,7 +55,7 @@ def find_documents(store: Store, name: str) -> tuple[str, ...]:
     """Documents named by a 文号, a whole title, or a short title that a stored title ends with."""
     if not compact(name).strip("《》"):
         return ()
-    rows = store.connection.execute("SELECT id, title FROM documents").fetchall()
+    rows = list(store.document_titles().items())
     if number := DOC_NUMBER.search(compact(name)):
         wanted = document_id(number.group(), "")
         return tuple(doc_id for doc_id, _ in rows if doc_id == wanted)
@@ -78,25 +77,21 @@ def resolve(store: Store, reference: str, *, within: str | None = None) -> Resol
         documents = (within,)
     if component is None:
         return Resolution(documents, ())
-    marks = ",".join("?" * len(documents))
-    rows = store.connection.execute(
-        f"SELECT id, path FROM clauses WHERE doc_id IN ({marks}) ORDER BY doc_id, ordinal", documents).fetchall()
-    clauses = tuple(clause_id for clause_id, path in rows if path.endswith(f'"{component}"]'))
+    clauses = tuple(clause_id for clause_id, path in store.clause_paths(documents) if path and path[-1] == component)
     return Resolution(documents, clauses)
 
 
 def citing_clauses(store: Store) -> dict[str, tuple[str, ...]]:
     """Document id or clause id → the clauses of *other* documents whose citations resolve to it."""
-    rows = store.connection.execute("SELECT id, doc_id, citations FROM clauses WHERE citations != '[]'").fetchall()
     found: dict[str, list[str]] = {}
     resolved: dict[tuple[str, str], Resolution] = {}
-    for clause_id, doc_id, citations in rows:
-        for citation in json.loads(citations):
-            if citation["kind"] == "article" and not citation.get("title"):
+    for clause_id, doc_id, citations in store.clause_citations():
+        for citation in citations:
+            if citation.kind == "article" and not citation.title:
                 continue  # 第X条 of its own document: not a link between documents
-            key = (citation["text"], doc_id)
+            key = (citation.text, doc_id)
             if key not in resolved:
-                resolved[key] = resolve(store, citation["text"], within=doc_id)
+                resolved[key] = resolve(store, citation.text, within=doc_id)
             for target in (*resolved[key].documents, *resolved[key].clauses):
                 if not target.startswith(doc_id) and clause_id not in found.get(target, ()):
                     found.setdefault(target, []).append(clause_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ingest import Citation, Clause, Document, Responsibility, Target, Task
+from ingest import Citation, Clause, Document, Level, Responsibility, Role, Target, Task
 
 DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
                    "format", "encoding", "addressees")
@@ -36,6 +36,30 @@ class Replacement:
     new_title: str
 
 
+@dataclass(frozen=True)
+class UnitRow:
+    """Where a retrieval unit is: its clause, its task there (-1: the clause's own text), its document."""
+
+    clause_id: str
+    task_ordinal: int
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One clause (and task) a department is named in, with its role there."""
+
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    doc_level: Level
+    number: str
+    title: str
+    role: Role
+    name: str  # the department as printed there
+    task: str  # the task text ("" for an inherited duty)
+
+
 def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -48,6 +72,7 @@ def loads(text: str) -> tuple:
 def document_from_row(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tuple = ()) -> Document:
     fields = dict(zip(DOCUMENT_FIELDS, row))
     fields["issuers"] = tuple(json.loads(fields["issuers"]))
+    fields["level"] = Level(fields["level"])
     return Document(**fields, aliases=aliases, clauses=clauses)
 
 
@@ -59,5 +84,13 @@ def clause_from_row(row: tuple, tasks: list[tuple[int, str, str, str, str]], res
         tasks=tuple(Task(task_text, marker, tuple(responsibilities.get(ordinal, ())), task_kind, deadline)
                     for ordinal, task_text, marker, task_kind, deadline in tasks),
         inherited=tuple(responsibilities.get(-1, ())), topics=loads(topics), measures=loads(measures),
-        targets=tuple(Target(**item) for item in loads(targets)),
-        citations=tuple(Citation(**item) for item in loads(citations)))
+        targets=tuple(target_from_json(item) for item in loads(targets)),
+        citations=tuple(citation_from_json(item) for item in loads(citations)))
+
+
+def target_from_json(item: dict) -> Target:
+    return Target(**item)
+
+
+def citation_from_json(item: dict) -> Citation:
+    return Citation(**item)

@@ -15,11 +15,12 @@ The work a query costs grows with its length (jieba, e5's attention, one highlig
 from __future__ import annotations
 
 import copy
+import enum
 import html
 import re
 from dataclasses import dataclass, field
 
-from ingest import Responsibility
+from ingest import Level, Responsibility, Role, Target
 from ingest.normalize import matching_copy
 
 from .dense import VectorIndex
@@ -28,8 +29,16 @@ from .lexical import LexicalIndex, terms
 from .query import DepartmentNames, Places, QueryPlan, analyse
 from .store import Store
 
-MODES = ("hybrid", "bm25", "dense")
-_ROLE_ORDER = {"lead": 0, "co": 1, "support": 2, "inherited": 3}
+
+
+class SearchMode(enum.StrEnum):
+    """Which retrieval lists take part: both fused (the default), keywords only, vectors only."""
+
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+
 PLACE_SHARE = 0.2  # a place holding more of the collection's units than this is not searched apart
 
 
@@ -37,9 +46,9 @@ PLACE_SHARE = 0.2  # a place holding more of the collection's units than this is
 class SearchFilters:
     doc: str | None = None
     department: str | None = None
-    role: str | None = None
+    role: Role | None = None
     tag: str | None = None
-    level: str | None = None
+    level: Level | None = None
     year: int | None = None
 
 
@@ -75,6 +84,8 @@ class SearchHit:
     score: float
     task_ordinal: int
     matched_by: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()  # the clause's topics and measures
+    targets: tuple[Target, ...] = ()
 
 
 class Searcher:
@@ -96,9 +107,8 @@ class Searcher:
         return bound
 
     def search(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
-               mode: str = "hybrid") -> list[SearchHit]:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}")
+               mode: SearchMode = SearchMode.HYBRID) -> list[SearchHit]:
+        mode = SearchMode(mode)  # a ValueError names the modes
         query = query[:self.limits.analysed_chars]
         plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
@@ -106,21 +116,21 @@ class Searcher:
         fused = _fuse(lists, self.weights)
         return self._hits(fused, plan, k)
 
-    def _ranked_lists(self, plan: QueryPlan, mode: str, allowed: set[int] | None) -> dict[str, list[int]]:
+    def _ranked_lists(self, plan: QueryPlan, mode: SearchMode, allowed: set[int] | None) -> dict[str, list[int]]:
         depth, lists, vector = self.weights.depth, {}, None
-        if mode in ("hybrid", "bm25") and not plan.department_only:
+        if mode in (SearchMode.HYBRID, SearchMode.BM25) and not plan.department_only:
             lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
-        if mode in ("hybrid", "dense") and self.vectors is not None and not plan.department_only:
+        if mode in (SearchMode.HYBRID, SearchMode.DENSE) and self.vectors is not None and not plan.department_only:
             vector = self.encoder.encode_queries([matching_copy(plan.text)[:self.limits.encoded_chars]])[0]
             lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
-        if mode == "hybrid" and not lists.get("bm25") and not plan.departments and not plan.reference:
+        if mode == SearchMode.HYBRID and not lists.get("bm25") and not plan.departments and not plan.reference:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
         if plan.places and lists:
             lists.update(self._place_lists(plan, lists, vector, allowed))
         # Target and «谁负责» signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
         if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
-            responsible = self._responsible_units(retrieved)
+            responsible = self.store.units_naming_departments(retrieved)
             if responsible:
                 lists = {name: [unit for unit in units if unit in responsible] for name, units in lists.items()}
                 retrieved = [unit for unit in retrieved if unit in responsible]
@@ -138,13 +148,7 @@ class Searcher:
 
     def bm25_fts5(self, text: str, limit: int) -> list[tuple[int, float]]:
         """The same ranking computed by SQLite FTS5 alone: the reference the fast path is checked against."""
-        tokens = list(dict.fromkeys(self.store.segmenter.tokens(text)))
-        if not tokens:
-            return []
-        match = " OR ".join('"' + token.replace('"', '""') + '"' for token in tokens)
-        return self.store.connection.execute(
-            "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
-            (match, limit)).fetchall()
+        return self.store.fts5_bm25(list(dict.fromkeys(self.store.segmenter.tokens(text))), limit)
 
     def _place_lists(self, plan: QueryPlan, lists: dict[str, list[int]], vector, allowed: set[int] | None
                      ) -> dict[str, list[int]]:
@@ -153,15 +157,13 @@ class Searcher:
         even when other documents — laws of the same subject — fill the global lists. A place holding
         most of the collection (国家 in a store of national laws) gets one more vote for its documents
         among the units already retrieved: searching inside it would cost a near-global scan."""
-        marks = ",".join("?" * len(plan.places))
-        execute = self.store.connection.execute
-        if execute(f"SELECT count(*) FROM units WHERE doc_id IN ({marks})", plan.places).fetchone()[0] \
-                > PLACE_SHARE * len(self.lexical):
+        if self.store.unit_count(doc_ids=plan.places) > PLACE_SHARE * len(self.lexical):
             retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
-            rows = _unit_rows(self.store, retrieved)
-            return {"place": [unit for unit in retrieved if rows[unit][2] in plan.places]}
-        within = {unit for unit, in execute(f"SELECT id FROM units WHERE doc_id IN ({marks})", plan.places)
-                  if allowed is None or unit in allowed}
+            rows = self.store.unit_rows(retrieved)
+            return {"place": [unit for unit in retrieved if rows[unit].doc_id in plan.places]}
+        within = self.store.units_of_documents(plan.places)
+        if allowed is not None:
+            within &= allowed
         found = {}
         if within and "bm25" in lists:
             text = self.places.strip(matching_copy(plan.text))  # place names are Simplified
@@ -170,26 +172,11 @@ class Searcher:
             found["place:dense"] = [unit for unit, _ in self.vectors.search(vector, self.weights.depth, within)]
         return found
 
-    def _responsible_units(self, units: list[int]) -> set[int]:
-        """Those of `units` whose task or clause names a responsible unit (any role, inherited included)."""
-        found = set()
-        for start in range(0, len(units), 900):
-            chunk = units[start:start + 900]
-            found.update(unit for unit, in self.store.connection.execute(
-                f"SELECT u.id FROM units u WHERE u.id IN ({','.join('?' * len(chunk))}) AND EXISTS (SELECT 1 "
-                "FROM responsibilities r WHERE r.clause_id = u.clause_id AND "
-                "(r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1))", chunk))
-        return found
-
     def _department_units(self, canonicals: tuple[str, ...], allowed: set[int] | None) -> list[int]:
-        marks = ",".join("?" * len(canonicals))
-        rows = self.store.connection.execute(
-            "SELECT u.id, r.role FROM units u JOIN responsibilities r ON r.clause_id = u.clause_id "
-            f"AND (r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1) WHERE r.canonical IN ({marks}) "
-            "ORDER BY u.id", canonicals).fetchall()
+        """Units naming the departments, the strongest role first (a lead before a supporter)."""
         best: dict[int, int] = {}
-        for unit, role in rows:
-            best[unit] = min(best.get(unit, 9), _ROLE_ORDER[role])
+        for unit, role in self.store.units_of_departments(canonicals):
+            best[unit] = min(best.get(unit, len(Role)), role.rank)
         ranked = sorted(best, key=lambda unit: (best[unit], unit))
         return [unit for unit in ranked if allowed is None or unit in allowed]
 
@@ -197,88 +184,42 @@ class Searcher:
         """Retrieved units of clauses with a target whose indicator shares words with the query, most first."""
         words = {token for token in self.store.segmenter.tokens(text) if len(token) > 1} - {"目标", "多少", "指标"}
         overlap = {}
-        for start in range(0, len(retrieved), 900):
-            chunk = retrieved[start:start + 900]
-            for unit, targets in self.store.connection.execute(
-                    "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id "
-                    f"WHERE u.id IN ({','.join('?' * len(chunk))}) AND c.targets != '[]'", chunk):
-                indicators = matching_copy(" ".join(re.findall(r'"indicator": "([^"]*)"', targets)))
-                if shared := sum(word in indicators for word in words):
-                    overlap[unit] = shared
+        for unit, targets in self.store.unit_targets(retrieved).items():
+            indicators = matching_copy(" ".join(target.indicator for target in targets))
+            if shared := sum(word in indicators for word in words):
+                overlap[unit] = shared
         return sorted(overlap, key=lambda unit: (-overlap[unit], unit))
 
     def _clause_units(self, clause_ids: tuple[str, ...], allowed: set[int] | None) -> list[int]:
-        marks = ",".join("?" * len(clause_ids))
-        rows = self.store.connection.execute(f"SELECT id FROM units WHERE clause_id IN ({marks}) ORDER BY id",
-                                             clause_ids).fetchall()
-        return [unit for unit, in rows if allowed is None or unit in allowed]
+        return [unit for unit in self.store.units_of_clauses(clause_ids) if allowed is None or unit in allowed]
 
     def _allowed_units(self, filters: SearchFilters) -> set[int] | None:
-        conditions, parameters = [], []
-        if filters.doc:
-            conditions.append("u.doc_id = ?")
-            parameters.append(filters.doc)
-        if filters.level:
-            conditions.append("d.level = ?")
-            parameters.append(filters.level)
+        departments = None
         if filters.department or filters.role:
-            canonicals = self.names.canonicals_for(filters.department) if filters.department else ()
-            clause = ("EXISTS (SELECT 1 FROM responsibilities r WHERE r.clause_id = u.clause_id AND "
-                      "(r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1)")
-            if canonicals:
-                clause += f" AND r.canonical IN ({','.join('?' * len(canonicals))})"
-                parameters += canonicals
-            if filters.role:
-                clause += " AND r.role = ?"
-                parameters.append(filters.role)
-            conditions.append(clause + ")")
-        if filters.tag:
-            conditions.append("(EXISTS (SELECT 1 FROM json_each(c.topics) WHERE value = ?) OR "
-                              "EXISTS (SELECT 1 FROM json_each(c.measures) WHERE value = ?))")
-            parameters += [filters.tag, filters.tag]
-        if filters.year:
-            conditions.append("EXISTS (SELECT 1 FROM json_each(c.targets) WHERE json_extract(value, '$.year') = ?)")
-            parameters.append(int(filters.year))
-        if not conditions:
-            return None
-        rows = self.store.connection.execute(
-            "SELECT u.id FROM units u JOIN clauses c ON c.id = u.clause_id JOIN documents d ON d.id = u.doc_id "
-            f"WHERE {' AND '.join(conditions)}", parameters).fetchall()
-        return {unit for unit, in rows}
+            departments = self.names.canonicals_for(filters.department) if filters.department else ()
+        return self.store.units_matching(doc=filters.doc, level=filters.level, departments=departments,
+                                         role=filters.role, tag=filters.tag, year=filters.year)
 
     def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, k: int) -> list[SearchHit]:
-        units = _unit_rows(self.store, [unit for unit, _, _ in fused])
+        units = self.store.unit_rows([unit for unit, _, _ in fused])
         best: dict[str, tuple[int, float, tuple[str, ...]]] = {}
         for unit, score, sources in fused:
-            clause_id = units[unit][0]
+            clause_id = units[unit].clause_id
             if clause_id not in best:
                 best[clause_id] = (unit, score, sources)
             if len(best) == k:
                 break
         clauses = self.store.clauses(list(best))
-        doc_ids = sorted({units[unit][2] for unit, _, _ in best.values()})
-        titles = dict(self.store.connection.execute(
-            f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(doc_ids))})", doc_ids).fetchall())
+        titles = self.store.document_titles([units[unit].doc_id for unit, _, _ in best.values()])
         tokens = self.store.segmenter.tokens(plan.text)
         hits = []
         for clause_id, (unit, score, sources) in best.items():
-            clause, ordinal = clauses[clause_id], units[unit][1]
+            clause, ordinal, doc_id = clauses[clause_id], units[unit].task_ordinal, units[unit].doc_id
             shown = clause.tasks[ordinal].text if ordinal >= 0 else clause.text
-            doc_id = units[unit][2]
             hits.append(SearchHit(clause_id, doc_id, titles[doc_id], clause.number, clause.heading_path,
                                   clause.title, clause.text, highlight(shown, tokens), clause.departments,
-                                  score, ordinal, sources))
+                                  score, ordinal, sources, (*clause.topics, *clause.measures), clause.targets))
         return hits
-
-
-def _unit_rows(store: Store, unit_ids: list[int]) -> dict[int, tuple[str, int, str]]:
-    rows = []
-    for start in range(0, len(unit_ids), 900):
-        chunk = unit_ids[start:start + 900]
-        rows += store.connection.execute(
-            f"SELECT id, clause_id, task_ordinal, doc_id FROM units WHERE id IN ({','.join('?' * len(chunk))})",
-            chunk).fetchall()
-    return {unit: (clause_id, ordinal, doc_id) for unit, clause_id, ordinal, doc_id in rows}
 
 
 def _fuse(lists: dict[str, list[int]], weights: FusionWeights) -> list[tuple[int, float, tuple[str, ...]]]:

@@ -14,8 +14,11 @@ as current only when this store's history holds that version with that token: a 
 from an older backup, or another store's files, are rebuilt rather than read.
 
 Several connections may read one store at once (WAL: `open_reader`, one per thread); `begin_read`
-pins a reader to the snapshot of the moment until `end_read`. Upkeep (quick_check, disk space) is in
-upkeep.py.
+pins a reader to the snapshot of the moment until `end_read`. Upkeep's policy (when to check, when to
+give space back) is in upkeep.py; its statements are here.
+
+The store is the one door to the data: its writes are here, its reads in reads.py (which `Store`
+inherits); no other module holds the connection or writes SQL.
 """
 
 from __future__ import annotations
@@ -24,15 +27,16 @@ import contextlib
 import logging
 import secrets
 import sqlite3
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ingest import Clause, Document, Responsibility
+from ingest import Document, Responsibility
 from ingest.errors import NotFound, StoreError
 
-from .rows import DOCUMENT_FIELDS, Replacement, StoreVersion, clause_from_row, document_from_row, dumps, loads
+from .reads import StoreReads
+from .rows import DOCUMENT_FIELDS, Replacement, StoreVersion, dumps
 from .segment import Segmenter, segmenter
 from .units import Unit, document_units
 
@@ -43,7 +47,7 @@ _VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older i
 BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
 
 
-class Store:
+class Store(StoreReads):
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
 
     One connection, usable from any thread but not from two at once: a service gives each request a
@@ -132,7 +136,7 @@ class Store:
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'tokenizer'").fetchone()
         if row is not None and row[0] == self.segmenter.fingerprint:
             return
-        with self.transaction() as connection:
+        with self._transaction() as connection:
             rows = connection.execute("SELECT id, passage FROM units").fetchall()
             if rows:
                 logger.warning("tokenizer changed (%s → %s): re-tokenising %d units", row and row[0],
@@ -173,7 +177,7 @@ class Store:
         if row is not None and not replace:
             return "exists"
         units = self.tokenized_units(document) if units is None else units
-        with self.transaction() as connection:
+        with self._transaction() as connection:
             row = connection.execute("SELECT sha256, date, title FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
                 return "unchanged"
@@ -201,7 +205,7 @@ class Store:
         return [(unit, " ".join(self.segmenter.tokens(unit.passage))) for unit in document_units(document)]
 
     def delete_document(self, doc_id: str) -> None:
-        with self.transaction():
+        with self._transaction():
             if not self._delete(doc_id):
                 raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件")
             self._bump_data_version()
@@ -238,7 +242,7 @@ class Store:
         return self._connection.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount > 0
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (also KeyboardInterrupt). Raises
         StoreError when another process holds the write lock for longer than the busy timeout."""
         try:
@@ -289,78 +293,40 @@ class Store:
             (clause_id, task_ordinal, ordinal, item.name, item.canonical, item.role, item.basis, item.level,
              dumps(item.includes)) for ordinal, item in enumerate(responsibilities)])
 
-    # -- reading -------------------------------------------------------------------------------
+    # -- vectors and upkeep ---------------------------------------------------------------------
 
-    def documents(self) -> list[Document]:
-        """Every document, without clauses, ordered by id."""
-        rows = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY id")
-        return [document_from_row(row) for row in rows]
+    def put_vectors(self, encoder: str, vectors: list[tuple[str, bytes]], *, overwrite: bool) -> int:
+        """Cache (passage hash, float32 vector bytes) for `encoder` in one transaction; a vector already
+        cached is replaced when `overwrite`, else kept. Returns how many rows were written."""
+        verb = "INSERT OR REPLACE" if overwrite else "INSERT OR IGNORE"
+        with self._transaction() as connection:
+            before = connection.total_changes
+            connection.executemany(f"{verb} INTO embeddings VALUES (?, ?, ?)",
+                                   [(encoder, passage_hash, vector) for passage_hash, vector in vectors])
+            return connection.total_changes - before
 
-    def document(self, doc_id: str) -> Document:
-        """A document with all its clauses, tasks and responsibilities."""
-        header = self.document_header(doc_id)
-        return replace(header, clauses=tuple(self._load_clauses("c.doc_id = ?", (doc_id,)).values()))
+    def integrity_problems(self, limit: int = 5) -> list[str]:
+        """SQLite's quick_check: ["ok"], or up to `limit` problems."""
+        return [row[0] for row in self._connection.execute(f"PRAGMA quick_check({int(limit)})")]
 
-    def document_header(self, doc_id: str) -> Document:
-        """A document's fields and aliases, without its clauses (cheap however long the document is)."""
-        row = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
-                                       (doc_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件的 ID")
-        aliases = self._connection.execute("SELECT alias, canonical FROM aliases WHERE doc_id = ? ORDER BY alias",
-                                           (doc_id,)).fetchall()
-        return document_from_row(row, aliases=tuple(map(tuple, aliases)))
+    def pages(self) -> tuple[int, int, bool]:
+        """(pages in the file, free pages, whether incremental vacuum is on)."""
+        execute = self._connection.execute
+        return (execute("PRAGMA page_count").fetchone()[0], execute("PRAGMA freelist_count").fetchone()[0],
+                execute("PRAGMA auto_vacuum").fetchone()[0] == 2)
 
-    def clause_count(self, doc_id: str) -> int:
-        return self._connection.execute("SELECT count(*) FROM clauses WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+    def release_free_pages(self, *, convert: bool) -> None:
+        """Give free pages back to the file system: incremental vacuum, or (`convert`: a store made before
+        incremental vacuum) switch it on with one full VACUUM."""
+        if convert:
+            self._connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self._connection.execute("VACUUM")
+        else:
+            self._connection.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
 
-    def task_count(self, doc_id: str, *, measures: bool = False) -> int:
-        """The tasks of a document, or (`measures`) its clauses that have tasks."""
-        counted = "DISTINCT t.clause_id" if measures else "*"
-        return self._connection.execute(f"SELECT count({counted}) FROM tasks t JOIN clauses c ON c.id = t.clause_id "
-                                        "WHERE c.doc_id = ?", (doc_id,)).fetchone()[0]
-
-    def document_clauses(self, doc_id: str, offset: int, limit: int) -> tuple[Clause, ...]:
-        """Clauses `offset` … `offset + limit - 1` of a document in reading order (a page of it)."""
-        return tuple(self._load_clauses("c.doc_id = ? AND c.ordinal >= ? AND c.ordinal < ?",
-                                        (doc_id, offset, offset + limit)).values())
-
-    def clause_place(self, clause_id: str) -> tuple[str, int] | None:
-        """(document id, position in reading order) of a clause, or None when there is no such clause."""
-        row = self._connection.execute("SELECT doc_id, ordinal FROM clauses WHERE id = ?", (clause_id,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
-        """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
-        marks = ",".join("?" * len(clause_ids))
-        return self._load_clauses(f"c.id IN ({marks})", tuple(clause_ids)) if clause_ids else {}
-
-    def _load_clauses(self, where: str, parameters: tuple) -> dict[str, Clause]:
-        clause_rows = self._connection.execute(
-            "SELECT c.id, c.kind, c.number, c.path, c.heading_path, c.title, c.text, c.topics, c.measures, "
-            f"c.targets, c.citations FROM clauses c WHERE {where} ORDER BY c.doc_id, c.ordinal", parameters).fetchall()
-        tasks: dict[str, list[tuple[int, str, str, str, str]]] = {}
-        for clause_id, ordinal, text, marker, kind, deadline in self._connection.execute(
-                f"SELECT t.clause_id, t.ordinal, t.text, t.marker, t.kind, t.deadline FROM tasks t "
-                f"JOIN clauses c ON c.id = t.clause_id WHERE {where} ORDER BY t.clause_id, t.ordinal", parameters):
-            tasks.setdefault(clause_id, []).append((ordinal, text, marker, kind, deadline))
-        responsibilities: dict[str, dict[int, list[Responsibility]]] = {}
-        for clause_id, task_ordinal, name, canonical, role, basis, level, includes in self._connection.execute(
-                "SELECT r.clause_id, r.task_ordinal, r.name, r.canonical, r.role, r.basis, r.level, r.includes "
-                f"FROM responsibilities r JOIN clauses c ON c.id = r.clause_id WHERE {where} "
-                "ORDER BY r.clause_id, r.task_ordinal, r.ordinal", parameters):
-            item = Responsibility(name, canonical, role, basis, level, loads(includes))
-            responsibilities.setdefault(clause_id, {}).setdefault(task_ordinal, []).append(item)
-        return {row[0]: clause_from_row(row, tasks.get(row[0], []), responsibilities.get(row[0], {})) for row in clause_rows}
-
-    def counts(self) -> dict[str, int]:
-        return {table: self._connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("documents", "clauses", "tasks", "responsibilities", "units", "units_fts")}
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The SQLite connection, for the index modules that query the store's tables (read-only use)."""
-        return self._connection
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False when a reader still holds part of it."""
+        return self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:

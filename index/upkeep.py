@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def check_store(store: Store) -> None:
     """SQLite's quick_check (pages and indexes readable); StoreError saying what to do when not."""
     try:
-        problems = [row[0] for row in store.connection.execute("PRAGMA quick_check(5)")]
+        problems = store.integrity_problems(5)
     except sqlite3.DatabaseError as error:
         problems = [str(error)]
     if problems != ["ok"]:
@@ -43,22 +43,19 @@ def reclaim(store: Store, wal_limit: int, free_share: float) -> tuple[int, int]:
     over `wal_limit` bytes or pages were released, it is copied into the database and truncated, as far
     as readers allow: a reader still on an older snapshot leaves it for the next time. Call it with no
     other use of `store`'s connection under way (the service holds its write lock)."""
-    connection, name = store.connection, store.path.name
+    name = store.path.name
     before = disk_bytes(store)
-    pages = connection.execute("PRAGMA page_count").fetchone()[0]
-    free = connection.execute("PRAGMA freelist_count").fetchone()[0]
+    pages, free, incremental = store.pages()
     wal = store.path.with_name(name + "-wal")
     many_free = bool(pages) and free / pages > free_share
     if not many_free and not (wal.exists() and wal.stat().st_size > wal_limit):
         return before, before
     try:
-        if many_free and connection.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-            logger.info("converting %s to incremental vacuum (VACUUM; %d of %d pages free)", name, free, pages)
-            connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            connection.execute("VACUUM")
-        elif many_free:
-            connection.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
-        if connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+        if many_free:
+            if not incremental:
+                logger.info("converting %s to incremental vacuum (VACUUM; %d of %d pages free)", name, free, pages)
+            store.release_free_pages(convert=not incremental)
+        if not store.checkpoint():
             logger.info("%s: the WAL is still read by an older snapshot; truncated next time", name)
     except sqlite3.OperationalError as error:
         if str(error) not in BUSY:

@@ -7,7 +7,7 @@ turns them into a `Document`; `ingest_file` does both.
 from .errors import InputError, ParseError, PolicyKBError
 from .parse import parse_document
 from .readers import DEFAULT_MAX_BYTES, read_source
-from .records import Citation, Clause, Document, Responsibility, SourceText, Target, Task
+from .records import Citation, Clause, Document, Level, Responsibility, Role, SourceText, Target, Task
 
 
 def ingest_file(path, *, overrides=None, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -16,6 +16,6 @@ def ingest_file(path, *, overrides=None, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 
 
 __all__ = [
-    "Citation", "Clause", "Document", "InputError", "ParseError", "PolicyKBError", "Responsibility",
+    "Citation", "Clause", "Document", "InputError", "Level", "ParseError", "PolicyKBError", "Responsibility", "Role",
     "SourceText", "Target", "Task", "ingest_file", "parse_document", "read_source",
 ]

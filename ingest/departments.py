@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Mapping
 
 from .normalize import compact
+from .records import Level
 
 _DATA = Path(__file__).parent / "data"
-_LOCAL_PREFIX = {"市": "municipal", "省": "provincial", "区": "district", "县": "district"}
+_LOCAL_PREFIX = {"市": Level.MUNICIPAL, "省": Level.PROVINCIAL, "区": Level.DISTRICT, "县": Level.DISTRICT}
 _TRAILING = re.compile(r"(等)?(有关|相关)?(部门和单位|部门|单位)?$")
 # How unit names end: the institutional endings of the grammar (a place, a stem, an ending).
 _BODY_SUFFIX = re.compile(r"(部|委|局|厅|办|署|会|院|行|社|政府|办公室|中心|集团|公司|部门|单位|司|处|室|所|联|"
@@ -57,14 +58,14 @@ class Locality:
 
 
 @functools.cache
-def _alias_table() -> dict[str, tuple[str, str]]:
-    table: dict[str, tuple[str, str]] = {}
+def _alias_table() -> dict[str, tuple[str, Level]]:
+    table: dict[str, tuple[str, Level]] = {}
     for line in (_DATA / "departments.tsv").read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
         canonical, level, aliases = (line.split("\t") + [""])[:3]
         for name in [canonical, *filter(None, aliases.split("|"))]:
-            table[name] = (canonical, level)
+            table[name] = (canonical, Level(level))
     return table
 
 
@@ -118,7 +119,7 @@ def clean_name(name: str) -> str:
     return cleaned if len(cleaned) >= 2 else key
 
 
-def canonical_name(name: str, locality: Locality, elided: str = "") -> tuple[str, str]:
+def canonical_name(name: str, locality: Locality, elided: str = "") -> tuple[str, Level]:
     """(canonical name, level) for a department name as printed.
 
     A name with no place of its own belongs to a place: `elided`, the prefix of the unit listed
@@ -129,7 +130,7 @@ def canonical_name(name: str, locality: Locality, elided: str = "") -> tuple[str
     table = _alias_table().get(key)
     shaped = not _OWN_PLACE.search(key) if elided else _local_shape(key)
     if not place_prefix(key) and key not in locality.learned and key not in GENERIC_UNITS and shaped and \
-            (table is None or table[1] == "national" and table[0] != key):
+            (table is None or table[1] == Level.NATIONAL and table[0] != key):
         prefix = elided or locality.own_prefix
         if prefix and not _NATIONAL_SHAPE.search(key) and prefix not in ("国家", "国务院", "中央", "全国", "中国"):
             return canonical_name(prefix + key, locality)
@@ -149,7 +150,7 @@ def _local_shape(key: str) -> bool:
 _OWN_PLACE = re.compile(r"海关|银行|集团|公司|铁路|民航|电网|中国|分行|支行|国家|中央|全国")
 
 
-def _canonical(key: str, locality: Locality) -> tuple[str, str]:
+def _canonical(key: str, locality: Locality) -> tuple[str, Level]:
     if key in locality.learned:
         full = locality.learned[key]
         return full, _level_of(full, key)
@@ -165,18 +166,18 @@ def _canonical(key: str, locality: Locality) -> tuple[str, str]:
     return key, _level_of(key, key)
 
 
-def _level_of(full: str, key: str) -> str:
+def _level_of(full: str, key: str) -> Level:
     if key in _alias_table():
         return _alias_table()[key][1]
     if re.search(r"(区|县)(人民政府|政府)?$", full) or key.startswith(("各区", "区")):
-        return "district"
+        return Level.DISTRICT
     if re.search(r"^[\u4e00-\u9fa5]{2,6}?市", full) or key.startswith(("各市", "市")):
-        return "municipal"
+        return Level.MUNICIPAL
     if re.search(r"^[\u4e00-\u9fa5]{2,6}?(省|自治区)", full) or "省级" in key or key.startswith("省"):
-        return "provincial"
+        return Level.PROVINCIAL
     if re.search(r"(部|总局|总署)$", full) or full.startswith(("国家", "国务院", "中国", "中华", "中央")):
-        return "national"
-    return "unknown"
+        return Level.NATIONAL
+    return Level.UNKNOWN
 
 
 def looks_like_unit(name: str) -> bool:

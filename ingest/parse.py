@@ -26,7 +26,7 @@ from .inline import split_inline_headings
 from .markers import Marker, find_markers
 from .segments import LEAD_FIRST_RULE, Assignment
 from .normalize import compact, detect_script, matching_copy
-from .records import PRESUMED_BASIS, Clause, Document, Responsibility, SourceTable, SourceText, Task
+from .records import PRESUMED_BASIS, Clause, Document, Level, Responsibility, Role, SourceTable, SourceText, Task
 from .task_tables import columns_of, task_rows
 from .tagging import extract_citations, extract_targets, tag_clause
 
@@ -128,21 +128,21 @@ def _issuers(metadata: Mapping[str, str], front: FrontMatter) -> tuple[str, ...]
     return front.issuers or front.issuer_short_names
 
 
-def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str, file_format: str) -> str:
+def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str, file_format: str) -> Level:
     """Where a document applies; laws in markdown with no locality in their title are national."""
     if re.match(r"^(?!关于)[\u4e00-\u9fa5]{1,6}(区|县)", compact(title)):
-        return "district"
+        return Level.DISTRICT
     if city in _PROVINCIAL_CITIES:
-        return "provincial"
+        return Level.PROVINCIAL
     if city:
-        return "municipal"
+        return Level.MUNICIPAL
     if province:
-        return "provincial"
+        return Level.PROVINCIAL
     if compact(doc_number).startswith("国") or any(re.search(r"国务院|部$|委$|总局$|全国人民代表大会", name)
                                                    for name in issuers) or file_format == "md" or \
             compact(title).startswith(("中华人民共和国", "最高人民", "全国人民代表大会", "国务院")):
-        return "national"
-    return "unknown"
+        return Level.NATIONAL
+    return Level.UNKNOWN
 
 
 def _drafts(front: FrontMatter, body: list[str], trailing_signature: list[str],
@@ -290,13 +290,13 @@ def _roles(assignments: tuple[Assignment, ...], rule: str, locality: departments
         if item.group != group:
             elided, group = "", item.group
         if item.verb_class == "lead":
-            role, basis = "lead", item.label or "牵头"
+            role, basis = Role.LEAD, item.label or "牵头"
         elif item.verb_class == "support":
-            role, basis = "support", item.label or "配合"
+            role, basis = Role.SUPPORT, item.label or "配合"
         elif id(item) in first_listed and not explicit_lead:
-            role, basis = "lead", f"rule:{rule}" if rule else PRESUMED_BASIS
+            role, basis = Role.LEAD, f"rule:{rule}" if rule else PRESUMED_BASIS
         else:
-            role, basis = "co", "listed"
+            role, basis = Role.CO, "listed"
         canonical, level = departments.canonical_name(item.name, locality, elided)
         elided = departments.place_prefix(item.name) or elided
         result.setdefault(canonical, Responsibility(item.name, canonical, role, basis, level, item.includes))
@@ -318,5 +318,5 @@ def _inherited(marker: Marker, draft: _Draft, locality: departments.Locality) ->
     for item in marker.inherited:
         canonical, level = departments.canonical_name(item.name, locality)
         basis = f"inherited:{draft.number or draft.path[-1]} 以下均需…落实，不再列出"
-        responsibilities.append(Responsibility(item.name, canonical, "inherited", basis, level, item.includes))
+        responsibilities.append(Responsibility(item.name, canonical, Role.INHERITED, basis, level, item.includes))
     return tuple(responsibilities)

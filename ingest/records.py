@@ -11,8 +11,47 @@ import enum
 from dataclasses import dataclass, field
 from typing import Mapping
 
-ROLES = ("lead", "co", "support", "inherited")
-LEVELS = ("national", "provincial", "municipal", "district", "unknown")
+
+
+class Role(enum.StrEnum):
+    """A unit's part in a task, in the order pages and exports list them."""
+
+    LEAD = "lead"  # 牵头
+    CO = "co"  # 责任 (named without a lead among them, or 会同/责任单位)
+    SUPPORT = "support"  # 配合
+    INHERITED = "inherited"  # 承继: named once for the measures below it
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """0 for a lead … 3 for an inherited duty: the order of strength."""
+        return list(Role).index(self)
+
+
+class Level(enum.StrEnum):
+    """The level of government a document or a department belongs to, national first."""
+
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    MUNICIPAL = "municipal"
+    DISTRICT = "district"
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return _LEVEL_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+_ROLE_LABELS = {Role.LEAD: "牵头", Role.CO: "责任", Role.SUPPORT: "配合", Role.INHERITED: "承继"}
+_LEVEL_LABELS = {Level.NATIONAL: "国家", Level.PROVINCIAL: "省级", Level.MUNICIPAL: "市级", Level.DISTRICT: "区县",
+                 Level.UNKNOWN: "未知"}
 
 
 @dataclass(frozen=True)
@@ -67,16 +106,16 @@ PRESUMED_BASIS = "first-listed"
 class Responsibility:
     name: str  # as printed
     canonical: str  # Simplified, one name per body (市发改委 -> 武汉市发展和改革委员会)
-    role: str  # one of ROLES
+    role: Role
     basis: str  # where the role came from: the verb or label ("牵头", "牵头单位", "table:牵头单位"),
     # "rule:列第一位者为牵头单位", "first-listed" (presumed), "listed", "配合", "inherited:…"
-    level: str = "unknown"  # one of LEVELS
+    level: Level = Level.UNKNOWN
     includes: tuple[str, ...] = ()  # 〈含开发区、长江新区…〉
 
     @property
     def lead_basis(self) -> LeadBasis | None:
         """For a lead, whether it is stated, ruled or presumed; None for other roles."""
-        if self.role != "lead":
+        if self.role != Role.LEAD:
             return None
         if self.basis.startswith("rule:"):
             return LeadBasis.RULE
@@ -145,7 +184,7 @@ class Document:
     doc_number: str
     issuers: tuple[str, ...]
     date: str  # ISO yyyy-mm-dd, or "" when unknown
-    level: str
+    level: Level
     source: str
     sha256: str
     script: str  # traditional | simplified

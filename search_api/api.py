@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
 from index.resolve import resolve
-from index.search import SearchFilters
+from index.search import SearchFilters, SearchMode
+from ingest import Level, Role
 from ingest.errors import FileTooLarge, NotFound
 
 from .admission import client_of, until_disconnected
@@ -23,9 +24,6 @@ from .views import departments_json, document_page_json, documents_json
 
 router = APIRouter(prefix="/api", tags=["api"])
 _ERROR = {"description": "错误：{\"error\": {\"status\", \"code\", \"message\"}}"}
-Role = Literal["lead", "co", "support", "inherited"]
-Level = Literal["national", "provincial", "municipal", "district", "unknown"]
-Mode = Literal["hybrid", "bm25", "dense"]
 _CHUNK = 1 << 20
 # Examples from the bundled corpus, shown in /docs and tried first by schema-driven tests.
 _DOC = "武汉市减污降碳协同增效实施方案"
@@ -98,7 +96,7 @@ def search(library: LibraryDependency, request: Request,
            doc: Annotated[str | None, Query(examples=[_DOC])] = None,
            dept: Annotated[str | None, Query(examples=["市发改委"])] = None,
            role: Role | None = None, tag: str | None = None, level: Level | None = None,
-           year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> dict:
+           year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: SearchMode = SearchMode.HYBRID) -> dict:
     """检索条款：关键词与语义融合排序；可按文件、部门（含角色）、标签、层级、目标年份筛选。"""
     check_query(library, q)
     return library.search(q, k, SearchFilters(doc, dept, role, tag, level, year), mode, client_of(request))

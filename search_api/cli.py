@@ -22,7 +22,8 @@ from index import FileResult, Store, expand_paths, ingest_paths
 from index.dense import embed_missing, export_vectors, has_vectors, import_vectors
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
-from index.search import MODES, FusionWeights, Searcher, SearchFilters
+from index.search import FusionWeights, Searcher, SearchFilters, SearchMode
+from ingest import Level, Role
 from ingest.errors import NotFound, PolicyKBError
 from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
 from ingest.readers import DEFAULT_MAX_BYTES
@@ -32,8 +33,6 @@ from .views import document_json, hit_json
 
 DEFAULT_HOME = Path("~/.policykb")
 _STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
-_LEVEL_TEXT = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "区县", "unknown": "未知"}
-_ROLE_TEXT = {"lead": "牵头", "co": "责任", "support": "配合", "inherited": "承继"}
 
 
 def home_directory(argument: str | None) -> Path:
@@ -64,11 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
     search.add_argument("--doc", help="只在这个文件内检索（文件 ID）")
     search.add_argument("--dept", help="只看这个部门负责的条款（任何简称或全称）")
-    search.add_argument("--role", choices=["lead", "co", "support", "inherited"], help="与 --dept 合用：部门角色")
+    search.add_argument("--role", choices=[role.value for role in Role], help="与 --dept 合用：部门角色")
     search.add_argument("--tag", help="主题或措施标签，例如 固废、目标指标")
-    search.add_argument("--level", choices=["national", "provincial", "municipal", "district"], help="文件层级")
+    search.add_argument("--level", choices=[level.value for level in Level], help="文件层级")
     search.add_argument("--year", type=int, help="目标年份，例如 2025")
-    search.add_argument("--mode", choices=MODES, default="hybrid", help="hybrid（默认）、bm25 或 dense")
+    search.add_argument("--mode", choices=[mode.value for mode in SearchMode], default="hybrid", help="hybrid（默认）、bm25 或 dense")
     search.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     resolve_command = commands.add_parser("resolve", help="把引用（《文件》第（十二）项、民法典第三条）解析为条款")
@@ -98,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--clients", type=int, default=8, help="并发客户端数（默认 8）")
     load.add_argument("--seconds", type=float, default=20.0, help="并发压测时长（秒，默认 20；单客户端另测一半时长）")
     load.add_argument("--encoder", default=DEFAULT_ENCODER, help="服务使用的向量编码器（默认 e5）")
-    load.add_argument("--mode", choices=MODES, default="hybrid", help="检索方式（默认 hybrid）")
+    load.add_argument("--mode", choices=[mode.value for mode in SearchMode], default="hybrid", help="检索方式（默认 hybrid）")
     load.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     serve = commands.add_parser("serve", help="启动检索服务和网页（设置见 README：POLICYKB_TOKEN 等）")
     serve.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1，或 $POLICYKB_HOST）")
@@ -207,7 +206,7 @@ def run_docs(store: Store, arguments: argparse.Namespace) -> int:
         print("还没有导入文件。用 policykb ingest PATH 导入。")
         return 0
     for document in documents:
-        print(f"{document.id}\t{_LEVEL_TEXT.get(document.level, document.level)}\t{document.date or '—'}\t"
+        print(f"{document.id}\t{document.level.label}\t{document.date or '—'}\t"
               f"{document.doc_number or '—'}\t{document.title}")
     print(f"共 {len(documents)} 个文件")
     return 0
@@ -220,7 +219,7 @@ def run_show(store: Store, arguments: argparse.Namespace) -> int:
         return 0
     print(f"{document.title}  {document.doc_number}  {document.date}\n")
     for clause in document.clauses:
-        departments = "、".join(f"{item.name}（{_ROLE_TEXT[item.role]}）" for item in clause.departments)
+        departments = "、".join(f"{item.name}（{item.role.label}）" for item in clause.departments)
         print(f"[{clause.id}] {clause.number}{clause.title or clause.text[:30].replace(chr(10), ' ')}")
         if departments:
             print(f"    责任单位：{departments}")
@@ -257,7 +256,7 @@ def run_search(store: Store, arguments: argparse.Namespace) -> int:
     if not hits:
         print("没有找到相关条款。可以换个说法、去掉筛选条件，或检查文件是否已导入（policykb docs）。")
     for rank, hit in enumerate(hits, start=1):
-        departments = "、".join(f"{item.name}（{_ROLE_TEXT[item.role]}）" for item in hit.departments[:6])
+        departments = "、".join(f"{item.name}（{item.role.label}）" for item in hit.departments[:6])
         print(f"{rank}. [{hit.clause_id}] {hit.doc_title} › {' › '.join(hit.heading_path)} {hit.number}{hit.title}")
         print(f"   {snippet(hit.highlight)}")
         if departments:

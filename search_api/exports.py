@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from ingest import Clause
+from ingest import Clause, Role
 from ingest.records import LeadBasis
 
 from .admission import Cancelled
@@ -52,9 +52,9 @@ def task_rows(clauses: Iterable[Clause], base_url: str) -> Iterator[TaskRow]:
     number = 0
     for clause in clauses:
         for ordinal, task in enumerate(clause.tasks):
-            leads = [item.name for item in task.departments if item.role == "lead"]
+            leads = [item.name for item in task.departments if item.role == Role.LEAD]
             basis = "、".join(dict.fromkeys(BASIS_TEXT[item.lead_basis] for item in task.departments if item.lead_basis))
-            others = [item.name for item in task.departments if item.role != "lead"]
+            others = [item.name for item in task.departments if item.role != Role.LEAD]
             others += [item.name for item in clause.inherited if item.name not in others]
             number += 1
             yield TaskRow(number, _clause_label(clause), task.text, "、".join(leads), basis, "、".join(others),

@@ -33,7 +33,7 @@ from index.crosscheck import cross_check, related_documents
 from index.dense import has_vectors
 from index.directory import list_departments
 from index.resolve import citing_clauses
-from index.search import QueryLimits
+from index.search import QueryLimits, SearchMode
 from index.store import Replacement
 from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError
@@ -141,7 +141,7 @@ class Library:
             self._refresh(stale)  # another process changed the store: a snapshot of it first
         raise ServiceBusy("数据库一直在被其他程序修改，无法取得一致的快照；请稍后重试")
 
-    def search(self, query: str, k: int, filters: SearchFilters, mode: str, client: str) -> dict:
+    def search(self, query: str, k: int, filters: SearchFilters, mode: SearchMode, client: str) -> dict:
         """`views.search_view`; a long query waits its turn in the lane for costly work."""
         lane = self.long_work.admitted(client) if len(query) > self.settings.long_query_chars else contextlib.nullcontext()
         with lane, self.reading() as searcher:
@@ -195,9 +195,7 @@ class Library:
     def status(self) -> dict:
         with self.reading() as searcher:
             counts = searcher.store.counts()
-            vectors = 0 if self.encoder is None else searcher.store.connection.execute(
-                "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
-                (self.encoder.name,)).fetchone()[0]
+            vectors = 0 if self.encoder is None else searcher.store.embedded_unit_count(self.encoder.name)
         return {"documents": counts["documents"], "clauses": counts["clauses"], "tasks": counts["tasks"],
                 "units": counts["units"], "vectors": vectors, "read_only": self.settings.token is None,
                 "embedding": asdict(self.embedder.progress)}

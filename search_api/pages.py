@@ -18,17 +18,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from index.resolve import resolve
-from index.search import SearchFilters
+from index.search import SearchFilters, SearchMode
+from ingest import Level, Role
 
 from .admission import client_of
-from .api import LibraryDependency, Level, Limit, Mode, Offset, Role, check_query, page_limit, read_upload
+from .api import LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
 from .middleware import client_address
 from .views import departments_json, documents_json, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-LEVEL_TEXT = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "区县", "unknown": "其他"}
-ROLE_TEXT = {"lead": "牵头", "co": "责任", "support": "配合", "inherited": "承继"}
+LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level and role names
+ROLE_TEXT = {role.value: role.label for role in Role}
 EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
             "《武汉市减污降碳协同增效实施方案》第（十二）项", "農村生活污水治理")
 templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT)
@@ -63,7 +64,7 @@ templates.env.globals["url_with"] = url_with
 def search_page(request: Request, library: LibraryDependency, q: str = "",
                 k: Annotated[int, Query(ge=1, le=100)] = 20, doc: str | None = None, dept: str | None = None,
                 role: Role | None = None, tag: str | None = None, level: Level | None = None,
-                year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: Mode = "hybrid") -> Response:
+                year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: SearchMode = SearchMode.HYBRID) -> Response:
     filters = SearchFilters(doc or None, dept or None, role, tag or None, level, year)
     active = {key: value for key, value in (("doc", doc), ("dept", dept), ("role", role), ("tag", tag),
                                              ("level", level), ("year", year)) if value}
@@ -72,8 +73,8 @@ def search_page(request: Request, library: LibraryDependency, q: str = "",
     view = library.search(q, k, filters, mode, client_of(request)) if q.strip() else None
     with library.reading() as searcher:
         counts = searcher.store.counts()
-        if doc and (row := searcher.store.connection.execute("SELECT title FROM documents WHERE id = ?", (doc,)).fetchone()):
-            active["doc"] = row[0]  # the chip shows the title; removing it drops the `doc` parameter
+        if doc and (title := searcher.store.document_titles([doc]).get(doc)):
+            active["doc"] = title  # the chip shows the title; removing it drops the `doc` parameter
     return _render(request, "search.html", q=q, view=view, active=active, examples=EXAMPLES, counts=counts,
                    progress=library.progress)
 

@@ -11,7 +11,8 @@ from index.crosscheck import CrossCheckRow
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
 from index.query import DepartmentNames
-from ingest import Clause, Document, Responsibility
+from index.search import SearchMode
+from ingest import Clause, Document, Level, Responsibility, Role
 from ingest.errors import NotFound
 
 from .derived import CrossCheck
@@ -56,30 +57,25 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
 
 # -- views shared by the API and the pages (the pages render these same dicts) ---------------------
 
-def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, mode: str,
+def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, mode: SearchMode,
                 facet_depth: int = 100) -> dict[str, Any]:
     """Results best first, with each clause's tags and targets, and facet counts over the top `facet_depth`."""
-    if mode != "bm25" and searcher.vectors is None:
-        mode = "bm25"  # no vectors yet: keyword search only (the status says how far embedding is)
-    hits = searcher.search(query, max(k, facet_depth), filters, mode)
-    clauses = searcher.store.clauses([hit.clause_id for hit in hits])
-    results = []
-    for hit in hits[:k]:
-        clause = clauses[hit.clause_id]
-        results.append({**hit_json(hit), "title": hit.title, "task": hit.task_ordinal,
-                        "tags": [*clause.topics, *clause.measures], "targets": [asdict(t) for t in clause.targets]})
-    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits, clauses)}
+    if mode != SearchMode.BM25 and searcher.vectors is None:
+        mode = SearchMode.BM25  # no vectors yet: keyword search only (the status says how far embedding is)
+    hits = searcher.search(query, max(k, facet_depth), filters, mode)  # the hits carry their clause's tags
+    results = [{**hit_json(hit), "title": hit.title, "task": hit.task_ordinal, "tags": list(hit.tags),
+                "targets": [asdict(target) for target in hit.targets]} for hit in hits[:k]]
+    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits)}
 
 
-def _facets(hits: list[SearchHit], clauses: dict[str, Clause]) -> dict[str, list[dict[str, Any]]]:
+def _facets(hits: list[SearchHit]) -> dict[str, list[dict[str, Any]]]:
     departments: Counter[str] = Counter()
     documents: Counter[tuple[str, str]] = Counter()
     tags: Counter[str] = Counter()
     for hit in hits:
-        departments.update({item.canonical for item in hit.departments if item.role != "inherited"})
+        departments.update({item.canonical for item in hit.departments if item.role != Role.INHERITED})
         documents[(hit.doc_id, hit.doc_title)] += 1
-        clause = clauses[hit.clause_id]
-        tags.update({*clause.topics, *clause.measures})
+        tags.update(set(hit.tags))
     return {"departments": [{"name": name, "count": count} for name, count in departments.most_common(12)],
             "documents": [{"id": doc_id, "title": title, "count": count}
                           for (doc_id, title), count in documents.most_common(10)],
@@ -104,9 +100,7 @@ def clause_view(store: Store, clause_id: str, cited_by: dict[str, tuple[str, ...
         found = resolve(store, citation.text, within=document.id)
         citations.append({**asdict(citation), "documents": list(found.documents), "clauses": list(found.clauses)})
     citing = store.clauses(list(cited_by.get(clause_id, ()) + cited_by.get(document.id, ())))
-    titles = dict(store.connection.execute(
-        f"SELECT c.id, d.title FROM clauses c JOIN documents d ON d.id = c.doc_id WHERE c.id IN "
-        f"({','.join('?' * len(citing))})", list(citing)).fetchall()) if citing else {}
+    titles = store.clause_document_titles(list(citing))
     return {**clause_json(clause), "doc_id": document.id, "doc_title": document.title, "doc_level": document.level,
             "permalink": f"/clauses/{clause_id}",
             "previous": _brief(previous), "next": _brief(following),
@@ -138,7 +132,7 @@ def department_view(store: Store, names: DepartmentNames, departments: list[Depa
             group["duties"].append({"clause_id": duty.clause_id, "number": duty.number, "title": duty.title,
                                     "role": duty.role, "name": duty.name, "task": duty.task})
         roles = duty_roles(store, canonical)
-        entries.append({"canonical": canonical, "level": levels.get(canonical, "unknown"),
+        entries.append({"canonical": canonical, "level": levels.get(canonical, Level.UNKNOWN),
                         "names": list(department_names(store, canonical)), "roles": roles,
                         "counterparts": [{"canonical": other, "level": level}
                                          for other, level in counterparts(departments, canonical)],
@@ -153,11 +147,9 @@ def departments_json(departments: list[DepartmentSummary]) -> list[dict[str, Any
 
 
 def documents_json(store: Store) -> list[dict[str, Any]]:
-    counts = dict(store.connection.execute("SELECT doc_id, count(*) FROM clauses GROUP BY doc_id").fetchall())
-    tasks = dict(store.connection.execute(
-        "SELECT c.doc_id, count(*) FROM tasks t JOIN clauses c ON c.id = t.clause_id GROUP BY c.doc_id").fetchall())
-    return [{**document_json(document)["document"], "clauses": counts.get(document.id, 0),
-             "tasks": tasks.get(document.id, 0)} for document in store.documents()]
+    counts = store.counts_by_document()
+    return [{**document_json(document)["document"], "clauses": counts.get(document.id, (0, 0))[0],
+             "tasks": counts.get(document.id, (0, 0))[1]} for document in store.documents()]
 
 
 @dataclass(frozen=True)
@@ -188,13 +180,13 @@ def matrix_view(document: Document) -> dict[str, Any]:
     names: dict[str, str] = {}
     for clause in measures:
         for item in clause.departments:
-            if item.role == "inherited":
+            if item.role == Role.INHERITED:
                 continue
             row = cells.setdefault(item.canonical, {})
             names.setdefault(item.canonical, item.name)
-            if row.get(clause.id) != "lead":
+            if row.get(clause.id) != Role.LEAD:
                 row[clause.id] = item.role
-    order = sorted(cells, key=lambda name: (-sum(role == "lead" for role in cells[name].values()), -len(cells[name]), name))
+    order = sorted(cells, key=lambda name: (-sum(role == Role.LEAD for role in cells[name].values()), -len(cells[name]), name))
     return {"measures": [{"id": clause.id, "number": clause.number, "title": clause.title} for clause in measures],
             "rows": [{"canonical": name, "name": names[name], "cells": cells[name]} for name in order]}
 

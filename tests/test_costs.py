@@ -360,9 +360,9 @@ def test_disk_space_is_given_back_after_large_writes_and_deletes(tmp_path):
                 assert client.delete(f"/api/documents/{document['id']}", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         assert _eventually(lambda: disk_bytes(library.store) < 0.5 * full), (disk_bytes(library.store), full)
     with Store.open(home) as store:
-        pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
-        assert store.connection.execute("PRAGMA freelist_count").fetchone()[0] <= 0.25 * pages
-        assert store.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+        pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
+        assert store._connection.execute("PRAGMA freelist_count").fetchone()[0] <= 0.25 * pages
+        assert store._connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
 
 
 def _eventually(condition, seconds: float = 30) -> bool:

@@ -51,7 +51,7 @@ def fingerprints(store: Store) -> dict[str, tuple]:
     """Everything stored for each document, in a comparable form, by document id."""
     parts: dict[str, list[list[tuple]]] = {}
     for position, query in enumerate(_FINGERPRINT_QUERIES):
-        for doc_id, *values in store.connection.execute(query):
+        for doc_id, *values in store._connection.execute(query):
             parts.setdefault(doc_id, [[] for _ in _FINGERPRINT_QUERIES])[position].append(tuple(values))
     return {doc_id: tuple(tuple(sorted(rows)) for rows in tables) for doc_id, tables in parts.items()}
 
@@ -66,7 +66,7 @@ def snapshot(home: Path) -> dict[str, tuple]:
 def check_consistent(home: Path, allowed: dict[str, set[tuple]]) -> dict[str, tuple]:
     """The restart: open the store and every index, check they agree; returns the documents present."""
     with Store.open(home) as store:
-        execute = store.connection.execute
+        execute = store._connection.execute
         assert execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert execute("PRAGMA foreign_key_check").fetchall() == []
         execute("INSERT INTO units_fts (units_fts) VALUES ('integrity-check')")  # raises if FTS5 is damaged
@@ -242,7 +242,7 @@ def test_kill_while_embedding(references, tmp_path):
         with Store.open(home) as store:
             embed_missing(store, encoder)
             assert missing_units(store, encoder.name) == []
-            for passage_hash, vector in store.connection.execute("SELECT passage_hash, vector FROM embeddings"):
+            for passage_hash, vector in store._connection.execute("SELECT passage_hash, vector FROM embeddings"):
                 assert float(np.frombuffer(vector, dtype=np.float32) @ clean[passage_hash]) > 0.99
 
     def vectors_done(home: Path) -> int:

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_public_names_are_pinned():
-    assert sorted(ingest.__all__) == ["Citation", "Clause", "Document", "InputError", "ParseError", "PolicyKBError",
-                                      "Responsibility", "SourceText", "Target", "Task", "ingest_file",
-                                      "parse_document", "read_source"]
+    assert sorted(ingest.__all__) == ["Citation", "Clause", "Document", "InputError", "Level", "ParseError",
+                                      "PolicyKBError", "Responsibility", "Role", "SourceText", "Target", "Task",
+                                      "ingest_file", "parse_document", "read_source"]
     assert sorted(index.__all__) == ["Encoder", "FileResult", "Resolution", "SearchFilters", "SearchHit", "Searcher",
                                      "Store", "embed_missing", "expand_paths", "ingest_file_into", "ingest_paths",
                                      "load_encoder", "resolve"]
@@ -43,3 +43,24 @@ def test_modules_stay_small():
     for package in ("ingest", "index", "search_api", "eval"):
         for path in (ROOT / package).glob("*.py"):
             assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, path
+
+
+STORE_API = {"index/store.py", "index/reads.py"}  # the one door to the data (DESIGN.md)
+_SQL_NAMES = {"execute", "executemany", "executescript", "cursor", "connection", "_connection"}
+
+
+def test_only_the_store_api_touches_the_database():
+    """No module but the store API runs SQL or holds the store's connection."""
+    offenders = []
+    for package in ("ingest", "index", "search_api", "eval"):
+        for path in sorted((ROOT / package).glob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            if name in STORE_API:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in _SQL_NAMES:
+                    offenders.append(f"{name}:{node.lineno} .{node.attr}")
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect" \
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "sqlite3":
+                    offenders.append(f"{name}:{node.lineno} sqlite3.connect")
+    assert not offenders, "SQL outside the store API (index/store.py, index/reads.py): " + ", ".join(offenders)

@@ -32,13 +32,11 @@ def encoder():
 
 @pytest.fixture(scope="session")
 def searcher(store, encoder):
-    seed_units = store.connection.execute("SELECT COUNT(*) FROM units WHERE doc_id = ?", (SEED_ID,)).fetchone()[0]
+    seed_units = store._connection.execute("SELECT COUNT(*) FROM units WHERE doc_id = ?", (SEED_ID,)).fetchone()[0]
     # Embed the seed only (about 40 units, a few seconds): the laws and the rest stay BM25-only here.
     todo = [(h, p) for h, p in missing_units(store, encoder.name) if p.startswith("武漢市減污降碳協同增效實施方案")]
     vectors = encoder.encode_passages([passage for _, passage in todo])
-    with store.transaction() as connection:
-        connection.executemany("INSERT INTO embeddings VALUES (?, ?, ?)",
-                               [(encoder.name, h, v.tobytes()) for (h, _), v in zip(todo, vectors)])
+    store.put_vectors(encoder.name, [(h, v.tobytes()) for (h, _), v in zip(todo, vectors)], overwrite=False)
     opened = Searcher(store, encoder)
     assert len(opened.vectors) == seed_units
     return opened
@@ -46,7 +44,7 @@ def searcher(store, encoder):
 
 def brute_force_bm25(store, query_tokens, k1=1.2, b=0.75):
     """Okapi BM25 as SQLite FTS5 defines it, computed from the stored token strings."""
-    rows = store.connection.execute("SELECT rowid, tokens FROM units_fts").fetchall()
+    rows = store._connection.execute("SELECT rowid, tokens FROM units_fts").fetchall()
     documents = {rowid: re.findall(r"\w+", tokens.lower()) for rowid, tokens in rows}
     average = sum(map(len, documents.values())) / len(documents)
     scores = {}
@@ -217,7 +215,7 @@ def test_lexical_index_is_reused_updated_in_place_and_rebuilt_when_corrupt(tmp_p
         store.delete_document(deleted)
         updated = LexicalIndex.open(store)
         assert caplog.text.count("built BM25 index") == 1 and "added and" in caplog.text
-        store_ids = {row[0] for row in store.connection.execute("SELECT id FROM units")}
+        store_ids = {row[0] for row in store._connection.execute("SELECT id FROM units")}
         assert set(updated.unit_ids.tolist()) == store_ids
         rebuilt = LexicalIndex.build(store)
         for query in (["失业", "保险"], ["无废", "城市"], ["综合", "保税区"]):
@@ -225,7 +223,7 @@ def test_lexical_index_is_reused_updated_in_place_and_rebuilt_when_corrupt(tmp_p
             assert {unit for unit, _ in found} <= store_ids
             # The saved segment keeps its statistics until the next rebuild: same units, near scores.
             assert [unit for unit, _ in found[:3]] == [unit for unit, _ in rebuilt.search(query, 3)]
-        assert updated.search(["失业", "保险"], 1)[0][0] in {row[0] for row in store.connection.execute(
+        assert updated.search(["失业", "保险"], 1)[0][0] in {row[0] for row in store._connection.execute(
             "SELECT id FROM units WHERE doc_id = '国发-2018-39'")}
         assert "WARNING" not in caplog.text
         (tmp_path / "home" / FILE_NAME).write_bytes(b"truncated")
@@ -236,10 +234,10 @@ def test_lexical_index_is_reused_updated_in_place_and_rebuilt_when_corrupt(tmp_p
 def test_unit_ids_are_never_reused(tmp_path):
     with Store.open(tmp_path / "home") as store:
         ingest_paths(store, [SEED])
-        last = store.connection.execute("SELECT max(id) FROM units").fetchone()[0]
+        last = store._connection.execute("SELECT max(id) FROM units").fetchone()[0]
         store.delete_document(SEED_ID)
         ingest_paths(store, [SEED])
-        assert store.connection.execute("SELECT min(id) FROM units").fetchone()[0] > last
+        assert store._connection.execute("SELECT min(id) FROM units").fetchone()[0] > last
 
 
 def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, searcher, encoder, caplog):
@@ -269,12 +267,12 @@ def test_hnsw_graph_is_updated_not_rebuilt_when_units_change(tmp_path, encoder, 
         grown = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
         assert caplog.text.count("building HNSW index") == 1 and "vectors added" in caplog.text
         query = encoder.encode_queries(["综合保税区增值税一般纳税人资格试点"])[0]
-        assert grown.search(query, 1)[0][0] in {row[0] for row in store.connection.execute(
+        assert grown.search(query, 1)[0][0] in {row[0] for row in store._connection.execute(
             "SELECT id FROM units WHERE doc_id = '国发-2019-3'")}
         store.delete_document("国发-2019-3")  # its nodes stay in the graph, masked out of every search
         shrunk = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
         assert caplog.text.count("building HNSW index") == 1
-        present = {row[0] for row in store.connection.execute("SELECT id FROM units")}
+        present = {row[0] for row in store._connection.execute("SELECT id FROM units")}
         assert {unit for unit, _ in shrunk.search(query, 50)} <= present
         exact = VectorIndex(store, encoder.name, encoder.dim)
         for text in ("污泥处置", "减污降碳协同增效", "综合保税区"):
