@@ -292,3 +292,27 @@ def test_a_named_place_searches_its_own_documents_among_laws_of_the_same_subject
         simplified = [hit.clause_id for hit in searcher.search("武汉生活垃圾分类投放", k=3, mode="bm25")]
         assert f"{SEED_ID}.s4.p14" in simplified
         assert [hit.clause_id for hit in searcher.search("武漢生活垃圾分類投放", k=3, mode="bm25")] == simplified
+
+
+def test_a_search_with_facets_reads_its_clauses_once(searcher, monkeypatch):
+    """The route's view (results + facets over 100 hits) loads the hits' clauses in one read: facets
+    take tags from the hits, not from a second load of the same clauses."""
+    from search_api.views import search_view
+
+    reads, read = [], searcher.store.clauses
+    monkeypatch.setattr(searcher.store, "clauses", lambda ids: reads.append(len(ids)) or read(ids))
+    view = search_view(searcher, "污泥处置", 10, SearchFilters(), "hybrid")
+    assert len(reads) == 1 and reads[0] > 10
+    assert view["facets"]["tags"] and len(view["results"]) == 10
+    clause = read([view["results"][0]["clause_id"]])[view["results"][0]["clause_id"]]
+    assert view["results"][0]["tags"] == [*clause.topics, *clause.measures]
+
+
+def test_one_vocabulary_for_roles_and_levels():
+    """Records, JSON, the CLI and the pages name roles and levels from one enum each."""
+    from ingest import Level, Role
+    from search_api.pages import LEVEL_TEXT, ROLE_TEXT
+
+    assert list(ROLE_TEXT) == [role.value for role in Role] and ROLE_TEXT["lead"] == Role.LEAD.label == "牵头"
+    assert LEVEL_TEXT["unknown"] == Level.UNKNOWN.label
+    assert Role("co") is Role.CO and f"{Role.CO}" == "co" and sorted(Level, key=lambda level: level.rank)[0] is Level.NATIONAL
