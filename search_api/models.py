@@ -366,3 +366,24 @@ class StatusPublic(PublicModel):
     read_only: bool = Field(description="没有配置写入令牌时为 true")
     embedding: EmbeddingProgressPublic
 
+
+_UNSENT_SCHEMAS = ("HTTPValidationError", "ValidationError")  # FastAPI's {"detail": [...]}: never sent here
+
+
+def without_unsent_bodies(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` (an OpenAPI document from FastAPI) less the 422 `{"detail": [...]}` body FastAPI adds to
+    every operation with parameters: app.py answers every invalid request with an `ErrorResponse`, and a
+    route that can answer 422 declares it with `error_responses`."""
+    paths = {path: {method: {**operation, "responses": _sent(operation.get("responses", {}))}
+                    for method, operation in operations.items()}
+             for path, operations in schema.get("paths", {}).items()}
+    components = dict(schema.get("components", {}))
+    components["schemas"] = {name: value for name, value in components.get("schemas", {}).items()
+                             if name not in _UNSENT_SCHEMAS}
+    return {**schema, "paths": paths, "components": components}
+
+
+def _sent(responses: dict[str, Any]) -> dict[str, Any]:
+    unsent = f"#/components/schemas/{_UNSENT_SCHEMAS[0]}"
+    return {status: response for status, response in responses.items()
+            if response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref") != unsent}
