@@ -37,7 +37,8 @@ def get_library(request: Request) -> Library:
 
 
 LibraryDependency = Annotated[Library, Depends(get_library)]
-Offset = Annotated[int, Query(ge=0, description="从第几项开始（0 起）")]
+_MAX_OFFSET = 10**9  # far past any page; SQLite integers stop at 2**63 - 1 (an OverflowError, a 500, beyond)
+Offset = Annotated[int, Query(ge=0, le=_MAX_OFFSET, description="从第几项开始（0 起）")]
 Limit = Annotated[int | None, Query(ge=1, description="每页多少项（默认 POLICYKB_PAGE_SIZE，最多 POLICYKB_MAX_PAGE_SIZE）")]
 
 

@@ -108,6 +108,13 @@ def test_search_rejects_bad_parameters_with_the_error_shape(client, params):
     assert_error(client.get("/api/search", params=params), 422, "invalid_request")
 
 
+@pytest.mark.parametrize("path", [f"/api/documents/{SEED_ID}", "/api/departments/市发改委"])
+def test_an_offset_past_sqlite_integers_is_refused_not_a_server_error(client, path):
+    """Schemathesis found it: offset=50358242818651947008 reached SQLite's OFFSET and raised OverflowError."""
+    assert_error(client.get(path, params={"offset": 50358242818651947008}), 422, "invalid_request")
+    assert client.get(path, params={"offset": 10**9}).status_code == 200
+
+
 # -- clauses, documents, departments, resolve ------------------------------------------------
 
 def test_clause_in_context(client):
