@@ -24,6 +24,7 @@ from ingest.normalize import compact
 from ingest.options import ReadOptions
 from ingest.readers import DEFAULT_MAX_BYTES, SUFFIXES
 
+from .rows import Outcome
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ _OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source")
 @dataclass(frozen=True)
 class FileResult:
     path: Path
-    status: str  # added | replaced | unchanged | older | failed
+    status: Outcome
     doc_id: str = ""
     error: str = ""
 
@@ -99,12 +100,12 @@ def ingest_file_into(store: Store, path: Path, *, max_bytes: int = DEFAULT_MAX_B
         overrides = read_manifest(path.parent).get(path.name, {})
         source = read_source(path, max_bytes=max_bytes, options=options)
         if store.has_sha256(source.sha256) and not overrides:
-            return FileResult(path, "unchanged")
+            return FileResult(path, Outcome.UNCHANGED)
         document = place_document(store, parse_document(source, overrides))
         return FileResult(path, store.put_document(document, actor=actor), document.id)
     except (InputError, ParseError) as error:
         logger.warning("%s", error)
-        return FileResult(path, "failed", error=str(error))
+        return FileResult(path, Outcome.FAILED, error=str(error))
 
 
 def ingest_paths(store: Store, paths: Iterable[Path | str], *, max_bytes: int = DEFAULT_MAX_BYTES,

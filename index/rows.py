@@ -5,6 +5,7 @@ Kept apart from store.py, which owns the statements; these only convert what the
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 
@@ -34,6 +35,22 @@ class Replacement:
     old_title: str
     new_sha256: str
     new_title: str
+
+
+class Outcome(enum.StrEnum):
+    """What putting a document (or ingesting a file) did."""
+
+    ADDED = "added"
+    REPLACED = "replaced"  # another version was stored under its id, and is recorded in `replacements`
+    UNCHANGED = "unchanged"  # the same bytes are stored already
+    OLDER = "older"  # dated before the stored version: not stored
+    EXISTS = "exists"  # another version is stored and the caller did not ask to replace it
+    FAILED = "failed"  # the file could not be read or parsed (ingesting a folder)
+
+    @property
+    def label(self) -> str:
+        return {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "exists": "已有其他版本",
+                "failed": "失败"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from ingest import Document, Responsibility
 from ingest.errors import NotFound, StoreError
 
 from .reads import StoreReads
-from .rows import DOCUMENT_FIELDS, Replacement, StoreVersion, dumps
+from .rows import DOCUMENT_FIELDS, Outcome, Replacement, StoreVersion, dumps
 from .segment import Segmenter, segmenter
 from .units import Unit, document_units
 
@@ -163,8 +163,8 @@ class Store(StoreReads):
         return self._connection.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def put_document(self, document: Document, units: list[tuple[Unit, str]] | None = None, *,
-                     replace: bool = True, actor: str = "") -> str:
-        """Store a document in one transaction; returns "added", "replaced", "unchanged", "older" or "exists".
+                     replace: bool = True, actor: str = "") -> Outcome:
+        """Store a document in one transaction; returns what it did (added, replaced, unchanged, older, exists).
         `units`: its `tokenized_units`, when the caller computed them before (outside its write lock).
 
         A version dated before the stored one ("older") is not stored: ingesting a folder with both
@@ -173,18 +173,18 @@ class Store(StoreReads):
         """
         row = self._connection.execute("SELECT sha256 FROM documents WHERE id = ?", (document.id,)).fetchone()
         if row is not None and row[0] == document.sha256:
-            return "unchanged"  # the common re-ingest: no tokenising, no write lock
+            return Outcome.UNCHANGED  # the common re-ingest: no tokenising, no write lock
         if row is not None and not replace:
-            return "exists"
+            return Outcome.EXISTS
         units = self.tokenized_units(document) if units is None else units
         with self._transaction() as connection:
             row = connection.execute("SELECT sha256, date, title FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None and row[0] == document.sha256:
-                return "unchanged"
+                return Outcome.UNCHANGED
             if row is not None and not replace:
-                return "exists"
+                return Outcome.EXISTS
             if row is not None and document.date and row[1] and document.date < row[1]:
-                return "older"
+                return Outcome.OLDER
             if row is not None:
                 self._delete(document.id)
                 connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
@@ -193,7 +193,7 @@ class Store(StoreReads):
             self._insert(document, units)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
-        return "replaced" if row else "added"
+        return Outcome.REPLACED if row else Outcome.ADDED
 
     def replacements(self, doc_id: str) -> list[Replacement]:
         """The recorded replacements of a document, oldest first."""

@@ -105,7 +105,8 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
     clauses = _clauses(doc_id, drafts, _Responsibilities(locality))
     return Document(
         id=doc_id, title=title, doc_number=doc_number, issuers=issuers,
-        date=metadata.get("date") or front.date or trailing_date, level=metadata.get("level") or _level(
+        date=metadata.get("date") or front.date or trailing_date,
+        level=_given_level(metadata.get("level"), source.source) or _level(
             city, province, doc_number, issuers, title, source.format),
         source=metadata.get("source") or source.source, sha256=source.sha256,
         script=detect_script("".join(source.blocks)), format=source.format, encoding=source.encoding,
@@ -126,6 +127,16 @@ def _issuers(metadata: Mapping[str, str], front: FrontMatter) -> tuple[str, ...]
     if metadata.get("issuer"):
         return tuple(name for name in re.split(r"[、,，\s]+", metadata["issuer"]) if name)
     return front.issuers or front.issuer_short_names
+
+
+def _given_level(value: str | None, source: str) -> Level | None:
+    """The level a manifest or caller gives (a Level's value, or its Chinese name), checked."""
+    if not value:
+        return None
+    for level in Level:
+        if value.strip() in (level.value, level.label):
+            return level
+    raise ParseError(f"{source}: 层级「{value}」无法识别；请在清单中写 " + "、".join(level.value for level in Level))
 
 
 def _level(city: str, province: str, doc_number: str, issuers: tuple[str, ...], title: str, file_format: str) -> Level:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
-from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.responses import Response
+from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
@@ -16,6 +16,7 @@ from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
 from ingest.errors import FileTooLarge, NotFound
 
+from . import models
 from .admission import client_of, until_disconnected
 from .auth import token_from_headers
 from .library import Library, Upload
@@ -23,7 +24,6 @@ from .middleware import client_address
 from .views import departments_json, document_page_json, documents_json
 
 router = APIRouter(prefix="/api", tags=["api"])
-_ERROR = {"description": "错误：{\"error\": {\"status\", \"code\", \"message\"}}"}
 _CHUNK = 1 << 20
 # Examples from the bundled corpus, shown in /docs and tried first by schema-driven tests.
 _DOC = "武汉市减污降碳协同增效实施方案"
@@ -35,7 +35,8 @@ def get_library(request: Request) -> Library:
 
 
 LibraryDependency = Annotated[Library, Depends(get_library)]
-Offset = Annotated[int, Query(ge=0, description="从第几项开始（0 起）")]
+_MAX_OFFSET = 10**9  # far past any page; SQLite integers stop at 2**63 - 1 (an OverflowError, a 500, beyond)
+Offset = Annotated[int, Query(ge=0, le=_MAX_OFFSET, description="从第几项开始（0 起）")]
 Limit = Annotated[int | None, Query(ge=1, description="每页多少项（默认 POLICYKB_PAGE_SIZE，最多 POLICYKB_MAX_PAGE_SIZE）")]
 
 
@@ -81,14 +82,14 @@ async def read_upload(file: ReceivedFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def upload_json(result: Upload) -> dict:
+def upload_json(result: Upload) -> dict[str, Any]:
     replaced = result.replaced and {"sha256": result.replaced.old_sha256, "title": result.replaced.old_title,
                                     "replaced_at": result.replaced.replaced_at, "actor": result.replaced.actor}
     return {"status": result.status, "doc_id": result.doc_id, "title": result.title, "clauses": result.clauses,
             "permalink": f"/documents/{result.doc_id}", "replaced": replaced or None}
 
 
-@router.get("/search", responses={422: _ERROR, 429: _ERROR, 503: _ERROR})
+@router.get("/search", response_model=models.SearchPublic, responses=models.error_responses(422, 429, 503))
 def search(library: LibraryDependency, request: Request,
            q: Annotated[str, Query(min_length=1, description="问题或关键词（长度上限 POLICYKB_MAX_QUERY_CHARS，默认 500 字）",
                                    examples=["谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少"])],
@@ -96,38 +97,43 @@ def search(library: LibraryDependency, request: Request,
            doc: Annotated[str | None, Query(examples=[_DOC])] = None,
            dept: Annotated[str | None, Query(examples=["市发改委"])] = None,
            role: Role | None = None, tag: str | None = None, level: Level | None = None,
-           year: Annotated[int | None, Query(ge=1900, le=2200)] = None, mode: SearchMode = SearchMode.HYBRID) -> dict:
+           year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+           mode: SearchMode = SearchMode.HYBRID) -> dict[str, Any]:
     """检索条款：关键词与语义融合排序；可按文件、部门（含角色）、标签、层级、目标年份筛选。"""
     check_query(library, q)
     return library.search(q, k, SearchFilters(doc, dept, role, tag, level, year), mode, client_of(request))
 
 
-@router.get("/clauses/{clause_id}", responses={404: _ERROR})
+@router.get("/clauses/{clause_id}", response_model=models.ClauseInContextPublic,
+            responses=models.error_responses(404, 503))
 def clause(library: LibraryDependency,
-           clause_id: Annotated[str, Path(examples=[f"{_DOC}.s4.p12"], description="条款 ID")]) -> dict:
+           clause_id: Annotated[str, Path(examples=[f"{_DOC}.s4.p12"], description="条款 ID")]) -> dict[str, Any]:
     """一个条款：全文、任务与责任单位、上下条、所属章节、引用与被引用。"""
     return library.clause(clause_id)
 
 
-@router.get("/documents")
-def documents(library: LibraryDependency) -> list[dict]:
+@router.get("/documents", response_model=list[models.DocumentSummaryPublic],
+            responses=models.error_responses(503))
+def documents(library: LibraryDependency) -> list[dict[str, Any]]:
     """已导入的文件。"""
     with library.reading() as searcher:
         return documents_json(searcher.store)
 
 
-@router.get("/documents/{doc_id}", responses={404: _ERROR, 422: _ERROR})
-def document(library: LibraryDependency, doc_id: DocId, offset: Offset = 0, limit: Limit = None) -> dict:
+@router.get("/documents/{doc_id}", response_model=models.DocumentPagePublic,
+            responses=models.error_responses(404, 422, 503))
+def document(library: LibraryDependency, doc_id: DocId, offset: Offset = 0,
+             limit: Limit = None) -> dict[str, Any]:
     """一个文件的条款、任务和责任单位（与 policykb show --json 相同，按 offset/limit 分页），加上本页的责任矩阵和上下级对照。"""
     return document_page_json(library.document_page(doc_id, offset, page_limit(library, limit)))
 
 
-@router.post("/documents", status_code=201, dependencies=[Depends(require_token)],
-             responses={401: _ERROR, 403: _ERROR, 409: _ERROR, 413: _ERROR, 415: _ERROR, 422: _ERROR, 429: _ERROR})
+@router.post("/documents", status_code=201, dependencies=[Depends(require_token)], response_model=models.UploadPublic,
+             responses=models.error_responses(400, 401, 403, 408, 409, 413, 415, 422, 429, 503))
 async def upload(request: Request, library: LibraryDependency,
                  file: Annotated[UploadFile, File(description="txt/html/docx/pdf/md")],
                  replace: Annotated[str | None, Query(max_length=200, description=(
-                     "要替换的文件 ID：库中已有同一文件的另一版本时必须给出，否则 409"))] = None) -> dict:
+                     "要替换的文件 ID：库中已有同一文件的另一版本时必须给出，否则 409"))] = None) -> dict[str, Any]:
     """上传一个文件并导入（需要令牌）。按内容哈希保存，从不使用客户端提供的文件名作路径。
     替换已有文件须用 replace 参数明确指出，替换记录（谁、何时、替换了什么）存入库中。"""
     data = await read_upload(file, library.settings.max_upload_bytes)
@@ -136,31 +142,33 @@ async def upload(request: Request, library: LibraryDependency,
     return upload_json(result)
 
 
-@router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)],
-               responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 429: _ERROR})
-def delete(library: LibraryDependency, doc_id: str) -> dict:
+@router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)], response_model=models.DeletedPublic,
+               responses=models.error_responses(401, 403, 404, 429, 503))
+def delete(library: LibraryDependency, doc_id: str) -> dict[str, Any]:
     """删除一个文件及其全部条款和索引数据（需要令牌）。"""
     library.delete(doc_id)
     return {"deleted": doc_id}
 
 
-@router.get("/departments")
-def departments(library: LibraryDependency) -> list[dict]:
+@router.get("/departments", response_model=list[models.DepartmentSummaryPublic],
+            responses=models.error_responses(503))
+def departments(library: LibraryDependency) -> list[dict[str, Any]]:
     """所有出现过的部门及其牵头、责任、配合、承继的条款数。"""
     return departments_json(library.departments())
 
 
-@router.get("/departments/{name:path}", responses={404: _ERROR, 422: _ERROR})
+@router.get("/departments/{name:path}", response_model=models.DepartmentPublic,
+            responses=models.error_responses(404, 422, 503))
 def department(library: LibraryDependency,
                name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")],
-               offset: Offset = 0, limit: Limit = None) -> dict:
+               offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
     """一个部门（任何简称或全称，可含 /）牵头或参与的条款（按 offset/limit 分页），按文件分组；以及其他层级的同一部门。"""
     return library.department(name, offset, page_limit(library, limit))
 
 
-@router.get("/resolve", responses={404: _ERROR})
+@router.get("/resolve", response_model=models.ResolutionPublic, responses=models.error_responses(404, 422, 503))
 def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(
-        min_length=1, max_length=300, examples=[f"《{_DOC}》第（十二）项", "国发〔2019〕3号"])]) -> dict:
+        min_length=1, max_length=300, examples=[f"《{_DOC}》第（十二）项", "国发〔2019〕3号"])]) -> dict[str, Any]:
     """把引用（《文件》第（十二）项、民法典第三条、国发〔2019〕3号）解析为条款或文件。"""
     with library.reading() as searcher:
         found = resolve(searcher.store, ref)
@@ -169,25 +177,38 @@ def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(
     return {"ref": ref, "documents": list(found.documents), "clauses": list(found.clauses)}
 
 
-@router.get("/status")
-def status(library: LibraryDependency) -> dict:
+@router.get("/status", response_model=models.StatusPublic, responses=models.error_responses(503))
+def status(library: LibraryDependency) -> dict[str, Any]:
     """库的规模、向量生成进度、是否只读。"""
     return library.status()
 
 
-@router.get("/documents/{doc_id}/tasks.csv", responses={404: _ERROR, 413: _ERROR, 429: _ERROR, 503: _ERROR})
+class CsvResponse(Response):
+    """The 任务分工表's media types, so the schema names them (Starlette adds `charset=utf-8` to text/csv)."""
+
+    media_type = "text/csv"
+
+
+class XlsxResponse(Response):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/documents/{doc_id}/tasks.csv", response_class=CsvResponse,
+            responses={200: {"description": "任务分工表（CSV）"}, 
+                       **models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "csv")
-    return Response(content, media_type="text/csv; charset=utf-8", headers=_attachment(f"{title}-任务分工表.csv"))
+    return CsvResponse(content, headers=_attachment(f"{title}-任务分工表.csv"))
 
 
-@router.get("/documents/{doc_id}/tasks.xlsx", responses={404: _ERROR, 413: _ERROR, 429: _ERROR, 503: _ERROR})
+@router.get("/documents/{doc_id}/tasks.xlsx", response_class=XlsxResponse,
+            responses={200: {"description": "任务分工表（Excel）"}, 
+                       **models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（Excel；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "xlsx")
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers=_attachment(f"{title}-任务分工表.xlsx"))
+    return XlsxResponse(content, headers=_attachment(f"{title}-任务分工表.xlsx"))
 
 
 async def _task_table(library: Library, request: Request, doc_id: str, kind: str) -> tuple[str, bytes]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +27,7 @@ from swagger_ui_bundle import swagger_ui_path
 from ingest.errors import (DocumentConflict, FileTooLarge, IndexFormatError, InputError, NotFound, ParseError,
                            PolicyKBError, StoreError, UnsupportedFormat)
 
-from . import api, pages
+from . import api, models, pages
 from .admission import Cancelled, ServiceBusy, TooManyRequests
 from .auth import TokenGate
 from .library import Library
@@ -48,6 +48,15 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
+class Application(FastAPI):
+    """The application; its schema declares only the bodies the service sends (`models.without_unsent_bodies`)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = models.without_unsent_bodies(super().openapi())
+        return self.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -62,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             library.close()
 
-    app = FastAPI(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
+    app = Application(title="policykb", description="政策文件知识库：条款检索、责任单位、任务分工表", version="0.1.0",
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.token_gate = TokenGate(settings.token, settings.auth_max_failures, settings.auth_failure_window_seconds,

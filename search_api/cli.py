@@ -22,6 +22,7 @@ from index import FileResult, Store, expand_paths, ingest_paths
 from index.dense import embed_missing, export_vectors, has_vectors, import_vectors
 from index.encoders import DEFAULT_ENCODER, load_encoder
 from index.resolve import resolve
+from index.rows import Outcome
 from index.search import FusionWeights, Searcher, SearchFilters, SearchMode
 from ingest import Level, Role
 from ingest.errors import NotFound, PolicyKBError
@@ -32,7 +33,6 @@ from .measure import http_load
 from .views import document_json, hit_json
 
 DEFAULT_HOME = Path("~/.policykb")
-_STATUS_TEXT = {"added": "新增", "replaced": "更新", "unchanged": "未变", "older": "旧版未替换", "failed": "失败"}
 
 
 def home_directory(argument: str | None) -> Path:
@@ -159,16 +159,17 @@ def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
     with tqdm(total=len(files), desc="导入", unit="件", file=sys.stderr, disable=None) as progress:
         def report(result: FileResult) -> None:
             progress.update(1)
-            if result.status == "failed":
+            if result.status == Outcome.FAILED:
                 progress.write(f"失败 {result.error}", file=sys.stderr)
 
         options = ReadOptions(max_pages=arguments.max_pages, convert_timeout_s=arguments.convert_timeout,
                               on_page=_page_progress())
         results = ingest_paths(store, files, max_bytes=int(arguments.max_mb * 2**20), on_result=report,
                                actor=f"cli:{_user()}", options=options)
-    counts = {status: sum(result.status == status for result in results) for status in _STATUS_TEXT}
-    print("，".join(f"{_STATUS_TEXT[status]} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
-    return 1 if counts["failed"] else 0
+    shown = (Outcome.ADDED, Outcome.REPLACED, Outcome.UNCHANGED, Outcome.OLDER, Outcome.FAILED)
+    counts = {status: sum(result.status == status for result in results) for status in shown}
+    print("，".join(f"{status.label} {count}" for status, count in counts.items()) + f"（共 {len(results)} 个文件）")
+    return 1 if counts[Outcome.FAILED] else 0
 
 
 def _page_progress():

@@ -10,12 +10,22 @@ is waiting for. A page waits a bounded time for its cross-check and says «计�
 from __future__ import annotations
 
 import collections
+import enum
 import threading
 from dataclasses import dataclass
 
 from index.crosscheck import CrossCheckRow
 
-READY, TOO_LARGE, NONE, PENDING = "ready", "too_large", "none", "pending"
+
+
+class CrossCheckStatus(enum.StrEnum):
+    READY = "ready"
+    TOO_LARGE = "too_large"  # more measures than the limit
+    NONE = "none"  # no related document
+    PENDING = "pending"  # not computed within the wait
+
+
+READY, TOO_LARGE, NONE, PENDING = CrossCheckStatus
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,7 @@ class CrossCheckKey:
 
 @dataclass(frozen=True)
 class CrossCheck:
-    status: str  # ready | too_large (more measures than the limit) | none (no related document) | pending
+    status: CrossCheckStatus
     rows: tuple[CrossCheckRow, ...] = ()
 
 

@@ -34,7 +34,7 @@ from index.dense import has_vectors
 from index.directory import list_departments
 from index.resolve import citing_clauses
 from index.search import QueryLimits, SearchMode
-from index.store import Replacement
+from index.rows import Outcome, Replacement
 from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError
 from ingest.errors import DocumentConflict, FileTooLarge, StoreError
@@ -58,7 +58,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Upload:
-    status: str  # added | replaced | unchanged | older
+    status: Outcome  # added | replaced | unchanged | older
     doc_id: str
     title: str
     clauses: int
@@ -222,7 +222,7 @@ class Library:
 
                 def store_it(store: Store) -> Ingested:
                     ingested = self.uploads.write(replace=replace_id is not None, actor=actor)
-                    if ingested.status in ("added", "replaced", "unchanged"):
+                    if ingested.status in (Outcome.ADDED, Outcome.REPLACED, Outcome.UNCHANGED):
                         self.originals.keep(incoming, ingested.sha256)
                     if ingested.replaced and not store.has_sha256(ingested.replaced.old_sha256):
                         self.originals.drop(ingested.replaced.old_sha256)
@@ -238,7 +238,7 @@ class Library:
             raise type(error)(message) from None
         finally:
             incoming.unlink(missing_ok=True)
-        if ingested.status == "exists":
+        if ingested.status == Outcome.EXISTS:
             with self.reading() as searcher:
                 stored = searcher.store.document_header(ingested.doc_id).title
             raise DocumentConflict(f"{name}: 库中已有文件 {ingested.doc_id}（《{stored}》）的另一版本；如要用上传的版本替换它，"

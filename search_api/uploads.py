@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Iterator
 
-from index.store import Replacement
+from index.rows import Outcome, Replacement
 from ingest import PolicyKBError, parse_document, read_source
 from ingest.errors import ParseError, StoreError
 from ingest.options import ReadOptions
@@ -47,7 +47,7 @@ _POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class Ingested:
-    status: str  # added | replaced | unchanged | older | exists (another version, not to be replaced)
+    status: Outcome
     doc_id: str
     title: str
     clauses: int
@@ -164,8 +164,8 @@ def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
                 if (placed := place_document(store, document)).id != document.id:  # the id was taken meanwhile
                     document, units = placed, store.tokenized_units(placed)
                 status = store.put_document(document, units, replace=replacing, actor=actor)
-                replaced = store.replacements(document.id)[-1] if status == "replaced" else None
-                if status in ("added", "replaced"):
+                replaced = store.replacements(document.id)[-1] if status == Outcome.REPLACED else None
+                if status in (Outcome.ADDED, Outcome.REPLACED):
                     LexicalIndex.open(store)
                 answer = ("done", Ingested(status, document.id, document.title, len(document.clauses), document.sha256,
                                            replaced))
