@@ -166,3 +166,19 @@ def test_crawl_header_with_unknown_keys_and_one_word_chrome(tmp_path):
     text = "\n".join(clause.text for clause in document.clauses)
     for chrome in ("下载", "收藏", "字号", "加大", "09:02", "相关报道"):
         assert chrome not in text
+
+
+def test_a_given_level_is_checked():
+    """A manifest's level is one of Level's values or its Chinese name; anything else is a ParseError
+    naming the values, never a string the store cannot read back."""
+    from ingest import Level, ParseError
+    from ingest.parse import parse_document
+    from ingest.records import SourceText
+
+    def level(given: str) -> Level:
+        source = SourceText(("一、任务", "（一）甲。"), "txt", "utf-8", "0" * 64, "t", {"title": "测试", "level": given})
+        return parse_document(source).level
+
+    assert level("national") is Level.NATIONAL and level("市级") is Level.MUNICIPAL
+    with pytest.raises(ParseError, match="national、provincial"):
+        level("中央")
