@@ -133,7 +133,8 @@ def _model_folder(model: str) -> tuple[Path, str]:
             return Path(snapshot_download(repository, local_files_only=True)), model
         except (HFValidationError, LocalEntryNotFoundError):
             continue
-    raise PolicyKBError(f"找不到模型 {model} 的本地文件，无法确定它的向量缓存键：请用 sentence-transformers:模型文件夹路径")
+    raise PolicyKBError(f"找不到模型 {model} 的本地文件，无法确定它的向量缓存键："
+                        "请用 sentence-transformers:模型文件夹路径")
 
 
 def _model_files(folder: Path) -> list[Path]:
