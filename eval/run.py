@@ -1,10 +1,12 @@
 """`policykb eval`: run every system over the policy question set and write the table and runs.
 
 Systems: bm25 (jieba + FTS5), dense (the store's encoder vectors), hybrid (RRF of both with query
-understanding), bigram (character-bigram BM25, no segmenter: the baseline). Results go to
-`eval/results/policy.json` and `policy.md`; runs (top 10) in TREC format to `eval/results/runs/`, beside
-the questions as TREC topics (`policy-queries.tsv`) and judgements (`policy-qrels.txt`), so the runs can be
-scored by trec_eval as well.
+understanding), bigram (character-bigram BM25, no segmenter: the baseline). A run writes `policy.json`
+and `policy.md`, runs (top 10) in TREC format under `runs/`, the questions as TREC topics
+(`policy-queries.tsv`) and judgements (`policy-qrels.txt`), so the runs can be scored by trec_eval as
+well, into its own folder: `--out DIR`, else `eval/` in the data directory. `eval/results/` holds the
+recorded baseline that the tests compare against (pyserini's expected scores); a run never writes there
+unless asked to with `policykb eval --record`.
 """
 
 from __future__ import annotations
@@ -15,15 +17,41 @@ from datetime import date
 from pathlib import Path
 
 from index import Searcher, Store
-from index.search import FusionWeights
 from index.encoders import Encoder
+from index.search import FusionWeights
+from ingest import PolicyKBError
 
 from .bigram import BigramBM25
 from .policy import System, evaluate, question_count_by_type, trec_run, write_qrels, write_queries
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).parent / "results"  # the recorded baseline: replaced only by `policykb eval --record`
 CACHE = Path(__file__).parent / "cache"
 COLUMNS = ("R@1", "R@5", "R@10", "R@100", "MRR@10", "nDCG@10")
+
+
+def output_folder(home: Path, out: Path | None, record: bool) -> Path:
+    """Where an eval run writes: the baseline folder when recording, else `out`, else `home`/eval."""
+    if record:
+        return RESULTS
+    if out is not None and out.resolve() == RESULTS.resolve():
+        raise PolicyKBError(f"{out} 是测试对照的基线：要替换它请用 policykb eval --record，否则换一个 --out 目录")
+    return out if out is not None else home / "eval"
+
+
+def recorded_scores(path: Path) -> dict[str, dict]:
+    """The systems of a recorded policy.json (the baseline), or none when there is no such file."""
+    return json.loads(path.read_text(encoding="utf-8"))["systems"] if path.is_file() else {}
+
+
+def drift_from_baseline(results: dict[str, dict], baseline: dict[str, dict]) -> list[str]:
+    """One line per clause-level score that differs from the `baseline` systems by 0.001 or more."""
+    lines = []
+    for system, result in results.items():
+        for column in COLUMNS if system in baseline else ():
+            now, then = result["clause"][column], baseline[system]["clause"][column]
+            if abs(now - then) >= 0.001:
+                lines.append(f"{system}\t{column}\t{now:.3f}（基线 {then:.3f}，{now - then:+.3f}）")
+    return lines
 
 
 def bigram_system(store: Store) -> System:
@@ -93,7 +121,7 @@ def write_results(results: dict[str, dict], store: Store, encoder: Encoder | Non
     return out / "policy.md"
 
 
-def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path = RESULTS,
+def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path,
                     weights: FusionWeights = FusionWeights()) -> dict:
     results = evaluate(store, systems_for(store, encoder, modes, weights))
     write_results(results, store, encoder, out)
@@ -101,7 +129,7 @@ def run_policy_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...
 
 
 def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], path: Path,
-                   out: Path = RESULTS, weights: FusionWeights = FusionWeights()) -> dict:
+                   out: Path, weights: FusionWeights = FusionWeights()) -> dict:
     """STARD over the laws in `store`; writes stard.json and stard.md."""
     from .stard import evaluate_stard
 
@@ -119,7 +147,7 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
     return results
 
 
-def run_attribution_eval(store: Store, out: Path = RESULTS) -> dict:
+def run_attribution_eval(store: Store, out: Path) -> dict:
     """Department attribution against the hand gold; writes attribution.json."""
     from .attribution import evaluate_attribution
 
@@ -129,7 +157,7 @@ def run_attribution_eval(store: Store, out: Path = RESULTS) -> dict:
     return result
 
 
-def run_realworld_eval(corpus: Path, out: Path = RESULTS) -> dict:
+def run_realworld_eval(corpus: Path, out: Path) -> dict:
     """Responsibility extraction on ../shared/corpus/realworld against eval/realworld/gold-*.tsv;
     writes realworld.json and the per-style / per-format table realworld.md."""
     from .realworld import evaluate_realworld

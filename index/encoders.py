@@ -11,6 +11,7 @@ No encoder downloads anything: a model must be on disk.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -110,12 +111,59 @@ def load_encoder(spec: str = DEFAULT_ENCODER) -> Encoder:
 
 
 def _model_key(model: str) -> str:
-    """A cache key that survives moving the model folder: its name plus a hash of its files' names and sizes."""
+    """The cache key of a model's vectors: its name plus a hash of its files' relative paths and contents.
+    A retrained model gets a new key even when its files keep their names and sizes; a copied or moved
+    folder keeps its key (and its vectors)."""
+    folder, label = _model_folder(model)
+    listing = [f"{path.relative_to(folder).as_posix()}:{_file_digest(path)}" for path in _model_files(folder)]
+    return f"{label}-{hashlib.sha256(chr(10).join(listing).encode()).hexdigest()[:12]}"
+
+
+def _model_folder(model: str) -> tuple[Path, str]:
+    """(the folder holding the model's files, the label its key starts with): a local folder, or the
+    snapshot of a hub model in the local Hugging Face cache (sentence-transformers' own lookup)."""
     folder = Path(model)
-    if not folder.is_dir():
-        return model
-    listing = sorted(f"{path.relative_to(folder)}:{path.stat().st_size}" for path in folder.rglob("*") if path.is_file())
-    return f"{folder.name}-{hashlib.sha256(chr(10).join(listing).encode()).hexdigest()[:12]}"
+    if folder.is_dir():
+        return folder, folder.name
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    for repository in dict.fromkeys([model] if "/" in model else [model, f"sentence-transformers/{model}"]):
+        try:
+            return Path(snapshot_download(repository, local_files_only=True)), model
+        except (HFValidationError, LocalEntryNotFoundError):
+            continue
+    raise PolicyKBError(f"找不到模型 {model} 的本地文件，无法确定它的向量缓存键："
+                        "请用 sentence-transformers:模型文件夹路径")
+
+
+def _model_files(folder: Path) -> list[Path]:
+    """Every file of the model, sorted; files under hidden folders (.git, .cache) are not the model."""
+    return sorted(path for path in folder.rglob("*") if path.is_file()
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts[:-1]))
+
+
+_DIGESTS: dict[tuple[str, int, int, int, int, int], str] = {}  # (path, device, inode, size, mtime, ctime) → sha256
+_SETTLED_NS = 2_000_000_000  # a file changed this recently may change again within its timestamps' resolution
+
+
+def _file_digest(path: Path) -> str:
+    """The file's sha256, read in 1 MiB pieces; remembered for this process while the file's device,
+    inode, size, mtime and ctime stay the same (any write moves ctime, which no one can set back), so a
+    service that loads an encoder again does not re-read hundreds of MB. A file changed within the last
+    two seconds is hashed every time: timestamps may be too coarse to show a second write."""
+    status = path.stat()
+    identity = (str(path.resolve()), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+                status.st_ctime_ns)
+    if (known := _DIGESTS.get(identity)) is not None:
+        return known
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+    if time.time_ns() - status.st_ctime_ns > _SETTLED_NS:
+        _DIGESTS[identity] = digest.hexdigest()
+    return digest.hexdigest()
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:

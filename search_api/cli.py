@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--stard", type=Path, default=None, help="STARD train.jsonl 路径（默认 ../shared/eval/stard）")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
-    evaluate.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
+    where = evaluate.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None, help="结果目录（默认 数据目录/eval；基线 eval/results 不变）")
+    where.add_argument("--record", action="store_true", help="结果写入 eval/results，替换测试对照的基线")
     evaluate.add_argument("--rrf-k", type=int, default=FusionWeights.k, help=f"融合常数 k（默认 {FusionWeights.k}）")
     distill = commands.add_parser("distill", help="从 e5 蒸馏一个快速静态编码器（词表取自数据目录中的文本）")
     distill.add_argument("out", type=Path, help="模型输出目录")
@@ -309,18 +311,19 @@ def _advance(progress: tqdm, done: int, total: int) -> None:
 
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import (RESULTS, markdown_table, realworld_table, run_attribution_eval, run_policy_eval,
-                          run_realworld_eval, run_stard_eval)
+    from eval.run import (RESULTS, drift_from_baseline, markdown_table, output_folder, realworld_table, recorded_scores,
+                          run_attribution_eval, run_policy_eval, run_realworld_eval, run_stard_eval)
     from eval.stard import DEFAULT_PATH
 
+    out = output_folder(store.path.parent, arguments.out, arguments.record)
     if arguments.question_set == "attribution":
-        result = run_attribution_eval(store, arguments.out or RESULTS)
+        result = run_attribution_eval(store, out)
         rows = [(label, result[label]) for label in ("all", "lead", "co", "support", "inherited")]
         for label, scores in rows + list(result["by_document"].items()):
             print(f"{label}\t" + ("—" if scores is None else "\t".join(f"{k} {v:.3f}" for k, v in scores.items())))
         realworld = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "realworld"
         if realworld.is_dir():
-            print(realworld_table(run_realworld_eval(realworld, arguments.out or RESULTS)))
+            print(realworld_table(run_realworld_eval(realworld, out)))
         else:
             print(f"（未找到 {realworld}：跳过真实文件的责任单位评测）")
         return 0
@@ -332,15 +335,17 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"错误：找不到 STARD 数据 {path}；用 --stard 指定 train.jsonl", file=sys.stderr)
             return 2
-        results = run_stard_eval(store, encoder, modes, path, arguments.out or RESULTS, weights)
+        results = run_stard_eval(store, encoder, modes, path, out, weights)
         for level in ("systems", "law_level"):
             for name, scores in results[level].items():
                 print(f"{'法条' if level == 'systems' else '法律'}\t{name}\tR@10 {scores['R@10']:.3f}\t"
                       f"R@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
         return 0
-    results = run_policy_eval(store, encoder, modes, arguments.out or RESULTS, weights)
+    baseline = recorded_scores(RESULTS / "policy.json")  # read before a --record replaces it
+    results = run_policy_eval(store, encoder, modes, out, weights)
     print(markdown_table(results, "clause"))
-    print(f"结果已写入 {arguments.out or RESULTS}")
+    print("\n".join(drift_from_baseline(results, baseline)) or "与基线 eval/results 相同")
+    print(f"结果已写入 {out}" + ("（已替换基线）" if arguments.record else "；更新基线：policykb eval --record"))
     return 0
 
 

@@ -1,6 +1,7 @@
 """Quality gates: the policy question set on the bundled corpus, with the shipped e5 vector cache.
 
-The recorded scores are `eval/results/policy.json` (written by `policykb eval`). A score may not drop
+The recorded scores are `eval/results/policy.json` (written by `policykb eval --record`; a plain run
+writes to its own folder and leaves them alone, or the gate would compare a run with itself). A score may not drop
 more than TOLERANCE below its record; hybrid must beat both BM25 and dense. The cache holds float16
 vectors, so dense scores can differ from a fresh float32 run in the last digits, hence the tolerance.
 """
@@ -8,6 +9,8 @@ vectors, so dense scores can differ from a fresh float32 run in the last digits,
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +101,28 @@ def test_department_attribution_against_hand_gold(tmp_path):
         assert result[role]["f1"] >= recorded[role]["f1"] - TOLERANCE, role
     for doc_id, scores in recorded["by_document"].items():
         assert result["by_document"][doc_id]["f1"] >= scores["f1"] - TOLERANCE, doc_id
+
+
+def test_eval_run_does_not_overwrite_the_recorded_baseline(tmp_path, monkeypatch, capsys):
+    import eval.run
+
+    def contents(folder: Path) -> dict[str, bytes]:
+        return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+    baseline = Path(shutil.copytree(RESULTS, tmp_path / "results"))  # a copy, so a regression spoils no record
+    monkeypatch.setattr(eval.run, "RESULTS", baseline)
+    recorded = contents(baseline)
+    home = build_home(tmp_path / "home", [CORPUS], vectors=False)
+    assert main(["--home", str(home), "eval", "--modes", "bm25,bigram"]) == 0
+    assert main(["--home", str(home), "eval", "--set", "attribution"]) == 0
+    assert contents(baseline) == recorded
+    run = home / "eval"
+    assert {"policy.json", "policy-qrels.txt", "runs/policy-bm25.trec", "attribution.json"} <= set(contents(run))
+    assert "更新基线：policykb eval --record" in capsys.readouterr().out
+    assert main(["--home", str(home), "eval", "--modes", "bm25", "--out", str(baseline)]) == 2
+    assert "--record" in capsys.readouterr().err and contents(baseline) == recorded
+    assert main(["--home", str(home), "eval", "--modes", "bm25", "--record"]) == 0
+    assert set(json.loads((baseline / "policy.json").read_text(encoding="utf-8"))["systems"]) == {"bm25"}
 
 
 def test_load_generator_drives_a_real_server(tmp_path, capsys):
