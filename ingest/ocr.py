@@ -17,11 +17,13 @@ at the configured resolution (lower for oversized pages, to stay within the same
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
 import statistics
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -39,7 +41,8 @@ MIN_CONFIDENCE = 0.5
 # on its long side (150 dpi A4 is 1754), which reads 16 pt official type as well as full size at a
 # third of the time; recognition one line at a time on one thread, which halves the CPU time of a
 # page against the defaults (batches of 6 lines padded to the longest, a thread per core): 3.2
-# against 6.2 CPU seconds for a seed page, measured with eval/ocr_bench.py's pages.
+# against 6.2 CPU seconds for a seed page, measured with eval/ocr_bench.py's pages. The cores are
+# used by recognising `ReadOptions.ocr_threads` pages at once instead.
 _ENGINE_PARAMS = {"Global.log_level": "critical", "Global.use_cls": False, "Global.text_score": MIN_CONFIDENCE,
                   "Det.limit_side_len": 960, "Det.limit_type": "max", "Rec.rec_batch_num": 1,
                   "EngineConfig.onnxruntime.intra_op_num_threads": 1,
@@ -62,12 +65,18 @@ class PlacedLine:
     confidence: float  # the recognition scores of its boxes, weighted by their length
 
 
-@functools.cache
-def _engine():
-    from rapidocr import RapidOCR  # loads the models: only when a page needs OCR
+_engines = threading.local()
 
-    logger.info("loading RapidOCR (%s)", _ENGINE_PARAMS)
-    return RapidOCR(params=_ENGINE_PARAMS)
+
+def _engine():
+    """This thread's RapidOCR (loaded when a page first needs OCR). One per thread: onnxruntime runs a
+    session without the GIL, so pages recognised in two threads use two cores."""
+    if not hasattr(_engines, "engine"):
+        from rapidocr import RapidOCR
+
+        logger.info("loading RapidOCR (%s)", _ENGINE_PARAMS)
+        _engines.engine = RapidOCR(params=_ENGINE_PARAMS)
+    return _engines.engine
 
 
 def ocr_page(image: Image.Image, page: int, dpi: float) -> list[PlacedLine]:
@@ -151,18 +160,38 @@ def ocr_pdf_pages(path: Path, pages: Sequence[int], options: ReadOptions) -> lis
         document = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError as error:
         raise CorruptFile(f"{path.name}: PDF 页面无法渲染（{error}）") from error
+    threads = max(1, min(options.ocr_threads, len(pages)))
+    # pdfium is not thread-safe: pages are rendered here in turn, recognised by `threads` workers, with
+    # at most one rendered page waiting per worker (memory stays a few pages' worth).
+    pending: deque[Future[list[PlacedLine]]] = deque()
+    done = 0
     try:
-        for done, number in enumerate(pages, start=1):
-            page = document[number]
-            width, height = page.get_size()
-            dpi = min(float(options.ocr_dpi), 72.0 * math.sqrt(MAX_IMAGE_PIXELS / max(width * height, 1.0)))
-            image = page.render(scale=dpi / 72.0).to_pil()
-            lines += ocr_page(image, number, dpi)
-            if options.on_page:
-                options.on_page(done, len(pages))
+        with ThreadPoolExecutor(threads, thread_name_prefix="policykb-ocr") as pool:
+            for number in pages:
+                image, dpi = _render(document[number], options.ocr_dpi)
+                pending.append(pool.submit(ocr_page, image, number, dpi))
+                while len(pending) > threads or (pending and pending[0].done()):
+                    lines += pending.popleft().result()
+                    done += 1
+                    if options.on_page:
+                        options.on_page(done, len(pages))
+            while pending:
+                lines += pending.popleft().result()
+                done += 1
+                if options.on_page:
+                    options.on_page(done, len(pages))
     finally:
+        for future in pending:
+            future.cancel()
         document.close()
     return lines
+
+
+def _render(page, ocr_dpi: int) -> tuple[Image.Image, float]:
+    """The page as an image at `ocr_dpi`, or less where that would pass MAX_IMAGE_PIXELS; (image, dpi)."""
+    width, height = page.get_size()
+    dpi = min(float(ocr_dpi), 72.0 * math.sqrt(MAX_IMAGE_PIXELS / max(width * height, 1.0)))
+    return page.render(scale=dpi / 72.0).to_pil(), dpi
 
 
 def page_ranges(pages: Sequence[int]) -> str:

@@ -9,11 +9,13 @@ page options; PDF and DOCX reading the bounds. `policykb serve` sets them from i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
 DEFAULT_MAX_PAGES = 300
 DEFAULT_OCR_DPI = 150
+DEFAULT_OCR_THREADS = max(1, min(4, os.cpu_count() or 1))  # pages OCR'd at once, one core each
 DEFAULT_CONVERT_TIMEOUT_S = 120.0
 
 
@@ -36,6 +38,7 @@ class WorkBounds:
 class ReadOptions:
     max_pages: int = DEFAULT_MAX_PAGES  # pages one scan (OCR) or OFD may have
     ocr_dpi: int = DEFAULT_OCR_DPI  # resolution PDF pages are rasterised at for OCR
+    ocr_threads: int = DEFAULT_OCR_THREADS  # pages recognised at once (each on one core)
     convert_timeout_s: float = DEFAULT_CONVERT_TIMEOUT_S  # LibreOffice's time for one .doc/.wps/.rtf/.odt
     on_page: Callable[[int, int], None] | None = None  # (pages done, pages to do) while OCR runs
     bounds: WorkBounds = WorkBounds()
