@@ -94,7 +94,7 @@ def staged_ingest(path: Path, options: ReadOptions, home: Path) -> tuple[Documen
     times: dict[str, float] = {}
     started = time.perf_counter()
     check_inflation(path)
-    lines, scanned = _read_lines(path)
+    lines, scanned = _read_lines(path, options.bounds)
     times["text_layer"] = time.perf_counter() - started
     started, cpu = time.perf_counter(), time.process_time()
     recognised = ocr_pdf_pages(path, scanned, options) if scanned else []
