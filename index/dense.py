@@ -42,6 +42,11 @@ def has_vectors(store: Store, encoder_name: str) -> bool:
                                     (encoder_name,)).fetchone()[0] == 1
 
 
+def vectors_mark(store: Store) -> int:
+    """A number that grows whenever vectors are cached (of any encoder): a service's follower compares it."""
+    return store.connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM embeddings").fetchone()[0]
+
+
 def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
                   on_batch: Callable[[int, int], None] | None = None,
                   should_stop: Callable[[], bool] | None = None) -> int:

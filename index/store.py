@@ -211,6 +211,11 @@ class Store:
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def commits_seen(self) -> int:
+        """SQLite's data_version: a number that changes whenever another connection commits (of any
+        process, whatever it wrote), read without a transaction of this one."""
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
     def version(self) -> StoreVersion:
         """This store's identity and where its history stands (inside `begin_read`: at that snapshot)."""
         store_id, version = self._connection.execute(
