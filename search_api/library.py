@@ -38,7 +38,7 @@ from typing import Callable, Iterator, TypeVar
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, related_documents
 from index.dense import has_vectors, vectors_mark
-from index.directory import list_departments
+from index.department_counts import DepartmentCounts
 from index.resolve import citing_clauses
 from index.search import QueryLimits
 from index.store import Replacement
@@ -331,9 +331,11 @@ class Library:
                 return None
             try:
                 encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
-                searcher = Searcher(store, encoder, limits=self.limits)
+                current = self._readers.current
+                searcher = Searcher(store, encoder, limits=self.limits, previous=current.searcher if current else None)
+                counts = DepartmentCounts.of(store, current.counts if current else None)
                 snapshot = Snapshot(version, vectors_mark(store) if self.encoder else 0, searcher,
-                                    citing_clauses(store), tuple(list_departments(store)))
+                                    citing_clauses(store), tuple(counts.summaries()), counts)
             except BaseException:
                 self._readers.cancel()
                 raise

@@ -2,7 +2,8 @@
 
 A `Snapshot` is what one data version of the store needs in memory: the searcher (BM25 arrays,
 vectors, department names, places) and values every clause or department page reads (who cites
-what, the department list). It is built off the request path — by a writer of this process after
+what, the department list). It is built from the previous one where that is still valid (the
+indexes' saved files and vectors, each unchanged document's department counts), off the request path — by a writer of this process after
 its commit, or by the library's follower thread when another process (another worker of `policykb
 serve --workers N`, a `policykb ingest`) changed the store — while readers go on with the previous
 one, and installed with one assignment.
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from index import Searcher, Store
+from index.department_counts import DepartmentCounts
 from index.directory import DepartmentSummary
 
 from .admission import ServiceBusy
@@ -46,6 +48,7 @@ class Snapshot:
     searcher: Searcher  # bound to the builder's connection: use `searcher_on` for a reader's
     cited_by: dict[str, tuple[str, ...]]  # document or clause id → the clauses of other documents citing it
     departments: tuple[DepartmentSummary, ...]  # every department, most clauses first
+    counts: DepartmentCounts  # what `departments` was made of, per document (for the next snapshot)
 
     def searcher_on(self, store: Store) -> Searcher:
         return self.searcher.on(store)

@@ -222,3 +222,46 @@ def test_a_write_elsewhere_is_built_by_the_follower_while_requests_read_the_prev
         writer.close()
     assert builders[1:] and set(builders[1:]) == {"policykb-follower"}, builders
 
+
+
+# -- a snapshot is built from the previous one ------------------------------------------------------
+
+def test_the_next_indexes_borrow_from_the_previous_ones_and_answer_as_fresh_ones(tmp_path, monkeypatch, caplog):
+    """What the follower builds after each write: the saved BM25 arrays and HNSW graph are taken from the
+    previous index (not read and checked again), vectors already in memory are not read from the store,
+    and department counts are queried for changed documents only — with the answers of a fresh build."""
+    from index import Store, ingest_paths
+    from index.dense import VectorIndex, import_vectors
+    from index.department_counts import DepartmentCounts
+    from index.directory import list_departments
+    from index.encoders import load_encoder
+    from index.lexical import LexicalIndex, terms
+
+    council = sorted((SEED.parent.parent / "state_council").glob("*.txt"))
+    encoder, cache = load_encoder("e5"), SEED.parent.parent.parent / "eval" / "cache" / "e5-bundled.npz"
+    caplog.set_level("INFO", logger="index")
+    with Store.open(tmp_path / "home") as store:
+        ingest_paths(store, [SEED, *PLANS, *council[:-2]])
+        import_vectors(store, cache, encoder.name)
+        graph, lexical, counts = (VectorIndex(store, encoder.name, encoder.dim, exact_limit=10),
+                                  LexicalIndex.open(store), DepartmentCounts.of(store))
+        assert counts.summaries() == list_departments(store)
+        for added, limit in ((council[-2], 0.5), (council[-1], 0.0)):  # searched beside the graph; added to it
+            monkeypatch.setattr(VectorIndex, "ADDED_LIMIT", limit)
+            ingest_paths(store, [added])
+            import_vectors(store, cache, encoder.name)
+            store.delete_document("国办发-2019-6" if added == council[-2] else "国发-2019-5")
+            graph = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10, previous=graph)
+            borrowed, counts = LexicalIndex.open(store, lexical), DepartmentCounts.of(store, counts)
+            assert borrowed.saved is lexical.saved  # the same mapped arrays: not read and checked again
+            lexical = borrowed
+            exact = VectorIndex(store, encoder.name, encoder.dim)
+            assert graph.kind == "hnsw" and exact.kind == "flat" and list(graph.ids) == list(exact.ids)
+            for text in ("污泥处置", "减污降碳协同增效", "综合保税区", "失业保险"):
+                vector = encoder.encode_queries([text])[0]
+                assert [unit for unit, _ in graph.search(vector, 5)] == [unit for unit, _ in exact.search(vector, 5)]
+                assert lexical.search(terms(text), 10) == LexicalIndex.open(store).search(terms(text), 10)
+            assert counts.summaries() == list_departments(store)
+    assert caplog.text.count("building HNSW index") == 1 and "searched exactly beside it" in caplog.text
+    assert "vectors added to the graph" in caplog.text
+    assert "rebuilding" not in caplog.text and caplog.text.count("built BM25 index") == 1
