@@ -24,6 +24,8 @@ import numpy as np
 from index import Searcher, Store, ingest_paths
 from index.dense import embed_missing
 from index.encoders import Encoder
+from index.graph import graph_files
+from index.lexical import lexical_files
 from ingest import parse_document, read_source
 from ingest.normalize import chinese_number
 
@@ -186,8 +188,9 @@ def run_bench(source: Store, work: Path, encoder: Encoder, units: int, out: Path
         open_seconds = time.perf_counter() - start
         latency = query_latency(store, searcher, encoder)
         size = sum(path.stat().st_size for path in (work / "home").glob("policykb.sqlite3*"))
-        derived = {path.name: path.stat().st_size for path in (work / "home").iterdir()
-                   if path.name == "lexical.npz" or path.name.endswith((".faiss", ".ids.npy"))}
+        derived = {"lexical": sum(path.stat().st_size for path in lexical_files(work / "home"))}
+        if graph := graph_files(work / "home", encoder.name):
+            derived["vector graph"] = sum(path.stat().st_size for path in graph)
         updates = update_costs(store, encoder, work / "update", sentences, markers)
     pipeline_rate = count["units"] / (ingest_seconds + embed_seconds)
     result = {

@@ -9,8 +9,6 @@ large ones (see its docstring); either way it holds only units of the current st
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import zipfile
 from pathlib import Path
@@ -23,7 +21,8 @@ from ingest.errors import IndexFormatError
 
 from .encoders import Encoder
 from .files import write_atomically
-from .store import Store, StoreVersion
+from .graph import Graph, build_graph, extend_graph, graph_lock, graph_stamp, open_graph
+from .store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +35,11 @@ def missing_units(store: Store, encoder_name: str) -> list[tuple[str, str]]:
 def has_vectors(store: Store, encoder_name: str) -> bool:
     """Whether any vector of this encoder is cached (cheap: no passage is read)."""
     return store.has_vectors(encoder_name)
+
+
+def vectors_mark(store: Store) -> int:
+    """A number that grows whenever vectors are cached (of any encoder): a service's follower compares it."""
+    return store.vectors_mark()
 
 
 def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
@@ -61,130 +65,146 @@ def embed_missing(store: Store, encoder: Encoder, *, batch_size: int = 16,
 class VectorIndex:
     """Inner-product search over the units that have a cached vector for `encoder_name`.
 
-    Up to `EXACT_LIMIT` vectors the index is exact (IndexFlatIP, built in memory at open: a scan of
+    Up to `EXACT_LIMIT` vectors the index is exact (IndexFlatIP over a matrix in memory: a scan of
     100k × 384 floats costs ≈ 15 ms here). Above it, an HNSW graph (M = 32, efSearch = 128) answers
-    in about a millisecond; building it takes minutes, so it is saved as `vectors-<encoder>.faiss`
-    beside the store with the unit id of each graph node (`.ids.npy`) and a manifest (format,
-    encoder, dimension, count, both files' sha256, the store's identity and version), each written to
-    a temporary file and renamed, and rebuilt when unreadable or when the store's history does not
-    hold that version (a store restored from a backup hands its unit ids out again). It is updated,
-    not rebuilt, when units change: vectors of units added since are appended to the graph (unit ids
-    are never reused), nodes of deleted units are masked out of searches, and the graph is rebuilt
-    only once masked nodes reach `MASKED_LIMIT` of it. Filtered searches always scan the allowed units
-    exactly.
+    in about a millisecond; building it takes minutes, so it is saved beside the store and memory-mapped
+    (graph.py; shared by every process serving the store), and rebuilt when unreadable or when the
+    store's history does not hold the version it was saved at (a store restored from a backup hands
+    its unit ids out again). It is updated, not rebuilt, when units change: units with vectors that
+    the graph lacks (added since; unit ids are never reused) are searched exactly beside it until they
+    reach `ADDED_LIMIT` of it, when they are added to the graph and it is saved again; nodes of deleted
+    units are masked out of searches, and the graph is rebuilt once masked nodes reach `MASKED_LIMIT`
+    of it. Filtered searches always scan the allowed units exactly.
+
+    `previous`, an index of the same store and encoder opened before (the last snapshot's), lends what
+    is still valid: its graph when the files are the same generation, and the vectors of its units, so
+    opening the next one reads from the store only the ids and the vectors of new units.
     """
 
     EXACT_LIMIT = 50_000
     FORMAT_VERSION = 2
     MASKED_LIMIT = 0.2
+    ADDED_LIMIT = 0.05
 
-    def __init__(self, store: Store, encoder_name: str, dim: int, *, exact_limit: int | None = None) -> None:
-        rows = store.unit_vectors(encoder_name)
-        self.ids = np.array([unit_id for unit_id, _ in rows], dtype=np.int64)
-        self.matrix = (np.frombuffer(b"".join(vector for _, vector in rows), dtype=np.float32).reshape(-1, dim)
-                       if rows else np.zeros((0, dim), dtype=np.float32))
+    def __init__(self, store: Store, encoder_name: str, dim: int, *, exact_limit: int | None = None,
+                 previous: "VectorIndex | None" = None) -> None:
+        self.encoder_name, self.dim = encoder_name, dim
+        lender = previous if previous is not None and (previous.encoder_name, previous.dim) == (encoder_name, dim) \
+            else None
+        self.ids = _embedded_units(store, encoder_name, lender)
         limit = self.EXACT_LIMIT if exact_limit is None else exact_limit
-        self._nodes, self._parameters = self.ids, None  # graph node → unit id; search parameters
-        if len(rows) <= limit:
-            self.kind, self._index = "flat", faiss.IndexFlatIP(dim)
-            self._index.add(self.matrix)
-        else:
+        self.kind, self._graph, self._parameters = "flat", None, None
+        if len(self.ids) > limit:
             self.kind = "hnsw"
-            manifest = {"format": self.FORMAT_VERSION, "encoder": encoder_name, "dim": dim, "kind": "hnsw"}
-            self._index, self._nodes = _saved_hnsw(store, manifest, self.ids, self.matrix, self.MASKED_LIMIT)
-            live = np.isin(self._nodes, self.ids)
+            manifest = {"format": self.FORMAT_VERSION, "encoder": encoder_name, "dim": dim, "kind": "hnsw",
+                        "store_id": store.version().store_id}
+            self._graph = self._current_graph(store, manifest, lender)
+            self._live = live = np.isin(self._graph.nodes, self.ids)
             if not live.all():  # nodes of deleted units: never returned (the bitmap must outlive searches)
                 self._live_bits = np.packbits(live, bitorder="little")
                 self._parameters = faiss.SearchParametersHNSW(
                     sel=faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(self._live_bits)), efSearch=128)
-        logger.info("vector index (%s): %d of the store's units have %s vectors", self.kind, len(rows), encoder_name)
+        self._extra_ids = self.ids if self._graph is None else self.ids[~np.isin(self.ids, self._graph.nodes)]
+        self._extra = _vectors_of(store, encoder_name, dim, self._extra_ids, lender)
+        self._exact = faiss.IndexFlatIP(dim)  # the units the graph lacks (all of them without a graph)
+        self._exact.add(self._extra)
+        logger.info("vector index (%s): %d of the store's units have %s vectors", self.kind, len(self.ids), encoder_name)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The vectors of `ids`, in that order (a new array with a graph: for checks, not for searching)."""
+        if self._graph is None:
+            return self._extra
+        matrix = np.empty((len(self.ids), self.dim), dtype=np.float32)
+        in_graph = np.isin(self.ids, self._graph.nodes)
+        order = np.argsort(self._graph.nodes)
+        matrix[in_graph] = self._graph.vectors[order[np.searchsorted(self._graph.nodes, self.ids[in_graph],
+                                                                     sorter=order)]]
+        matrix[~in_graph] = self._extra
+        return matrix
 
     def search(self, query: np.ndarray, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
         """(unit id, cosine) best first; with `allowed`, an exact scan of just those units."""
         if not len(self.ids) or limit <= 0:
             return []
         query = query.reshape(1, -1).astype(np.float32)
+        found: list[tuple[int, float]] = []
         if allowed is not None:
-            positions = np.flatnonzero(np.isin(self.ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed))))
-            scores = self.matrix[positions] @ query[0]
-            best = np.argsort(-scores)[:limit]
-            return [(int(self.ids[positions[i]]), float(scores[i])) for i in best]
-        scores, positions = self._index.search(query, min(limit, len(self.ids)), params=self._parameters)
-        return [(int(self._nodes[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
+            wanted = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            if self._graph is not None:
+                nodes = np.flatnonzero(np.isin(self._graph.nodes, wanted) & self._live)
+                found += zip(self._graph.nodes[nodes].tolist(), (self._graph.vectors[nodes] @ query[0]).tolist())
+            extra = np.flatnonzero(np.isin(self._extra_ids, wanted))
+            found += zip(self._extra_ids[extra].tolist(), (self._extra[extra] @ query[0]).tolist())
+            return [(int(unit), float(score)) for unit, score in sorted(found, key=lambda item: -item[1])[:limit]]
+        if self._graph is not None:
+            scores, positions = self._graph.index.search(query, min(limit, len(self._graph)), params=self._parameters)
+            found += [(int(self._graph.nodes[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
+        if len(self._extra_ids):
+            scores, positions = self._exact.search(query, min(limit, len(self._extra_ids)))
+            found += [(int(self._extra_ids[p]), float(s)) for s, p in zip(scores[0], positions[0]) if p >= 0]
+        return sorted(found, key=lambda item: -item[1])[:limit] if self._graph is not None else found
 
-
-def _saved_hnsw(store: Store, manifest: dict, ids: np.ndarray, matrix: np.ndarray,
-                masked_limit: float) -> tuple[faiss.Index, np.ndarray]:
-    """(graph, unit id of each node) for the units `ids` with vectors `matrix`: the saved graph with the
-    vectors of units added since appended (and saved again), or a new graph built and saved when there
-    is none that matches the manifest, its checksums and the store's history, or when too many of its
-    nodes are deleted units."""
-    folder, version = store.path.parent, store.version()
-    manifest = {**manifest, "store_id": version.store_id}
-    key = hashlib.sha256(manifest["encoder"].encode()).hexdigest()[:12]
-    path, nodes_path = folder / f"vectors-{key}.faiss", folder / f"vectors-{key}.ids.npy"
-    manifest_path = folder / f"vectors-{key}.json"
-    if path.exists() and manifest_path.exists():
-        try:
-            saved = json.loads(manifest_path.read_text())
-            checksums = saved.pop("sha256", None), saved.pop("ids_sha256", None)
-            count, at = saved.pop("count", None), saved.pop("at", None)
-            if saved != manifest:
-                logger.info("vector index is stale: rebuilding %s", path.name)
-            elif not isinstance(at, list) or not store.has_version(StoreVersion(manifest["store_id"], int(at[0]),
-                                                                                str(at[1]))):
-                logger.warning("rebuilding %s: it was saved for another history of this store (restored from a "
-                               "backup?)", path.name)
-            elif checksums != (_file_sha256(path), _file_sha256(nodes_path)):
-                logger.warning("rebuilding %s: the file does not match its checksum (truncated or corrupted)", path.name)
+    def _current_graph(self, store: Store, manifest: dict, lender: "VectorIndex | None") -> Graph:
+        """The saved graph, extended with the units it lacks when they are many, or rebuilt (and saved)
+        when there is none, it is damaged, or too many of its nodes are deleted units."""
+        stamp = graph_stamp(store.path.parent, manifest["encoder"])
+        graph = open_graph(store, manifest, lender._graph if lender is not None else None)
+        if graph is not None:
+            added = self.ids[~np.isin(self.ids, graph.nodes)]
+            masked = len(graph) - (len(self.ids) - len(added))
+            if masked > self.MASKED_LIMIT * (len(graph) + len(added)):
+                logger.info("vector index: %d of the graph's nodes are deleted units: rebuilding", masked)
+            elif len(added) > self.ADDED_LIMIT * len(graph):
+                with graph_lock(store, manifest["encoder"], wait=False) as mine:
+                    if mine:  # else another process is saving it: searched exactly meanwhile
+                        graph = extend_graph(store, graph, manifest, added,
+                                             _vectors_of(store, self.encoder_name, self.dim, added, lender))
+                return graph
             else:
-                index = faiss.read_index(str(path))
-                with nodes_path.open("rb") as handle:
-                    nodes = np.load(handle)
-                if index.ntotal != count or len(nodes) != count:
-                    raise ValueError(f"it holds {index.ntotal} vectors and {len(nodes)} ids, its manifest says {count}")
-                index.hnsw.efSearch = 128
-                added = ~np.isin(ids, nodes)
-                masked = count - (len(ids) - int(added.sum()))
-                if masked <= masked_limit * (count + added.sum()):
-                    if added.any():
-                        logger.info("vector index %s: %d vectors added, %d nodes masked", path.name, added.sum(), masked)
-                        index.add(matrix[added])
-                        nodes = np.concatenate([nodes, ids[added]])
-                        _save_hnsw(index, nodes, manifest, version, path, nodes_path, manifest_path)
-                    return index, nodes
-                logger.info("vector index %s: %d of its nodes are deleted units: rebuilding", path.name, masked)
-        except (OSError, ValueError, RuntimeError, AttributeError) as error:
-            logger.warning("rebuilding %s: %s", path.name, error)
-    logger.info("building HNSW index %s (%d vectors)", path.name, len(ids))
-    index = faiss.IndexHNSWFlat(matrix.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 80
-    index.add(matrix)
-    index.hnsw.efSearch = 128
-    _save_hnsw(index, ids, manifest, version, path, nodes_path, manifest_path)
-    return index, ids
+                if len(added) or masked:
+                    logger.info("vector index: %d vectors added since the graph was saved (searched exactly "
+                                "beside it), %d nodes masked", len(added), masked)
+                return graph
+        with graph_lock(store, manifest["encoder"], wait=True):
+            if graph_stamp(store.path.parent, manifest["encoder"]) != stamp:  # another process saved one meanwhile
+                saved = open_graph(store, manifest)
+                if saved is not None and np.isin(self.ids, saved.nodes).all() \
+                        and len(saved) - len(self.ids) <= self.MASKED_LIMIT * len(saved):
+                    return saved
+            return build_graph(store, manifest, self.ids, _vectors_of(store, self.encoder_name, self.dim, self.ids, lender))
 
 
-def _save_hnsw(index: faiss.Index, nodes: np.ndarray, manifest: dict, version: StoreVersion, path: Path,
-               nodes_path: Path, manifest_path: Path) -> None:
-    """The graph and its node ids first, then the manifest naming their checksums and the store version
-    they hold: a crash in between leaves a manifest that does not match, and the next open rebuilds."""
-    write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
-    write_atomically(nodes_path, lambda temporary: np.save(temporary, nodes), suffix=".tmp.npy")
-    saved = {**manifest, "count": int(index.ntotal), "sha256": _file_sha256(path), "ids_sha256": _file_sha256(nodes_path),
-             "at": [version.data_version, version.token]}
-    write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(saved)))
+def _embedded_units(store: Store, encoder_name: str, lender: VectorIndex | None) -> np.ndarray:
+    """The ids of the store's units that have a vector, in order. With `lender`, only the units it does
+    not hold are looked up in the embedding cache (a cached vector is never removed, and a unit's text
+    never changes under its id)."""
+    if lender is None:
+        return np.array(store.embedded_unit_ids(encoder_name), dtype=np.int64)
+    present = np.array(store.unit_ids(), dtype=np.int64)
+    known = np.isin(present, lender.ids)
+    embedded = store.embedded_unit_ids(encoder_name, present[~known].tolist())
+    if not embedded:
+        return present[known]
+    return np.sort(np.concatenate([present[known], np.array(embedded, dtype=np.int64)]))
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _vectors_of(store: Store, encoder_name: str, dim: int, ids: np.ndarray, lender: VectorIndex | None) -> np.ndarray:
+    """The cached vectors of the units `ids` (sorted), those `lender` holds in memory taken from it."""
+    matrix = np.empty((len(ids), dim), dtype=np.float32)
+    missing = np.ones(len(ids), dtype=bool)
+    if lender is not None and len(lender._extra_ids) and len(ids):
+        at = np.minimum(np.searchsorted(lender._extra_ids, ids), len(lender._extra_ids) - 1)
+        held = lender._extra_ids[at] == ids
+        matrix[held], missing = lender._extra[at[held]], ~held
+    wanted = ids[missing].tolist()
+    rows = store.vectors_of_units(encoder_name, wanted)
+    if wanted:
+        matrix[missing] = np.frombuffer(b"".join(rows[unit] for unit in wanted), dtype=np.float32).reshape(-1, dim)
+    return matrix
 
 
 def export_vectors(store: Store, encoder_name: str, path: Path) -> int:

@@ -7,11 +7,16 @@ idf = max(ln((N − n + 0.5) / (n + 0.5)), 1e-6), terms split as FTS5's unicode6
 them), so a query is a few array additions. One difference: a token that unicode61 splits (pm2.5 →
 pm2, 5) is a phrase in an FTS5 query and two independent terms here.
 
-It is derived data, saved to `lexical.npz` beside the store with a manifest (format, tokenizer
-fingerprint, BM25 parameters, and the store's identity and version it was saved at), written to a
-temporary file and renamed, and rebuilt when the manifest does not match, when the store's history
-does not hold that version (a store restored from an older backup hands unit ids out again), or
-when the file cannot be read. Updates are incremental, as in Lucene: unit ids
+It is derived data, saved beside the store as one `.npy` file per array, named by a random
+generation (`lexical-<generation>.<array>.npy`), and a manifest `lexical.json` (format, tokenizer
+fingerprint, BM25 parameters, the store's identity and version it was saved at, the generation and
+each array's size and sha256), written after the arrays, each to a temporary file and renamed: a
+reader sees the arrays of one generation whole or none. The arrays are memory-mapped, so the
+processes serving one store share one copy in the page cache; the checksums are verified once per
+generation (a snapshot's index hands the loaded arrays to the next: `open(store, previous)`). It is
+rebuilt when the manifest does not match, when the store's history does not hold that version (a
+store restored from an older backup hands unit ids out again), or when a file cannot be read or
+does not match its checksum. Updates are incremental, as in Lucene: unit ids
 are never reused (the store allocates them in increasing order), so on open the units added since
 the file was saved (ids above its largest) form a small second segment built from their FTS5 rows,
 and units deleted since are masked. The saved segment keeps the collection statistics it was built
@@ -21,10 +26,11 @@ with; the new segment is weighted with the statistics of both. When added plus d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
-import zipfile
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +39,9 @@ from .files import write_atomically
 from .store import Store, StoreVersion
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 2
-FILE_NAME = "lexical.npz"
+FORMAT_VERSION = 3
+FILE_NAME = "lexical.json"  # the manifest; the arrays are lexical-<generation>.<array>.npy
+_ARRAYS = ("vocabulary", "pointers", "units", "weights", "unit_ids")
 K1, B = 1.2, 0.75
 MERGE_FRACTION = 0.1
 _TERM = re.compile(r"\w+")
@@ -49,9 +56,10 @@ class _Segment:
     """Postings by term (CSR: `pointers` into `units`/`weights`), positions → unit ids in `unit_ids`."""
 
     def __init__(self, vocabulary: dict[str, int], pointers: np.ndarray, units: np.ndarray, weights: np.ndarray,
-                 unit_ids: np.ndarray, length_sum: float) -> None:
+                 unit_ids: np.ndarray, length_sum: float, generation: str = "") -> None:
         self.vocabulary, self.pointers, self.units, self.weights, self.unit_ids, self.length_sum = (
             vocabulary, pointers, units, weights, unit_ids, length_sum)
+        self.generation = generation  # of the saved files it was read from or written to ("" for neither)
 
     @classmethod
     def build(cls, rows: list[tuple[int, str]], base: "_Segment | None" = None) -> "_Segment":
@@ -112,20 +120,22 @@ class LexicalIndex:
         return self._ids[self._live]
 
     @classmethod
-    def open(cls, store: Store) -> "LexicalIndex":
-        """Load the saved index and bring it up to date with the store, or build and save a new one."""
+    def open(cls, store: Store, previous: "LexicalIndex | None" = None) -> "LexicalIndex":
+        """Load the saved index and bring it up to date with the store, or build and save a new one.
+        `previous` (an index of this store opened before) lends its saved segment when the files are
+        still the ones it was read from."""
         path = store.path.parent / FILE_NAME
         manifest, version = _manifest(store), store.version()
         if path.exists():
             try:
-                if (saved := _load(path, manifest, store)) is not None:
+                if (saved := _load(path, manifest, store, previous.saved if previous else None)) is not None:
                     if (index := cls._updated(store, saved)) is not None:
                         return index
                     logger.info("%s: many units changed since it was saved: rebuilding", path.name)
-            except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+            except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
                 logger.warning("rebuilding %s (unreadable: %s)", path.name, error)
         index = cls.build(store)
-        _save(path, {**manifest, "store": vars(version)}, index.saved)
+        index.saved.generation = _save(path, {**manifest, "store": vars(version)}, index.saved)
         return index
 
     @classmethod
@@ -170,34 +180,80 @@ class LexicalIndex:
         return [(int(self._ids[i]), float(scores[i])) for i in ranked]
 
 
-def _save(path: Path, manifest: dict, segment: _Segment) -> None:
-    write_atomically(path, lambda temporary: np.savez(
-        temporary, manifest=np.array(json.dumps(manifest)), vocabulary=np.array(list(segment.vocabulary)),
-        pointers=segment.pointers, units=segment.units, weights=segment.weights, unit_ids=segment.unit_ids,
-        length_sum=np.array(segment.length_sum)), suffix=".tmp.npz")
+def _save(path: Path, manifest: dict, segment: _Segment) -> str:
+    """The arrays under a new generation, then the manifest naming it (each written atomically); the
+    files of generations before the one replaced are removed. Returns the new generation."""
+    generation, folder = secrets.token_hex(6), path.parent
+    arrays = {"vocabulary": np.array(list(segment.vocabulary)), "pointers": segment.pointers, "units": segment.units,
+              "weights": segment.weights, "unit_ids": segment.unit_ids}
+    described = {}
+    for name, array in arrays.items():
+        target = folder / f"lexical-{generation}.{name}.npy"
+        write_atomically(target, lambda temporary, array=array: np.save(temporary, array), suffix=".tmp.npy")
+        described[name] = {"bytes": target.stat().st_size, "sha256": _file_sha256(target)}
+    kept = {generation, _saved_generation(path)}
+    saved = {**manifest, "generation": generation, "length_sum": segment.length_sum, "arrays": described}
+    write_atomically(path, lambda temporary: temporary.write_text(json.dumps(saved, ensure_ascii=False)))
+    for old in folder.glob("lexical-*.npy"):
+        if old.name.split(".", 1)[0].removeprefix("lexical-") not in kept:
+            old.unlink(missing_ok=True)
+    (folder / "lexical.npz").unlink(missing_ok=True)  # format 2's file
+    return generation
 
 
-def _load(path: Path, manifest: dict, store: Store) -> _Segment | None:
-    """The saved segment; None when its manifest is not this build's or its store version is not in the
-    store's history (stale); raises when unreadable."""
-    with path.open("rb") as handle, np.load(handle) as data:  # our handle: closed even when np.load fails
-        saved = json.loads(str(data["manifest"]))
-        at = saved.pop("store", None)
-        if saved != manifest:
-            logger.info("%s is stale (another tokenizer or format): rebuilding", path.name)
-            return None
-        if not isinstance(at, dict) or not store.has_version(StoreVersion(
-                str(at["store_id"]), int(at["data_version"]), str(at["token"]))):
-            logger.warning("%s was saved for another store or another history of this one (restored from a "
-                           "backup?): rebuilding", path.name)
-            return None
-        vocabulary = {term: i for i, term in enumerate(data["vocabulary"].tolist())}
-        segment = _Segment(vocabulary, data["pointers"], data["units"], data["weights"], data["unit_ids"],
-                           float(data["length_sum"]))
+def lexical_files(folder: Path) -> tuple[Path, ...]:
+    """The files of the index saved in `folder` now: the arrays of its generation, then the manifest."""
+    path = folder / FILE_NAME
+    if not path.exists():
+        return ()
+    generation = _saved_generation(path)
+    return (*(folder / f"lexical-{generation}.{name}.npy" for name in _ARRAYS), path)
+
+
+def _saved_generation(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def _load(path: Path, manifest: dict, store: Store, previous: _Segment | None) -> _Segment | None:
+    """The saved segment (`previous` when it was read from the same generation); None when its manifest
+    is not this build's or its store version is not in the store's history (stale); raises when a
+    file is unreadable or does not match the manifest."""
+    saved = json.loads(path.read_text())
+    at, generation = saved.pop("store", None), saved.pop("generation", None)
+    length_sum, arrays = saved.pop("length_sum", None), saved.pop("arrays", None)
+    if saved != manifest:
+        logger.info("%s is stale (another tokenizer or format): rebuilding", path.name)
+        return None
+    if not isinstance(at, dict) or not store.has_version(StoreVersion(
+            str(at["store_id"]), int(at["data_version"]), str(at["token"]))):
+        logger.warning("%s was saved for another store or another history of this one (restored from a "
+                       "backup?): rebuilding", path.name)
+        return None
+    if previous is not None and previous.generation and previous.generation == generation:
+        return previous
+    files = {name: path.parent / f"lexical-{generation}.{name}.npy" for name in _ARRAYS}
+    for name, target in files.items():
+        if target.stat().st_size != arrays[name]["bytes"] or _file_sha256(target) != arrays[name]["sha256"]:
+            raise ValueError(f"{target.name} does not match its checksum")
+    loaded = {name: np.load(target, mmap_mode="r", allow_pickle=False) for name, target in files.items()}
+    vocabulary = {term: i for i, term in enumerate(loaded["vocabulary"].tolist())}
+    segment = _Segment(vocabulary, loaded["pointers"], loaded["units"], loaded["weights"], loaded["unit_ids"],
+                       float(length_sum), str(generation))
     if (len(segment.pointers) != len(vocabulary) + 1 or np.any(np.diff(segment.unit_ids) <= 0)
             or (len(segment.units) and segment.units.max() >= len(segment.unit_ids))):
         raise ValueError("inconsistent arrays")
     return segment
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _manifest(store: Store) -> dict:

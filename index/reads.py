@@ -169,6 +169,17 @@ class StoreReads:
             "SELECT name FROM responsibilities WHERE canonical = ? UNION SELECT alias FROM aliases WHERE canonical = ?",
             (canonical, canonical))]
 
+    def document_department_roles(self, doc_id: str) -> list[tuple[str, Level, Role, int]]:
+        """(canonical, level, role, clauses naming it) for the departments one document names."""
+        rows = self._connection.execute(
+            "SELECT r.canonical, r.level, r.role, count(DISTINCT r.clause_id) FROM clauses c JOIN responsibilities r "
+            "ON r.clause_id = c.id WHERE c.doc_id = ? GROUP BY r.canonical, r.level, r.role", (doc_id,))
+        return [(canonical, Level(level), Role(role), count) for canonical, level, role, count in rows]
+
+    def document_sha256s(self) -> dict[str, str]:
+        """Document id → sha256 of its stored version, for every document."""
+        return dict(self._connection.execute("SELECT id, sha256 FROM documents").fetchall())
+
     def department_roles(self) -> list[tuple[str, Level, Role, int, int]]:
         """(canonical, level, role, clauses, documents) for every department and role it holds."""
         rows = self._connection.execute(
@@ -336,6 +347,32 @@ class StoreReads:
         return self._connection.execute(
             "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash "
             "AND e.encoder = ? ORDER BY u.id", (encoder,)).fetchall()
+
+    def vectors_mark(self) -> int:
+        """A number that grows whenever vectors are cached (of any encoder)."""
+        return self._connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM embeddings").fetchone()[0]
+
+    def embedded_unit_ids(self, encoder: str, among: list[int] | None = None) -> list[int]:
+        """The ids of the units (of `among`, or all) whose passage has a cached vector, in id order."""
+        if among is None:
+            return [unit for unit, in self._connection.execute(
+                "SELECT u.id FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
+                "ORDER BY u.id", (encoder,))]
+        found: list[int] = []
+        for chunk in _chunks(sorted(among)):
+            found += [unit for unit, in self._connection.execute(
+                "SELECT u.id FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
+                f"WHERE u.id IN ({_marks(chunk)}) ORDER BY u.id", (encoder, *chunk))]
+        return found
+
+    def vectors_of_units(self, encoder: str, unit_ids: list[int]) -> dict[int, bytes]:
+        """Unit id → its cached vector's bytes, for those of the units that have one."""
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(list(unit_ids)):
+            found.update(self._connection.execute(
+                "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
+                f"WHERE u.id IN ({_marks(chunk)})", (encoder, *chunk)).fetchall())
+        return found
 
     def passage_vectors(self, encoder: str) -> list[tuple[str, bytes]]:
         """(passage hash, vector bytes) of the cached vectors the store's units use, by hash."""

@@ -66,13 +66,18 @@ def find_documents(store: Store, name: str) -> tuple[str, ...]:
     return tuple(doc_id for doc_id, title in rows if title_key(title).endswith(key))
 
 
-def resolve(store: Store, reference: str, *, within: str | None = None) -> Resolution:
-    """Resolve a citation; `within` is the document to use when the reference names none."""
+def resolve(store: Store, reference: str, *, within: str | None = None,
+            named: dict[str, tuple[str, ...]] | None = None) -> Resolution:
+    """Resolve a citation; `within` is the document to use when the reference names none. `named`
+    keeps the documents each name was found to name, for many resolutions against one version."""
     text = compact(reference)
     component = clause_component(text)
     name = _CLAUSE.sub("", text.replace("(", "（").replace(")", "）")) if component else text
     name = name.rstrip("的")
-    documents = find_documents(store, name) if name else ((within,) if within else ())
+    if name and named is not None and name not in named:
+        named[name] = find_documents(store, name)
+    documents = (named[name] if named is not None else find_documents(store, name)) if name else \
+        ((within,) if within else ())
     if not documents and within and not name:
         documents = (within,)
     if component is None:
@@ -85,13 +90,14 @@ def citing_clauses(store: Store) -> dict[str, tuple[str, ...]]:
     """Document id or clause id → the clauses of *other* documents whose citations resolve to it."""
     found: dict[str, list[str]] = {}
     resolved: dict[tuple[str, str], Resolution] = {}
+    named: dict[str, tuple[str, ...]] = {}  # a few titles are cited by thousands of clauses: each looked up once
     for clause_id, doc_id, citations in store.clause_citations():
         for citation in citations:
             if citation.kind == "article" and not citation.title:
                 continue  # 第X条 of its own document: not a link between documents
             key = (citation.text, doc_id)
             if key not in resolved:
-                resolved[key] = resolve(store, citation.text, within=doc_id)
+                resolved[key] = resolve(store, citation.text, within=doc_id, named=named)
             for target in (*resolved[key].documents, *resolved[key].clauses):
                 if not target.startswith(doc_id) and clause_id not in found.get(target, ()):
                     found.setdefault(target, []).append(clause_id)

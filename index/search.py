@@ -92,10 +92,12 @@ class Searcher:
     """Search one store. Opening builds the vector index from the embedding cache (no embedding)."""
 
     def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights(),
-                 limits: QueryLimits = QueryLimits()):
+                 limits: QueryLimits = QueryLimits(), previous: "Searcher | None" = None):
+        """`previous`, a searcher of this store opened before, lends its indexes' unchanged parts."""
         self.store, self.encoder, self.weights, self.limits = store, encoder, weights, limits
-        self.vectors = VectorIndex(store, encoder.name, encoder.dim) if encoder else None
-        self.lexical = LexicalIndex.open(store)
+        lender = previous.vectors if previous is not None else None
+        self.vectors = VectorIndex(store, encoder.name, encoder.dim, previous=lender) if encoder else None
+        self.lexical = LexicalIndex.open(store, previous.lexical if previous is not None else None)
         self.names = DepartmentNames(store)
         self.places = Places(store)
 

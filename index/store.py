@@ -215,6 +215,11 @@ class Store(StoreReads):
         row = self._connection.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def commits_seen(self) -> int:
+        """SQLite's data_version: a number that changes whenever another connection commits (of any
+        process, whatever it wrote), read without a transaction of this one."""
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
     def version(self) -> StoreVersion:
         """This store's identity and where its history stands (inside `begin_read`: at that snapshot)."""
         store_id, version = self._connection.execute(
@@ -323,6 +328,18 @@ class Store(StoreReads):
             self._connection.execute("VACUUM")
         else:
             self._connection.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
+
+    def back_up(self, path: Path) -> None:
+        """A consistent copy of the store in the file `path` (SQLite's online backup; readers go on)."""
+        target = sqlite3.connect(path)
+        try:
+            self._connection.backup(target)
+        finally:
+            target.close()
+
+    def checkpoint_passive(self) -> None:
+        """Copy the WAL into the database as far as readers allow, waiting for nobody."""
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database and truncate it; False when a reader still holds part of it."""

@@ -35,6 +35,12 @@ def disk_bytes(store: Store) -> int:
                if path.exists())
 
 
+def checkpoint(store: Store) -> None:
+    """Copy the write-ahead log into the database as far as readers allow, waiting for nobody (PASSIVE):
+    readers that begin afterwards read the database file, and the next writer can start the log over."""
+    store.checkpoint_passive()
+
+
 def reclaim(store: Store, wal_limit: int, free_share: float) -> tuple[int, int]:
     """Give disk space back after large writes or deletes; returns (bytes before, bytes after).
 

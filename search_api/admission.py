@@ -5,6 +5,9 @@ running or waiting; a job waits up to `wait` seconds for a slot. So four clients
 queries take turns on one slot while ordinary searches keep the reader connections to themselves.
 Clients are told apart by their address (behind a proxy: the proxy's).
 
+What a request waited for is counted in its `Waits` (`counting_waits`, `note_wait`) and reported by
+middleware.ServerTiming in the `Server-Timing` header, so a load test can tell waiting from working.
+
 Long work stops when nobody waits for it any more: `until_disconnected` runs a job in a worker thread
 and tells it to stop when the client disconnects or the server shuts down.
 """
@@ -12,8 +15,10 @@ and tells it to stop when the client disconnects or the server shuts down.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
 
 import anyio
@@ -35,6 +40,33 @@ class TooManyRequests(PolicyKBError):
 
 class Cancelled(PolicyKBError):
     """Work stopped because its client left or the service is stopping (nobody reads the answer)."""
+
+
+@dataclass
+class Waits:
+    """Seconds one request waited for a reader connection with its snapshot."""
+
+    reader: float = 0.0
+
+
+_WAITS: contextvars.ContextVar[Waits | None] = contextvars.ContextVar("policykb_waits", default=None)
+
+
+@contextlib.contextmanager
+def counting_waits() -> Iterator[Waits]:
+    """Count the waits of the work done in this context (and in worker threads it starts) in one `Waits`."""
+    waits = Waits()
+    token = _WAITS.set(waits)
+    try:
+        yield waits
+    finally:
+        _WAITS.reset(token)
+
+
+def note_wait(seconds: float) -> None:
+    """Add a wait for a reader connection to the current request's `Waits` (none outside a request)."""
+    if (waits := _WAITS.get()) is not None:
+        waits.reader += seconds
 
 
 class Lane:

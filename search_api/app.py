@@ -30,8 +30,8 @@ from ingest.errors import (DocumentConflict, FileTooLarge, IndexFormatError, Inp
 from . import api, models, pages
 from .admission import Cancelled, ServiceBusy, TooManyRequests
 from .auth import TokenGate
-from .library import Library
-from .middleware import AllowedHosts, BodyDeadline, HeadAsGet, SecurityHeaders, WriteGate
+from .library import Library, ProcessRole
+from .middleware import AllowedHosts, BodyDeadline, HeadAsGet, SecurityHeaders, ServerTiming, WriteGate
 from .settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -57,12 +57,13 @@ class Application(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, role: ProcessRole = ProcessRole()) -> FastAPI:
+    """`role`: what this process does besides serving when several serve one store (server.py)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        library = Library(settings)
+        library = Library(settings, role=role)
         library.start()
         app.state.library = library
         logger.info("serving %s (%s)", settings.home, "read-only" if settings.token is None else "writable")
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedHosts, hosts=settings.trusted_hosts, respond=error_response)
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming, worker=role.worker)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")

@@ -95,15 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     bench.add_argument("--http-seconds", type=float, default=20.0,
                        help="之后再通过 HTTP 压测这个库的秒数（8 个并发客户端；0 = 不测）")
+    bench.add_argument("--workers", type=int, default=1, help="HTTP 压测时的服务进程数（默认 1）")
     load = commands.add_parser("load", help="启动服务并通过 HTTP 压测检索（本机回环、限时），写出延迟结果")
     load.add_argument("--clients", type=int, default=8, help="并发客户端数（默认 8）")
     load.add_argument("--seconds", type=float, default=20.0, help="并发压测时长（秒，默认 20；单客户端另测一半时长）")
     load.add_argument("--encoder", default=DEFAULT_ENCODER, help="服务使用的向量编码器（默认 e5）")
     load.add_argument("--mode", choices=[mode.value for mode in SearchMode], default="hybrid", help="检索方式（默认 hybrid）")
+    load.add_argument("--workers", type=int, default=1, help="服务进程数（policykb serve --workers，默认 1）")
+    load.add_argument("--writes", action="store_true",
+                      help="再在库的副本上测一次：并发检索的同时，一个客户端通过 API 不断新增和替换小文件")
     load.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     serve = commands.add_parser("serve", help="启动检索服务和网页（设置见 README：POLICYKB_TOKEN 等）")
     serve.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1，或 $POLICYKB_HOST）")
     serve.add_argument("--port", type=int, default=None, help="端口（默认 8000，或 $POLICYKB_PORT）")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="服务进程数（默认 1，或 $POLICYKB_WORKERS）：共用一个端口，2 核的机器用 2")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")
@@ -134,13 +140,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
-    """Serve the API and the page with uvicorn; settings from the environment, --home/--host/--port win."""
+    """Serve the API and the page with uvicorn; settings from the environment, --home/--host/--port/--workers win."""
     from pydantic import ValidationError
 
     from .server import serve
     from .settings import Settings
 
-    overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port)) if value}
+    overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port),
+                                               ("workers", arguments.workers)) if value}
     if arguments.home or not os.environ.get("POLICYKB_HOME"):
         overrides["home"] = home_directory(arguments.home)
     try:
@@ -151,9 +158,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
         return 2
     logging.getLogger().setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     print(f"policykb 服务：http://{settings.host}:{settings.port}/ （数据目录 {settings.home}，"
-          f"{'只读' if settings.token is None else '可写'}）", file=sys.stderr)
-    serve(settings)
-    return 0
+          f"{'只读' if settings.token is None else '可写'}，{settings.workers} 个进程）", file=sys.stderr)
+    return serve(settings)
 
 
 def run_ingest(store: Store, arguments: argparse.Namespace) -> int:
@@ -371,7 +377,8 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
     result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, out)
     if arguments.http_seconds > 0:  # the same store over HTTP: a real server and the load generator
         with Store.open(arguments.work / "home") as scaled:
-            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds, _announce)
+            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds, _announce,
+                                       workers=arguments.workers)
         (out / f"bench-{arguments.units // 1000}k.json").write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -381,13 +388,15 @@ def run_bench(store: Store, arguments: argparse.Namespace) -> int:
 def run_load(store: Store, arguments: argparse.Namespace) -> int:
     from eval.run import RESULTS
 
-    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds, _announce)
+    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds, _announce,
+                       workers=arguments.workers, writes=arguments.writes)
     out = arguments.out or RESULTS
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"http-{result['units']}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
-                                                      encoding="utf-8")
+    name = f"http-{result['units']}" + (f"-{arguments.workers}w" if arguments.workers > 1 else "")
+    (out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 1 if result["http_one_client"]["errors"] or result["http_concurrent"]["errors"] else 0
+    phases = ("http_one_client", "http_concurrent", "http_concurrent_during_writes")
+    return 1 if any(result[phase]["errors"] for phase in phases if phase in result) else 0
 
 
 def _announce(text: str) -> None:

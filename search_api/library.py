@@ -1,11 +1,18 @@
-"""The service's state: the store, snapshots of its derived indexes, and two background threads.
+"""The service's state: the store, snapshots of its derived indexes, and background threads.
 
-Readers never wait for writers (snapshots.py): each request reads through a reader connection of its
-own, at the version of the store its snapshot was built from. An upload is parsed in a worker process
-(uploads.py), no lock held; then a write — the upload's, a delete — takes the write lock (writers
-only), pins the readers to the current snapshot, commits in its own transaction, builds the next
-snapshot and installs it; readers go on with the previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up after
-the busy timeout with StoreError (503), leaving nothing behind.
+Readers never wait for writers (snapshots.py): each request reads through a reader connection of its own,
+held in a read transaction at the version of the store its snapshot was built from. An upload is parsed
+in a worker process (uploads.py), no lock held; then a write — the upload's, a delete — takes the write
+lock (writers only), commits in its own transaction, builds the next snapshot and installs it; readers go
+on with the previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up
+after the busy timeout with StoreError (503), leaving nothing behind.
+
+Several processes may serve one store (`policykb serve --workers N`, server.py), and a `policykb ingest`
+may write to it while it is served: the follower thread polls the store's data version and, when another
+process changed it, builds the next snapshot in the background exactly as a writer here would, so no
+request ever builds one. The same thread renews the readers' transactions now and then (so none stays
+open for long and the write-ahead log can be reset) and picks up vectors another process embedded. Which
+process checks the store at start and which embeds is its `ProcessRole`.
 
 Costly requests are bounded (admission.py): long queries and exports share a lane of a few slots, one
 per client; every request waits a bounded time for a reader connection. The maintenance thread
@@ -30,20 +37,20 @@ from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, related_documents
-from index.dense import has_vectors
-from index.directory import list_departments
+from index.dense import has_vectors, vectors_mark
+from index.department_counts import DepartmentCounts
 from index.resolve import citing_clauses
-from index.search import QueryLimits, SearchMode
 from index.rows import Outcome, Replacement
-from index.upkeep import check_store, reclaim
+from index.search import QueryLimits, SearchMode
+from index.upkeep import check_store, checkpoint, reclaim
 from ingest import InputError, ParseError
 from ingest.errors import DocumentConflict, FileTooLarge, StoreError
 from ingest.readers import reader_for
 
 from . import exports
-from .admission import Lane, ServiceBusy
+from .admission import Lane, ServiceBusy, note_wait
 from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChecks
-from .embedding import BackgroundEmbedder, EmbeddingProgress
+from .embedding import REFRESH_SECONDS, BackgroundEmbedder, EmbeddingProgress
 from .originals import Originals
 from .settings import Settings
 from .snapshots import Readers, Snapshot
@@ -53,7 +60,19 @@ from .views import DocumentPage, clause_view, department_view, search_view
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
 _EXPORT_PAGE = 500  # clauses read at a time for an export
+FOLLOW_SECONDS = 0.2  # how often the follower looks for another process's writes
+RENEW_SECONDS = 1.0  # how often it renews the readers' transactions when nothing changed
+_BUILD_TRIES = 5  # a snapshot's version moved on before its connections were reserved: try again
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProcessRole:
+    """What this process does besides serving, when several serve one store (server.py)."""
+
+    checks: bool = True  # at start: the store's quick_check, and uploads no document accounts for removed
+    embeds: bool = True  # the background embedder runs here (when the settings ask for it)
+    worker: int = 0  # which of the processes this is (0 when one serves)
 
 
 @dataclass(frozen=True)
@@ -66,11 +85,12 @@ class Upload:
 
 
 class Library:
-    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, role: ProcessRole = ProcessRole()) -> None:
         """`encoder` replaces the one `settings.encoder` names (a test's)."""
-        self.settings = settings
-        self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's
-        self._readers = Readers([self.store.open_reader() for _ in range(settings.read_connections)])
+        self.settings, self.role = settings, role
+        self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's and builder's
+        self._readers = Readers([self.store.open_reader() for _ in range(2 * settings.read_connections)])
+        self._probe = self.store.open_reader()  # the follower's: what the store's version is now
         self._write_lock = threading.Lock()
         self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
         self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
@@ -81,7 +101,7 @@ class Library:
         self.crosschecks = CrossChecks()
         self.uploads = UploadWorker(settings.home, settings.busy_timeout_seconds, self.stopping)
         self.originals = Originals(settings.home / UPLOADS)
-        self._vector_generation = 0
+        self._last_build = 0.0  # when the latest snapshot build began (time.monotonic)
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -90,17 +110,21 @@ class Library:
         """Check the store, open the derived indexes now (an unreadable or stale index file is rebuilt here,
         with a log line, not on the first request), queue the cross-checks and start the threads."""
         try:
-            if self.settings.check_store_at_start:
+            if self.settings.check_store_at_start and self.role.checks:
                 check_store(self.store)
-            self._readers.install(self._build())
+            with self._write_lock:
+                if not any(self._install_next() for _ in range(_BUILD_TRIES)):
+                    raise StoreError("数据库一直在被其他程序修改，无法取得一致的快照；请等写入结束后再启动服务")
         except sqlite3.DatabaseError as error:
             raise StoreError(f"无法读取数据库 {self.store.path}（{error}）；请从备份恢复这个文件，"
                              "或换一个 --home 重新运行 policykb ingest") from None
-        with self._write_lock:
-            self.originals.reconcile(self.store.has_sha256)
+        if self.role.checks:
+            with self._write_lock:
+                self.originals.reconcile(self.store.has_sha256)
         self.crosschecks.want([document.id for document in self.store.documents()])
         self._spawn("policykb-maintenance", self._maintain_loop)
-        if self.encoder is not None and self.settings.embed_in_background:
+        self._spawn("policykb-follower", self._follow_loop)
+        if self.encoder is not None and self.settings.embed_in_background and self.role.embeds:
             self._spawn("policykb-embedder", self.embedder.run)
 
     @property
@@ -120,6 +144,7 @@ class Library:
             thread.join(timeout=60)
         with self._write_lock:
             self._readers.close(wait=self.settings.shutdown_timeout_seconds)  # work in flight sees `stopping`
+            self._probe.close()
             self.store.close()
 
     # -- reading --------------------------------------------------------------------------------
@@ -132,14 +157,9 @@ class Library:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[tuple[Searcher, Snapshot]]:
-        for _ in range(3):
-            with self._readers.reading(self.settings.busy_wait_seconds) as (store, snapshot):
-                if snapshot is not None:
-                    yield snapshot.searcher_on(store), snapshot
-                    return
-                stale = self._readers.current
-            self._refresh(stale)  # another process changed the store: a snapshot of it first
-        raise ServiceBusy("数据库一直在被其他程序修改，无法取得一致的快照；请稍后重试")
+        with self._readers.reading(self.settings.busy_wait_seconds) as reading:
+            note_wait(reading.waited)
+            yield reading.snapshot.searcher_on(reading.store), reading.snapshot
 
     def search(self, query: str, k: int, filters: SearchFilters, mode: SearchMode, client: str) -> dict:
         """`views.search_view`; a long query waits its turn in the lane for costly work."""
@@ -262,15 +282,14 @@ class Library:
 
     def _write(self, change: Callable[[Store], T], touched: list[str]) -> T:
         """Run `change` on the writer's connection (its own transaction) and install the next snapshot,
-        readers pinned to the current one meanwhile. `touched`: documents whose cross-check may change."""
+        readers going on with the current one meanwhile. `touched`: documents whose cross-check may change."""
         if not self._write_lock.acquire(timeout=self.settings.busy_timeout_seconds):
             raise StoreError(f"另一个写入（上传、删除或空间回收）{self.settings.busy_timeout_seconds:g} 秒内没有结束；请稍后重试")
         try:
-            with self._readers.pinned():
-                before = self._readers.current
-                result = change(self.store)
-                if self.store.data_version() != before.version:
-                    self._readers.install(self._build())
+            before = self._readers.current
+            result = change(self.store)
+            if self.store.data_version() != before.version:
+                self._install_next()  # else (the store moved on meanwhile) the follower installs the next
         finally:
             self._write_lock.release()
         if self._readers.current is not before:
@@ -286,19 +305,38 @@ class Library:
             raise ServiceBusy("正在更新索引，等待超时；请稍后重试")
         try:
             if self._readers.current is stale:
-                self._readers.install(self._build())
+                self._install_next()
         finally:
             self._write_lock.release()
 
-    def _build(self) -> Snapshot:
-        """The derived indexes and page values of the store's latest version (call with the write lock)."""
+    def _install_next(self) -> bool:
+        """Build the snapshot of the store's latest version and serve it (call with the write lock);
+        False when the store moved on before reader connections were reserved for it."""
+        if (snapshot := self._build()) is None:
+            return False
+        self._readers.install(snapshot)
+        return True
+
+    def _build(self) -> Snapshot | None:
+        """The derived indexes and page values of the store's latest version, with reader connections
+        reserved at that version (call with the write lock); None when none could be."""
         started, store = time.perf_counter(), self.store
+        self._last_build = time.monotonic()
         version = store.begin_read()
         try:
-            encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
-            searcher = Searcher(store, encoder, limits=self.limits)
-            snapshot = Snapshot(version, self._vector_generation, searcher, citing_clauses(store),
-                                tuple(list_departments(store)))
+            if not self._readers.reserve(version):
+                logger.info("data version %d was replaced before the readers reached it: not built", version)
+                return None
+            try:
+                encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
+                current = self._readers.current
+                searcher = Searcher(store, encoder, limits=self.limits, previous=current.searcher if current else None)
+                counts = DepartmentCounts.of(store, current.counts if current else None)
+                snapshot = Snapshot(version, vectors_mark(store) if self.encoder else 0, searcher,
+                                    citing_clauses(store), tuple(counts.summaries()), counts)
+            except BaseException:
+                self._readers.cancel()
+                raise
         finally:
             store.end_read()
         logger.info("snapshot of data version %d built in %.2f s", version, time.perf_counter() - started)
@@ -344,11 +382,14 @@ class Library:
         self.crosschecks.put(key, result)
 
     def _reclaim(self) -> None:
-        """After a write: the WAL checkpointed and truncated when large, free pages released when many."""
+        """After a write: the WAL checkpointed and truncated when large, free pages released when many.
+        The readers' transactions are renewed after a checkpoint first, so they no longer hold the WAL."""
         if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
             self._reclaim_wanted.set()  # a write is under way: after it
             return
         try:
+            checkpoint(self.store)
+            self._readers.renew()
             before, after = reclaim(self.store, int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
         except StoreError:
             logger.info("disk space not reclaimed now: another process is writing")
@@ -359,11 +400,34 @@ class Library:
             _return_memory()
 
     def _new_vectors(self) -> None:
-        self._vector_generation += 1
         try:
             self._refresh(self._readers.current)
         except ServiceBusy:
             logger.info("new vectors are picked up after the write under way")
+
+    def _follow_loop(self) -> None:
+        """Every FOLLOW_SECONDS: a snapshot of what another process wrote, built here; vectors cached
+        since the snapshot was built (by the embedder of another process, or `policykb embed`), picked
+        up at most every REFRESH_SECONDS; and every RENEW_SECONDS when nothing changed, the WAL copied
+        into the database as far as readers allow and the readers' transactions renewed."""
+        renewed = time.monotonic()
+        while not self.stopping.wait(FOLLOW_SECONDS):
+            try:
+                current, now = self._readers.current, time.monotonic()
+                if self._probe.data_version() != current.version:
+                    self._refresh(current)
+                elif (self.encoder is not None and now - self._last_build >= REFRESH_SECONDS
+                      and vectors_mark(self._probe) != current.vectors):
+                    self._refresh(current)
+                elif now - renewed >= RENEW_SECONDS:
+                    checkpoint(self._probe)
+                    self._readers.renew()
+                    renewed = now
+            except ServiceBusy:
+                logger.info("another process's write is picked up after the write under way here")
+            except Exception:  # noqa: BLE001 - a thread edge: log it, keep serving
+                logger.exception("following the store failed")
+                self.stopping.wait(1.0)
 
 
 def _crosscheck_key(searcher: Searcher, doc_id: str, related: list[tuple[str, str, str]]) -> CrossCheckKey | None:

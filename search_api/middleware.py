@@ -2,6 +2,8 @@
 
 Outermost first, as `create_app` stacks them:
 
+    ServerTiming      `Server-Timing: wait;dur=MS, worker;desc=N`: how long the request waited for a
+                      reader connection, and which worker process answered
     SecurityHeaders   CSP, nosniff, frame and referrer policy on every response
     HeadAsGet         HEAD answered as GET without the body
     AllowedHosts      a Host header not in the settings is refused (DNS rebinding)
@@ -23,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .admission import counting_waits
 from .auth import TokenGate, token_from_headers
 
 Respond = Callable[..., Response]  # (request, status, code, message, headers=...) -> the error response
@@ -32,6 +35,29 @@ SECURITY_HEADERS = ((b"content-security-policy", CONTENT_SECURITY_POLICY.encode(
                     (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"))
 _WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class ServerTiming:
+    """Tells the client how long its request waited for a reader connection and its snapshot
+    (admission.Waits), in milliseconds — what `policykb load` reports as waiting, apart from working —
+    and which worker process answered (`policykb serve --workers N`)."""
+
+    def __init__(self, app: ASGIApp, worker: int = 0) -> None:
+        self.app, self._worker = app, f", worker;desc={worker}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with counting_waits() as waits:
+
+            async def with_timing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    timing = f"wait;dur={1000 * waits.reader:.2f}{self._worker}".encode()
+                    message = {**message, "headers": [*message.get("headers", []), (b"server-timing", timing)]}
+                await send(message)
+
+            await self.app(scope, receive, with_timing)
 
 
 class SecurityHeaders:

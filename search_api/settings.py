@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     embed_in_background: bool = Field(True, description="启动后在后台为还没有向量的条款生成向量（可中断，下次继续）")
     host: str = Field("127.0.0.1", description="policykb serve 监听的地址")
     port: int = Field(8000, ge=1, le=65535, description="policykb serve 监听的端口")
+    workers: int = Field(1, ge=1, le=64, description="policykb serve 的服务进程数：共用一个监听端口，各自打开索引文件；"
+                                                      "后台生成向量只在第一个进程中进行")
     max_pages: int = Field(DEFAULT_MAX_PAGES, ge=1, le=10_000, description="上传的扫描件（OCR）和 OFD 文件的页数上限")
     convert_timeout_s: float = Field(DEFAULT_CONVERT_TIMEOUT_S, gt=0, le=3600,
                                      description="LibreOffice 转换一个 .doc/.wps/.rtf/.odt 文件的时限（秒）")

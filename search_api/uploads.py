@@ -10,7 +10,7 @@ warm for the next, at a lower CPU priority than the service; one upload at a tim
                   document holds (index.ingestion.place_document) and tokenises its units
     write()       the worker stores it in one transaction          (the caller holds its write lock),
                   replacing another version only when asked, and recording who asked
-                  and brings lexical.npz up to date, so the service loads the BM25 arrays, not builds them
+                  and brings the saved BM25 arrays up to date, so the service loads them, not builds them
 
 A worker whose peak memory passed `RECYCLE_BYTES` (a large document, a decompression bomb) is replaced
 after its upload, so its memory goes back to the system; one that dies (killed, out of memory) is
@@ -144,7 +144,7 @@ def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
     from index.lexical import LexicalIndex
 
     lower_priority()
-    store, parsed = None, None
+    store, parsed, lexical = None, None, None
     while True:
         try:
             message = pipe.recv()
@@ -166,7 +166,7 @@ def _serve(pipe: Connection, home: str, busy_timeout: float) -> None:
                 status = store.put_document(document, units, replace=replacing, actor=actor)
                 replaced = store.replacements(document.id)[-1] if status == Outcome.REPLACED else None
                 if status in (Outcome.ADDED, Outcome.REPLACED):
-                    LexicalIndex.open(store)
+                    lexical = LexicalIndex.open(store, lexical)  # the saved arrays read once, not per upload
                 answer = ("done", Ingested(status, document.id, document.title, len(document.clauses), document.sha256,
                                            replaced))
             else:

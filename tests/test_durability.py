@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from conftest import PLANS, SEED, build_home
 from index import Store, ingest_paths
 from index.dense import VectorIndex
+from index.graph import graph_files
 from index.encoders import load_encoder
-from index.lexical import FILE_NAME, LexicalIndex, terms
+from index.lexical import FILE_NAME, LexicalIndex, lexical_files, terms
 from index.store import STORE_FILE
 from search_api import Settings, create_app
 
@@ -70,6 +71,19 @@ def test_a_damaged_lexical_index_is_rebuilt_with_a_log_line(home, corruption, ca
         assert not caplog.records, caplog.text
 
 
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_a_damaged_lexical_array_is_rebuilt_with_a_log_line(home, corruption, caplog):
+    """The arrays are memory-mapped .npy files: their checksums in the manifest find what the zip's CRC found."""
+    with Store.open(home) as store:
+        expected = LexicalIndex.open(store).search(["污泥"], 20)
+        units = next(path for path in lexical_files(home) if path.name.endswith(".units.npy"))
+        CORRUPTIONS[corruption](units)
+        with caplog.at_level(logging.WARNING, logger="index.lexical"):
+            rebuilt = LexicalIndex.open(store)
+        assert any(f"rebuilding {FILE_NAME}" in record.getMessage() for record in caplog.records), caplog.text
+        assert rebuilt.search(["污泥"], 20) == expected and expected
+
+
 @pytest.mark.parametrize("corruption", [*sorted(CORRUPTIONS), "manifest missing"])
 def test_a_damaged_vector_graph_is_rebuilt_with_a_log_line(home, corruption, caplog):
     encoder = load_encoder("e5")
@@ -78,12 +92,12 @@ def test_a_damaged_vector_graph_is_rebuilt_with_a_log_line(home, corruption, cap
         assert before.kind == "hnsw"
         query = encoder.encode_queries(["污泥处置"])[0]
         expected = before.search(query, 10)
-        graph = next(home.glob("vectors-*.faiss"))
+        graph, _, manifest = graph_files(home, encoder.name)
         if corruption == "manifest missing":
-            graph.with_suffix(".json").unlink()
+            manifest.unlink()
         else:
             CORRUPTIONS[corruption](graph)
-        with caplog.at_level(logging.INFO, logger="index.dense"):
+        with caplog.at_level(logging.INFO, logger="index"):
             rebuilt = VectorIndex(store, encoder.name, encoder.dim, exact_limit=0)
         assert any("building HNSW index" in record.getMessage() for record in caplog.records), caplog.text
         if corruption != "manifest missing":

@@ -241,13 +241,19 @@ def test_unit_ids_are_never_reused(tmp_path):
 
 
 def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, searcher, encoder, caplog):
-    caplog.set_level("INFO", logger="index.dense")
+    from index.graph import graph_files
+
+    caplog.set_level("INFO", logger="index")
     exact = searcher.vectors
     graph = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
     again = VectorIndex(store, encoder.name, encoder.dim, exact_limit=10)
     assert graph.kind == again.kind == "hnsw" and not list(store.path.parent.glob("*.tmp"))
     assert caplog.text.count("building HNSW index") == 1 and "rebuilding" not in caplog.text  # reloaded
-    next(store.path.parent.glob("vectors-*.faiss")).write_bytes(b"corrupt")
+    # Damaged on disk and found at the next open. (Replaced, not overwritten in place: `graph` maps the file,
+    # and a mapped file cut short under a reader is a SIGBUS; the service only ever renames files into place.)
+    damaged = store.path.parent / "damaged.faiss"
+    damaged.write_bytes(b"corrupt")
+    damaged.replace(graph_files(store.path.parent, encoder.name)[0])
     assert VectorIndex(store, encoder.name, encoder.dim, exact_limit=10).kind == "hnsw"
     assert "rebuilding" in caplog.text and caplog.text.count("building HNSW index") == 2
     for query in ("污泥处置", "建筑垃圾资源化利用率", "碳普惠"):
@@ -256,7 +262,7 @@ def test_hnsw_index_for_large_collections_is_saved_and_agrees_with_exact(store, 
 
 
 def test_hnsw_graph_is_updated_not_rebuilt_when_units_change(tmp_path, encoder, caplog):
-    caplog.set_level("INFO", logger="index.dense")
+    caplog.set_level("INFO", logger="index")
     home = tmp_path / "home"
     with Store.open(home) as store:
         ingest_paths(store, [path for path in sorted(CORPUS.rglob("*.txt")) if path != RULE_DOC])
