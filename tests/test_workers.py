@@ -192,7 +192,7 @@ def test_a_write_elsewhere_is_built_by_the_follower_while_requests_read_the_prev
     settings = Settings(home=home, token=TOKEN, encoder="none", embed_in_background=False)
     writer, reader = Library(settings), Library(settings, role=Role(checks=False, embeds=False, worker=1))
     gate, building, builders = threading.Event(), threading.Event(), []
-    build = reader._build
+    build = reader._snapshots._build
 
     def gated_build() -> Snapshot | None:
         builders.append(threading.current_thread().name)
@@ -201,7 +201,7 @@ def test_a_write_elsewhere_is_built_by_the_follower_while_requests_read_the_prev
             assert gate.wait(60)
         return build()
 
-    reader._build = gated_build  # type: ignore[method-assign]
+    reader._snapshots._build = gated_build  # type: ignore[method-assign]
     writer.start()
     reader.start()
     try:
