@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import Callable
 
 from ingest.errors import StoreError
 
@@ -41,14 +42,16 @@ def checkpoint(store: Store) -> None:
     store.checkpoint_passive()
 
 
-def reclaim(store: Store, wal_limit: int, free_share: float) -> tuple[int, int]:
+def reclaim(store: Store, wal_limit: int, free_share: float,
+            release: Callable[[], None] = lambda: None) -> tuple[int, int]:
     """Give disk space back after large writes or deletes; returns (bytes before, bytes after).
 
     When free pages are more than `free_share` of the file they are released (incremental vacuum; a
     store made before incremental vacuum is converted once by a full VACUUM). Then, when the WAL is
     over `wal_limit` bytes or pages were released, it is copied into the database and truncated, as far
-    as readers allow: a reader still on an older snapshot leaves it for the next time. Call it with no
-    other use of `store`'s connection under way (the service holds its write lock)."""
+    as readers allow: a reader still on an older snapshot leaves it for the next time. `release` is
+    called just before: the caller's readers let go of the WAL (a service renews their transactions).
+    Call it with no other use of `store`'s connection under way (the service holds its write lock)."""
     name = store.path.name
     before = disk_bytes(store)
     pages, free, incremental = store.pages()
@@ -61,6 +64,7 @@ def reclaim(store: Store, wal_limit: int, free_share: float) -> tuple[int, int]:
             if not incremental:
                 logger.info("converting %s to incremental vacuum (VACUUM; %d of %d pages free)", name, free, pages)
             store.release_free_pages(convert=not incremental)
+        release()
         if not store.checkpoint():
             logger.info("%s: the WAL is still read by an older snapshot; truncated next time", name)
     except sqlite3.OperationalError as error:

@@ -102,14 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--encoder", default=DEFAULT_ENCODER, help="服务使用的向量编码器（默认 e5）")
     load.add_argument("--mode", choices=[mode.value for mode in SearchMode], default="hybrid", help="检索方式（默认 hybrid）")
     load.add_argument("--workers", type=int, default=1, help="服务进程数（policykb serve --workers，默认 1）")
-    load.add_argument("--writes", action="store_true",
-                      help="再在库的副本上测一次：并发检索的同时，一个客户端通过 API 不断新增和替换小文件")
+    load.add_argument("--writes", action="store_true", help="再在库的副本上测一次：并发检索时另有客户端不断上传、替换小文件")
     load.add_argument("--out", type=Path, default=None, help="结果目录（默认 eval/results）")
     serve = commands.add_parser("serve", help="启动检索服务和网页（设置见 README：POLICYKB_TOKEN 等）")
     serve.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1，或 $POLICYKB_HOST）")
     serve.add_argument("--port", type=int, default=None, help="端口（默认 8000，或 $POLICYKB_PORT）")
-    serve.add_argument("--workers", type=int, default=None,
-                       help="服务进程数（默认 1，或 $POLICYKB_WORKERS）：共用一个端口，2 核的机器用 2")
+    serve.add_argument("--workers", type=int, help="服务进程数（默认 1，或 $POLICYKB_WORKERS）：共用一个端口，每核一个")
     embed = commands.add_parser("embed", help="为还没有向量的条款生成向量（可中断，下次继续）")
     embed.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
     embed.add_argument("--batch", type=int, default=16, help="每批条数")

@@ -3,16 +3,11 @@
 Readers never wait for writers (snapshots.py): each request reads through a reader connection of its own,
 held in a read transaction at the version of the store its snapshot was built from. An upload is parsed
 in a worker process (uploads.py), no lock held; then a write — the upload's, a delete — takes the write
-lock (writers only), commits in its own transaction, builds the next snapshot and installs it; readers go
-on with the previous one meanwhile (SQLite WAL). A write that meets another process's write lock gives up
-after the busy timeout with StoreError (503), leaving nothing behind.
-
-Several processes may serve one store (`policykb serve --workers N`, server.py), and a `policykb ingest`
-may write to it while it is served: the follower thread polls the store's data version and, when another
-process changed it, builds the next snapshot in the background exactly as a writer here would, so no
-request ever builds one. The same thread renews the readers' transactions now and then (so none stays
-open for long and the write-ahead log can be reset) and picks up vectors another process embedded. Which
-process checks the store at start and which embeds is its `ProcessRole`.
+lock (writers only), commits in its own transaction, builds the next snapshot and installs it (builder.py);
+readers go on with the previous one meanwhile (SQLite WAL). A write that meets another process's write
+lock gives up after the busy timeout with StoreError (503), leaving nothing behind. When another process
+changed the store, the follower thread builds the next snapshot in the background (builder.py), so no
+request ever builds one. Which process of several checks the store at start and which embeds is its `ProcessRole`.
 
 Costly requests are bounded (admission.py): long queries and exports share a lane of a few slots, one
 per client; every request waits a bounded time for a reader connection. The maintenance thread
@@ -37,12 +32,9 @@ from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, related_documents
-from index.dense import has_vectors, vectors_mark
-from index.department_counts import DepartmentCounts
-from index.resolve import citing_clauses
 from index.rows import Outcome, Replacement
 from index.search import QueryLimits, SearchMode
-from index.upkeep import check_store, checkpoint, reclaim
+from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError
 from ingest.errors import DocumentConflict, FileTooLarge, StoreError
 from ingest.readers import reader_for
@@ -50,9 +42,10 @@ from ingest.readers import reader_for
 from . import exports
 from .admission import Lane, ServiceBusy, note_wait
 from .derived import NONE, READY, TOO_LARGE, CrossCheck, CrossCheckKey, CrossChecks
-from .embedding import REFRESH_SECONDS, BackgroundEmbedder, EmbeddingProgress
+from .embedding import BackgroundEmbedder, EmbeddingProgress
 from .originals import Originals
 from .settings import Settings
+from .builder import SnapshotBuilder
 from .snapshots import Readers, Snapshot
 from .uploads import Ingested, UploadWorker, lower_priority
 from .views import DocumentPage, clause_view, department_view, search_view
@@ -60,8 +53,6 @@ from .views import DocumentPage, clause_view, department_view, search_view
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
 _EXPORT_PAGE = 500  # clauses read at a time for an export
-FOLLOW_SECONDS = 0.2  # how often the follower looks for another process's writes
-RENEW_SECONDS = 1.0  # how often it renews the readers' transactions when nothing changed
 _BUILD_TRIES = 5  # a snapshot's version moved on before its connections were reserved: try again
 T = TypeVar("T")
 
@@ -90,18 +81,18 @@ class Library:
         self.settings, self.role = settings, role
         self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's and builder's
         self._readers = Readers([self.store.open_reader() for _ in range(2 * settings.read_connections)])
-        self._probe = self.store.open_reader()  # the follower's: what the store's version is now
         self._write_lock = threading.Lock()
         self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
         self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
+        self._snapshots = SnapshotBuilder(self.store, self._readers, self._write_lock, self.encoder, self.limits,
+                                          settings.busy_wait_seconds)
         self.stopping, self._reclaim_wanted = threading.Event(), threading.Event()
-        self.embedder = BackgroundEmbedder(settings.home, self.encoder, self.stopping, self._new_vectors)
+        self.embedder = BackgroundEmbedder(settings.home, self.encoder, self.stopping, self._snapshots.new_vectors)
         self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,
                               settings.busy_wait_seconds)
         self.crosschecks = CrossChecks()
         self.uploads = UploadWorker(settings.home, settings.busy_timeout_seconds, self.stopping)
         self.originals = Originals(settings.home / UPLOADS)
-        self._last_build = 0.0  # when the latest snapshot build began (time.monotonic)
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -113,7 +104,7 @@ class Library:
             if self.settings.check_store_at_start and self.role.checks:
                 check_store(self.store)
             with self._write_lock:
-                if not any(self._install_next() for _ in range(_BUILD_TRIES)):
+                if not any(self._snapshots.install_next() for _ in range(_BUILD_TRIES)):
                     raise StoreError("数据库一直在被其他程序修改，无法取得一致的快照；请等写入结束后再启动服务")
         except sqlite3.DatabaseError as error:
             raise StoreError(f"无法读取数据库 {self.store.path}（{error}）；请从备份恢复这个文件，"
@@ -123,7 +114,7 @@ class Library:
                 self.originals.reconcile(self.store.has_sha256)
         self.crosschecks.want([document.id for document in self.store.documents()])
         self._spawn("policykb-maintenance", self._maintain_loop)
-        self._spawn("policykb-follower", self._follow_loop)
+        self._spawn("policykb-follower", lambda: self._snapshots.follow(self.stopping))
         if self.encoder is not None and self.settings.embed_in_background and self.role.embeds:
             self._spawn("policykb-embedder", self.embedder.run)
 
@@ -144,7 +135,7 @@ class Library:
             thread.join(timeout=60)
         with self._write_lock:
             self._readers.close(wait=self.settings.shutdown_timeout_seconds)  # work in flight sees `stopping`
-            self._probe.close()
+            self._snapshots.close()
             self.store.close()
 
     # -- reading --------------------------------------------------------------------------------
@@ -289,7 +280,7 @@ class Library:
             before = self._readers.current
             result = change(self.store)
             if self.store.data_version() != before.version:
-                self._install_next()  # else (the store moved on meanwhile) the follower installs the next
+                self._snapshots.install_next()  # else (the store moved on meanwhile) the follower installs it
         finally:
             self._write_lock.release()
         if self._readers.current is not before:
@@ -298,49 +289,6 @@ class Library:
             self.crosschecks.want(list(dict.fromkeys([*touched, *related])))
             self._reclaim_wanted.set()
         return result
-
-    def _refresh(self, stale: Snapshot | None) -> None:
-        """Build and install a snapshot of the store as it is now, unless someone did since `stale`."""
-        if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
-            raise ServiceBusy("正在更新索引，等待超时；请稍后重试")
-        try:
-            if self._readers.current is stale:
-                self._install_next()
-        finally:
-            self._write_lock.release()
-
-    def _install_next(self) -> bool:
-        """Build the snapshot of the store's latest version and serve it (call with the write lock);
-        False when the store moved on before reader connections were reserved for it."""
-        if (snapshot := self._build()) is None:
-            return False
-        self._readers.install(snapshot)
-        return True
-
-    def _build(self) -> Snapshot | None:
-        """The derived indexes and page values of the store's latest version, with reader connections
-        reserved at that version (call with the write lock); None when none could be."""
-        started, store = time.perf_counter(), self.store
-        self._last_build = time.monotonic()
-        version = store.begin_read()
-        try:
-            if not self._readers.reserve(version):
-                logger.info("data version %d was replaced before the readers reached it: not built", version)
-                return None
-            try:
-                encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
-                current = self._readers.current
-                searcher = Searcher(store, encoder, limits=self.limits, previous=current.searcher if current else None)
-                counts = DepartmentCounts.of(store, current.counts if current else None)
-                snapshot = Snapshot(version, vectors_mark(store) if self.encoder else 0, searcher,
-                                    citing_clauses(store), tuple(counts.summaries()), counts)
-            except BaseException:
-                self._readers.cancel()
-                raise
-        finally:
-            store.end_read()
-        logger.info("snapshot of data version %d built in %.2f s", version, time.perf_counter() - started)
-        return snapshot
 
     def _drop_original(self, sha256: str) -> None:
         for path in (self.settings.home / UPLOADS).glob(f"{sha256}.*"):
@@ -382,15 +330,13 @@ class Library:
         self.crosschecks.put(key, result)
 
     def _reclaim(self) -> None:
-        """After a write: the WAL checkpointed and truncated when large, free pages released when many.
-        The readers' transactions are renewed after a checkpoint first, so they no longer hold the WAL."""
+        """After a write: the WAL checkpointed and truncated when large, free pages released when many."""
         if not self._write_lock.acquire(timeout=self.settings.busy_wait_seconds):
             self._reclaim_wanted.set()  # a write is under way: after it
             return
         try:
-            checkpoint(self.store)
-            self._readers.renew()
-            before, after = reclaim(self.store, int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share)
+            before, after = reclaim(self.store, int(self.settings.reclaim_wal_mb * 2**20), self.settings.reclaim_free_share,
+                                    self._snapshots.release_wal)
         except StoreError:
             logger.info("disk space not reclaimed now: another process is writing")
             return
@@ -398,37 +344,6 @@ class Library:
             self._write_lock.release()
         if after < before:
             _return_memory()
-
-    def _new_vectors(self) -> None:
-        try:
-            self._refresh(self._readers.current)
-        except ServiceBusy:
-            logger.info("new vectors are picked up after the write under way")
-
-    def _follow_loop(self) -> None:
-        """Every FOLLOW_SECONDS: a snapshot of what another process wrote, built here; vectors cached
-        since the snapshot was built (by the embedder of another process, or `policykb embed`), picked
-        up at most every REFRESH_SECONDS; and every RENEW_SECONDS when nothing changed, the WAL copied
-        into the database as far as readers allow and the readers' transactions renewed."""
-        renewed = time.monotonic()
-        while not self.stopping.wait(FOLLOW_SECONDS):
-            try:
-                current, now = self._readers.current, time.monotonic()
-                if self._probe.data_version() != current.version:
-                    self._refresh(current)
-                elif (self.encoder is not None and now - self._last_build >= REFRESH_SECONDS
-                      and vectors_mark(self._probe) != current.vectors):
-                    self._refresh(current)
-                elif now - renewed >= RENEW_SECONDS:
-                    checkpoint(self._probe)
-                    self._readers.renew()
-                    renewed = now
-            except ServiceBusy:
-                logger.info("another process's write is picked up after the write under way here")
-            except Exception:  # noqa: BLE001 - a thread edge: log it, keep serving
-                logger.exception("following the store failed")
-                self.stopping.wait(1.0)
-
 
 def _crosscheck_key(searcher: Searcher, doc_id: str, related: list[tuple[str, str, str]]) -> CrossCheckKey | None:
     ids = [doc_id, *(other for other, _, _ in related)]

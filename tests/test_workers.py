@@ -22,7 +22,7 @@ import pytest
 from conftest import PLANS, SEED, build_home, free_port
 from index import SearchFilters
 from search_api import Settings
-from search_api.library import Library, Role
+from search_api.library import Library, ProcessRole
 from search_api.server import send_without_delay
 from search_api.snapshots import Snapshot
 
@@ -190,9 +190,9 @@ def test_a_write_elsewhere_is_built_by_the_follower_while_requests_read_the_prev
     gate) while B's searches are answered from the previous one, never building one themselves."""
     home = build_home(tmp_path / "home", [SEED], vectors=False)
     settings = Settings(home=home, token=TOKEN, encoder="none", embed_in_background=False)
-    writer, reader = Library(settings), Library(settings, role=Role(checks=False, embeds=False, worker=1))
+    writer, reader = Library(settings), Library(settings, role=ProcessRole(checks=False, embeds=False, worker=1))
     gate, building, builders = threading.Event(), threading.Event(), []
-    build = reader._build
+    build = reader._snapshots._build
 
     def gated_build() -> Snapshot | None:
         builders.append(threading.current_thread().name)
@@ -201,7 +201,7 @@ def test_a_write_elsewhere_is_built_by_the_follower_while_requests_read_the_prev
             assert gate.wait(60)
         return build()
 
-    reader._build = gated_build  # type: ignore[method-assign]
+    reader._snapshots._build = gated_build  # type: ignore[method-assign]
     writer.start()
     reader.start()
     try:
