@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from ingest.errors import NotFound, PolicyKBError
 from ingest.options import DEFAULT_CONVERT_TIMEOUT_S, DEFAULT_MAX_PAGES, ReadOptions
 from ingest.readers import DEFAULT_MAX_BYTES
 
-from .measure import http_load
+from .measure import run_bench, run_load
 from .views import document_json, hit_json
 
 DEFAULT_HOME = Path("~/.policykb")
@@ -363,42 +362,6 @@ def run_distill(store: Store, arguments: argparse.Namespace) -> int:
                          dimensions=arguments.dim, on_batch=lambda done, total: _advance(progress, done, total))
     print(f"静态编码器已保存到 {folder}；使用方法：policykb embed --encoder static:{folder}")
     return 0
-
-
-def run_bench(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.bench import run_bench as bench
-    from eval.run import RESULTS
-
-    if arguments.work.exists() and (arguments.work / "home").exists():
-        shutil.rmtree(arguments.work / "home")
-    out = arguments.out or RESULTS
-    result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, out)
-    if arguments.http_seconds > 0:  # the same store over HTTP: a real server and the load generator
-        with Store.open(arguments.work / "home") as scaled:
-            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds, _announce,
-                                       workers=arguments.workers)
-        (out / f"bench-{arguments.units // 1000}k.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
-
-
-def run_load(store: Store, arguments: argparse.Namespace) -> int:
-    from eval.run import RESULTS
-
-    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds, _announce,
-                       workers=arguments.workers, writes=arguments.writes)
-    out = arguments.out or RESULTS
-    out.mkdir(parents=True, exist_ok=True)
-    name = f"http-{result['units']}" + (f"-{arguments.workers}w" if arguments.workers > 1 else "")
-    (out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    phases = ("http_one_client", "http_concurrent", "http_concurrent_during_writes")
-    return 1 if any(result[phase]["errors"] for phase in phases if phase in result) else 0
-
-
-def _announce(text: str) -> None:
-    print(text, file=sys.stderr)
 
 
 if __name__ == "__main__":

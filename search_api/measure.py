@@ -5,6 +5,8 @@ folder first and searched once more while a writer uploads small plans through t
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import secrets
 import shutil
@@ -176,3 +178,41 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def run_bench(store: Store, arguments: argparse.Namespace) -> int:
+    """`policykb bench`: the scale corpus, and with --http-seconds the same store over HTTP."""
+    from eval.bench import run_bench as bench
+    from eval.run import RESULTS
+
+    if arguments.work.exists() and (arguments.work / "home").exists():
+        shutil.rmtree(arguments.work / "home")
+    out = arguments.out or RESULTS
+    result = bench(store, arguments.work, load_encoder(arguments.encoder), arguments.units, out)
+    if arguments.http_seconds > 0:  # the same store over HTTP: a real server and the load generator
+        with Store.open(arguments.work / "home") as scaled:
+            result["http"] = http_load(scaled, arguments.encoder, "hybrid", 8, arguments.http_seconds, _announce,
+                                       workers=arguments.workers)
+        (out / f"bench-{arguments.units // 1000}k.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_load(store: Store, arguments: argparse.Namespace) -> int:
+    """`policykb load`: this store served and driven over loopback; exit 1 when a request failed."""
+    from eval.run import RESULTS
+
+    result = http_load(store, arguments.encoder, arguments.mode, arguments.clients, arguments.seconds, _announce,
+                       workers=arguments.workers, writes=arguments.writes)
+    out = arguments.out or RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"http-{result['units']}" + (f"-{arguments.workers}w" if arguments.workers > 1 else "")
+    (out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    phases = ("http_one_client", "http_concurrent", "http_concurrent_during_writes")
+    return 1 if any(result[phase]["errors"] for phase in phases if phase in result) else 0
+
+
+def _announce(text: str) -> None:
+    print(text, file=sys.stderr)
