@@ -19,6 +19,8 @@ import numpy as np
 
 from ingest.errors import PolicyKBError
 
+from .files import file_sha256
+
 DEFAULT_ENCODER = "e5"
 
 
@@ -157,13 +159,10 @@ def _file_digest(path: Path) -> str:
                 status.st_ctime_ns)
     if (known := _DIGESTS.get(identity)) is not None:
         return known
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while piece := handle.read(1 << 20):
-            digest.update(piece)
+    digest = file_sha256(path)
     if time.time_ns() - status.st_ctime_ns > _SETTLED_NS:
-        _DIGESTS[identity] = digest.hexdigest()
-    return digest.hexdigest()
+        _DIGESTS[identity] = digest
+    return digest
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import time
@@ -43,3 +44,12 @@ def _remove_stale(path: Path, suffix: str) -> None:
                 stale.unlink()
         except FileNotFoundError:  # another writer renamed or removed it meanwhile
             pass
+
+
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -31,7 +31,7 @@ from typing import Iterator
 import faiss
 import numpy as np
 
-from .files import write_atomically
+from .files import file_sha256, write_atomically
 from .store import Store, StoreVersion
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def open_graph(store: Store, manifest: dict, previous: Graph | None = None) -> G
             return None
         if previous is not None and previous.stamp == stamp and previous.generation == generation:
             return previous  # the same files, checked when they were opened
-        if checksums != (_file_sha256(path), _file_sha256(nodes_path)):
+        if checksums != (file_sha256(path), file_sha256(nodes_path)):
             logger.warning("rebuilding %s: the file does not match its checksum (truncated or corrupted)", path.name)
             return None
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
@@ -152,8 +152,8 @@ def _save(store: Store, manifest: dict, index: faiss.Index, nodes: np.ndarray) -
     write_atomically(path, lambda temporary: faiss.write_index(index, str(temporary)))
     write_atomically(nodes_path, lambda temporary: np.save(temporary, nodes.astype(np.int64)), suffix=".tmp.npy")
     replaced = _saved_generation(manifest_path)
-    saved = {**manifest, "count": int(index.ntotal), "generation": generation, "sha256": _file_sha256(path),
-             "ids_sha256": _file_sha256(nodes_path), "at": [version.data_version, version.token]}
+    saved = {**manifest, "count": int(index.ntotal), "generation": generation, "sha256": file_sha256(path),
+             "ids_sha256": file_sha256(nodes_path), "at": [version.data_version, version.token]}
     write_atomically(manifest_path, lambda temporary: temporary.write_text(json.dumps(saved)))
     for old in [*folder.glob(f"vectors-{key}-*.faiss"), *folder.glob(f"vectors-{key}-*.ids.npy")]:
         if old.name.removeprefix(f"vectors-{key}-").split(".", 1)[0] not in (generation, replaced):
@@ -184,10 +184,3 @@ def _storage(index: faiss.Index) -> np.ndarray:
     storage = faiss.downcast_index(index.storage)
     return faiss.rev_swig_ptr(storage.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
 
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -26,7 +26,6 @@ with; the new segment is weighted with the statistics of both. When added plus d
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomically
+from .files import file_sha256, write_atomically
 from .store import Store, StoreVersion
 
 logger = logging.getLogger(__name__)
@@ -190,7 +189,7 @@ def _save(path: Path, manifest: dict, segment: _Segment) -> str:
     for name, array in arrays.items():
         target = folder / f"lexical-{generation}.{name}.npy"
         write_atomically(target, lambda temporary, array=array: np.save(temporary, array), suffix=".tmp.npy")
-        described[name] = {"bytes": target.stat().st_size, "sha256": _file_sha256(target)}
+        described[name] = {"bytes": target.stat().st_size, "sha256": file_sha256(target)}
     kept = {generation, _saved_generation(path)}
     saved = {**manifest, "generation": generation, "length_sum": segment.length_sum, "arrays": described}
     write_atomically(path, lambda temporary: temporary.write_text(json.dumps(saved, ensure_ascii=False)))
@@ -236,7 +235,7 @@ def _load(path: Path, manifest: dict, store: Store, previous: _Segment | None) -
         return previous
     files = {name: path.parent / f"lexical-{generation}.{name}.npy" for name in _ARRAYS}
     for name, target in files.items():
-        if target.stat().st_size != arrays[name]["bytes"] or _file_sha256(target) != arrays[name]["sha256"]:
+        if target.stat().st_size != arrays[name]["bytes"] or file_sha256(target) != arrays[name]["sha256"]:
             raise ValueError(f"{target.name} does not match its checksum")
     loaded = {name: np.load(target, mmap_mode="r", allow_pickle=False) for name, target in files.items()}
     vocabulary = {term: i for i, term in enumerate(loaded["vocabulary"].tolist())}
@@ -247,13 +246,6 @@ def _load(path: Path, manifest: dict, store: Store, previous: _Segment | None) -
         raise ValueError("inconsistent arrays")
     return segment
 
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _manifest(store: Store) -> dict:
