@@ -1,4 +1,4 @@
-"""`policykb serve --workers N`: several server processes on one socket, and readers that never build a
+"""`policykb serve --workers N`: several server processes on one port, and readers that never build a
 snapshot (issue 14). Real server processes on real sockets, and two libraries on one store standing in
 for two processes where a test must hold a build at a known point."""
 
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -296,3 +297,19 @@ def test_a_write_landing_while_the_readers_are_renewed_leaves_every_connection_s
             assert [reading.snapshot for reading in readings] == [first, first]
             assert max(reading.waited for reading in readings) < 0.1
         readers.close(wait=1)
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers(two_workers):
+    """Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads connections over
+    them. On one shared socket this held only by chance: the worker whose event loop woke first accepted
+    every connection waiting, and in one of three load runs all eight clients went to one worker."""
+    base, _ = two_workers
+    for _ in range(3):
+        clients = [httpx.Client(base_url=base, timeout=30) for _ in range(16)]
+        try:
+            with ThreadPoolExecutor(16) as pool:
+                answers = list(pool.map(lambda client: client.get("/api/status"), clients))
+        finally:
+            for client in clients:
+                client.close()
+        assert {worker_of(answer) for answer in answers} == {0, 1}, [worker_of(answer) for answer in answers]
