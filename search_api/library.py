@@ -53,6 +53,8 @@ from .views import DocumentPage, clause_view, department_view, search_view
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
 _EXPORT_PAGE = 500  # clauses read at a time for an export
+_BACKGROUND_READERS = 2  # connections besides the requests': the maintenance thread's (a cross-check holds one
+# for seconds) and a writer's (it reads the documents related to what it wrote)
 _BUILD_TRIES = 5  # a snapshot's version moved on before its connections were reserved: try again
 T = TypeVar("T")
 
@@ -80,7 +82,8 @@ class Library:
         """`encoder` replaces the one `settings.encoder` names (a test's)."""
         self.settings, self.role = settings, role
         self.store = Store.open(settings.home, busy_timeout=settings.busy_timeout_seconds)  # the writer's and builder's
-        self._readers = Readers([self.store.open_reader() for _ in range(2 * settings.read_connections)])
+        serving = settings.read_connections + _BACKGROUND_READERS
+        self._readers = Readers([self.store.open_reader() for _ in range(3 * serving)], serving)
         self._write_lock = threading.Lock()
         self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
         self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)

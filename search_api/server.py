@@ -7,9 +7,9 @@ of the next request). Header size is h11's incomplete-event limit; concurrent co
 capped (503 above, per process); the body has its own deadline (`middleware.BodyDeadline`).
 
 One process serves one request's Python at a time (the GIL). `workers` > 1 (`policykb serve
---workers N`, POLICYKB_WORKERS): the parent binds the listening socket once and starts N worker
-processes («spawn»), each with its own app and uvicorn server on that socket — the kernel gives each
-new connection to one of them. Worker 0 starts first: it checks the store, removes what killed
+--workers N`, POLICYKB_WORKERS): the parent binds N listening sockets to the port (SO_REUSEPORT) and
+starts N worker processes («spawn»), each with its own app and a uvicorn server on its socket — the
+kernel spreads new connections over the sockets. Worker 0 starts first: it checks the store, removes what killed
 uploads left, and opens the derived index files (building them when they are missing or stale), so
 the others, started once it serves, only read them. Only worker 0 embeds in the background; every
 worker follows the others' writes (library.py). The parent stops all workers on SIGTERM or SIGINT
@@ -86,9 +86,9 @@ class HeaderTimeoutProtocol(H11Protocol):
 
 
 def send_without_delay(transport: asyncio.Transport) -> None:
-    """TCP_NODELAY: asyncio sets it only on connections of a socket created with IPPROTO_TCP, which a
-    socket shared with worker processes is not; without it Nagle holds a response's body back until
-    the client acknowledges its headers (40 ms of delayed ACK on loopback)."""
+    """TCP_NODELAY: asyncio sets it only on connections of a listening socket made with IPPROTO_TCP, which
+    one made by uvicorn's bind_socket (and given to a server) is not; without it Nagle holds a response's
+    body back until the client acknowledges its headers (40 ms of delayed ACK on loopback)."""
     connection = transport.get_extra_info("socket")
     if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -122,19 +122,22 @@ class _Worker:
 
 
 class Workers:
-    """The parent of `settings.workers` server processes sharing one listening socket."""
+    """The parent of `settings.workers` server processes serving one port."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._context = multiprocessing.get_context("spawn")
         self._stopping = threading.Event()
-        self._socket: socket.socket | None = None
+        self._sockets: list[socket.socket] = []  # one per worker, all on the same port
 
     def run(self) -> int:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: self._stopping.set())
-        self._socket = uvicorn.Config("search_api.app:create_app", host=self.settings.host,
-                                      port=self.settings.port).bind_socket()
+        try:
+            self._sockets = listening_sockets(self.settings.host, self.settings.port, self.settings.workers)
+        except OSError as error:
+            logger.error("cannot listen on %s:%d: %s", self.settings.host, self.settings.port, error)
+            return 1
         workers: list[_Worker] = []
         try:
             workers.append(self._start(ProcessRole(checks=True, embeds=True, worker=0)))
@@ -148,12 +151,13 @@ class Workers:
             return self._supervise(workers)
         finally:
             self._stop(workers)
-            self._socket.close()
+            for listening in self._sockets:
+                listening.close()
 
     def _start(self, role: ProcessRole) -> _Worker:
         ready = self._context.Event()
         process = self._context.Process(target=_work, name=f"policykb-worker-{role.worker}", args=(
-            self.settings, role, self._socket, ready, logging.getLogger().level, os.getpid()))
+            self.settings, role, self._sockets[role.worker], ready, logging.getLogger().level, os.getpid()))
         process.start()
         return _Worker(role.worker, process, ready)
 
@@ -201,6 +205,30 @@ class Workers:
                 logger.error("worker %d did not stop in time: killed", worker.number)
                 worker.process.kill()
                 worker.process.join()
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """`count` listening sockets on one address with SO_REUSEPORT, one for each worker: the kernel spreads
+    new connections over them by their addresses. (On one shared socket the worker whose event loop
+    woke first accepted every connection waiting: all 8 clients of a load test went to one worker.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sockets.append(listening)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            listening.bind((host, port))
+            port = listening.getsockname()[1]  # port 0: the one the first socket got
+            listening.listen(2048)
+            listening.set_inheritable(True)
+    except OSError:
+        for listening in sockets:
+            listening.close()
+        raise
+    logger.info("listening on http://%s:%d with %d sockets (SO_REUSEPORT)", host, port, count)
+    return sockets
 
 
 class _ReadyServer(uvicorn.Server):

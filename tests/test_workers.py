@@ -1,4 +1,4 @@
-"""`policykb serve --workers N`: several server processes on one socket, and readers that never build a
+"""`policykb serve --workers N`: several server processes on one port, and readers that never build a
 snapshot (issue 14). Real server processes on real sockets, and two libraries on one store standing in
 for two processes where a test must hold a build at a known point."""
 
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -265,3 +266,50 @@ def test_the_next_indexes_borrow_from_the_previous_ones_and_answer_as_fresh_ones
     assert caplog.text.count("building HNSW index") == 1 and "searched exactly beside it" in caplog.text
     assert "vectors added to the graph" in caplog.text
     assert "rebuilding" not in caplog.text and caplog.text.count("built BM25 index") == 1
+
+
+def test_a_write_landing_while_the_readers_are_renewed_leaves_every_connection_serving(tmp_path, monkeypatch):
+    """The follower renews the readers' transactions each second. When a write committed while the spares
+    opened theirs, the renewal handed requests only the spares opened before it and made the rest spare:
+    fewer connections served than requests came, and requests waited up to 300 ms for one."""
+    from index import Store
+    from search_api import snapshots
+    from search_api.snapshots import Readers
+
+    home = build_home(tmp_path / "home", [SEED, *PLANS], vectors=False)
+    with Store.open(home) as writer:
+        readers = Readers([writer.open_reader() for _ in range(6)], serving=2)
+        first = Snapshot(writer.data_version(), 0, None, {}, (), None)  # type: ignore[arg-type]
+        assert readers.reserve(first.version)
+        readers.install(first)
+        begin, opened = snapshots._begin, []
+
+        def begin_then_write(store):  # the second spare opens its transaction after a commit
+            opened.append(version := begin(store))
+            if len(opened) == 1:
+                writer.delete_document(writer.documents()[-1].id)
+            return version
+
+        monkeypatch.setattr(snapshots, "_begin", begin_then_write)
+        assert not readers.renew() and opened[0] != opened[1]
+        with contextlib.ExitStack() as held:
+            readings = [held.enter_context(readers.reading(wait=0.5)) for _ in range(2)]
+            assert [reading.snapshot for reading in readings] == [first, first]
+            assert max(reading.waited for reading in readings) < 0.1
+        readers.close(wait=1)
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers(two_workers):
+    """Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads connections over
+    them. On one shared socket this held only by chance: the worker whose event loop woke first accepted
+    every connection waiting, and in one of three load runs all eight clients went to one worker."""
+    base, _ = two_workers
+    for _ in range(3):
+        clients = [httpx.Client(base_url=base, timeout=30) for _ in range(16)]
+        try:
+            with ThreadPoolExecutor(16) as pool:
+                answers = list(pool.map(lambda client: client.get("/api/status"), clients))
+        finally:
+            for client in clients:
+                client.close()
+        assert {worker_of(answer) for answer in answers} == {0, 1}, [worker_of(answer) for answer in answers]
