@@ -14,7 +14,7 @@ from typing import Callable
 from index import Store
 from ingest.normalize import compact
 
-from .metrics import document_qrels, document_runs, summarise
+from .metrics import Result, document_qrels, document_runs, flatten, summarise
 
 QUESTIONS = Path(__file__).parent / "policy" / "questions.tsv"
 DOCUMENTS = {"W": "武汉市减污降碳协同增效实施方案", "N": "环综合-2022-42", "H": "鄂环发-2022-33", "Z": "国发-2019-3",
@@ -22,7 +22,7 @@ DOCUMENTS = {"W": "武汉市减污降碳协同增效实施方案", "N": "环综�
              "X": "国办发-2018-129", "D": "国办发-2019-6"}
 
 
-System = Callable[[str, int], list[str]]  # query, depth → clause ids best first
+System = Callable[[str, int], list[Result]]  # query, depth → results best first (clause ids, or twins together)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def evaluate(store: Store, systems: dict[str, System], depth: int = 100) -> dict
     results: dict[str, dict] = {}
     for name, system in systems.items():
         runs = {question.qid: system(question.query, depth) for question in questions}
-        who = [who_correct(store, q, (runs[q.qid] or [None])[0]) for q in questions if q.type == "who"]
+        who = [who_correct(store, q, (flatten(runs[q.qid][:1]) or [None])[0]) for q in questions if q.type == "who"]
         by_type = {kind: summarise(runs, {q.qid: qrels[q.qid] for q in questions if q.type == kind})
                    for kind in sorted({q.type for q in questions})}
         results[name] = {"clause": summarise(runs, qrels), "document": summarise(document_runs(runs), documents_judged),
@@ -98,9 +98,10 @@ def evaluate(store: Store, systems: dict[str, System], depth: int = 100) -> dict
     return results
 
 
-def trec_run(runs: dict[str, list[str]], system: str) -> str:
+def trec_run(runs: dict[str, list[Result]], system: str) -> str:
+    """TREC run lines; a result of twins is written as its clauses in order (trec_eval ranks clauses)."""
     return "".join(f"{qid} Q0 {clause} {rank} {1 / rank:.6f} {system}\n"
-                   for qid, ranked in runs.items() for rank, clause in enumerate(ranked, start=1))
+                   for qid, ranked in runs.items() for rank, clause in enumerate(flatten(ranked), start=1))
 
 
 def question_count_by_type() -> dict[str, int]:

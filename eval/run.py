@@ -22,6 +22,7 @@ from index.search import FusionWeights
 from ingest import PolicyKBError
 
 from .bigram import BigramBM25
+from .metrics import Result
 from .policy import System, evaluate, question_count_by_type, trec_run, write_qrels, write_queries
 
 RESULTS = Path(__file__).parent / "results"  # the recorded baseline: replaced only by `policykb eval --record`
@@ -66,7 +67,11 @@ def bigram_system(store: Store) -> System:
 
 
 def searcher_system(searcher: Searcher, mode: str) -> System:
-    return lambda query, depth: [hit.clause_id for hit in searcher.search(query, k=depth, mode=mode)]
+    """The results in order: a clause, or a clause with its twins (one result, its levels side by side)."""
+    def search(query: str, depth: int) -> list[Result]:
+        return [(hit.clause_id, *(twin.clause_id for twin in hit.twins)) if hit.twins else hit.clause_id
+                for hit in searcher.search(query, k=depth, mode=mode)]
+    return search
 
 
 def systems_for(store: Store, encoder: Encoder | None, modes: tuple[str, ...],

@@ -1,7 +1,8 @@
 """Cross-check a plan against the plans on the same topic at other levels.
 
 The 武汉市 plan's measures, each beside the closest measure of the 湖北省 and national plans with
-their lead units, and a mark where the lead bodies differ. Related documents are those of another
+their lead units, and a mark where the lead bodies differ. The closest measure is its twin there
+(twins.py: the same measure, found when the documents were stored), else the best search match. Related documents are those of another
 level whose title core (the title without place, 关于印发 and the document type) shares a run of at
 least four characters with this one's: 减污降碳协同增效 in all three 减污降碳 plans.
 """
@@ -17,6 +18,7 @@ from ingest import Clause, Role
 from ingest.normalize import compact
 
 from .directory import body_key
+from .rows import TwinLink
 from .search import Searcher, SearchFilters
 
 _PREFIX = re.compile(r"^(国务院办公厅|国务院|[\u4e00-\u9fa5]{2,6}?(?:省|自治区|市)(?:人民政府)?(?:办公厅)?)?(关于)?(印发)?")
@@ -70,22 +72,28 @@ def cross_check(searcher: Searcher, doc_id: str, related: list[str],
     A search per measure and related document: the rows computed before `should_stop` says yes."""
     document = searcher.store.document(doc_id)
     measures = [clause for clause in document.clauses if clause.tasks]
+    twins = searcher.store.twins([clause.id for clause in measures])
     rows = []
     for clause in measures:
         if should_stop():
             break
         leads = _leads(clause)
-        matches = tuple(_counterpart(searcher, clause, other, leads) for other in related)
+        matches = tuple(_counterpart(searcher, clause, other, leads, twins.get(clause.id, ())) for other in related)
         rows.append(CrossCheckRow(clause.id, clause.number, clause.title, tuple(leads.values()), matches))
     return rows
 
 
-def _counterpart(searcher: Searcher, clause: Clause, other: str, leads: dict[str, str]) -> Counterpart | None:
-    query = clause.title or clause.text[:80]  # titles match titles better than whole texts do
-    hits = searcher.search(query, 1, SearchFilters(doc=other), "hybrid" if searcher.vectors else "bm25")
-    if not hits:
-        return None
-    match = searcher.store.clauses([hits[0].clause_id])[hits[0].clause_id]
+def _counterpart(searcher: Searcher, clause: Clause, other: str, leads: dict[str, str],
+                 twins: tuple[TwinLink, ...]) -> Counterpart | None:
+    """The clause's twin in `other` (the same measure, found at ingest), else the best search match."""
+    twin = next((link.clause_id for link in twins if link.doc_id == other), None)
+    if twin is None:
+        query = clause.title or clause.text[:80]  # titles match titles better than whole texts do
+        hits = searcher.search(query, 1, SearchFilters(doc=other), "hybrid" if searcher.vectors else "bm25")
+        if not hits:
+            return None
+        twin = hits[0].clause_id
+    match = searcher.store.clauses([twin])[twin]
     other_leads = _leads(match)
     differs = bool(leads and other_leads and not set(leads) & set(other_leads))
     return Counterpart(other, match.id, match.number, match.title, tuple(other_leads.values()), differs)

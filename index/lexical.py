@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 from pathlib import Path
@@ -112,6 +113,12 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return self._count
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a term over the units at open (a term no unit holds has
+        the largest)."""
+        frequency = self.saved.document_frequency(term) + (self.added.document_frequency(term) if self.added else 0)
+        return math.log((len(self) - frequency + 0.5) / (frequency + 0.5) + 1)
 
     @property
     def unit_ids(self) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest import Level
+from ingest import Document, Level
 from ingest.departments import Locality, canonical_name, locality_of
 from ingest.normalize import compact
 
@@ -22,6 +22,7 @@ from .store import Store
 _WHO = re.compile(r"(由)?(谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|哪个机构|哪家单位)(来)?(牵头)?(负责|牵头|主管|承担|落实|管)?(的)?")
 _GENERIC = re.compile(r"负责|牵头|配合|参与|承担|哪些|什么|任务|工作|事项|职责|有|的|了|吗|呢|是|都|具体|主要|请问|[?？!！。,，、\s]")
 _TARGET = re.compile(r"目标|多少|指标是|指标值|比例|比重|达到|百分之|几成|要求.*(率|量)")  # not «指标体系»
+_UNIT_END = re.compile(r"(委员会|管委会|中心|集团|公司|银行|海关|政府|[局委厅办署院会])")
 _LOCAL_PREFIX = re.compile(r"^(国家|[\u4e00-\u9fa5]{2,6}?(省|自治区|市))")
 
 
@@ -51,6 +52,7 @@ class DepartmentNames:
             self.names.setdefault(canonical, set()).add(canonical)
         self._by_length = sorted(self.names, key=len, reverse=True)
         self._known = known
+        self._wildcards: dict[str, set[str]] | None = None  # built by the first `suggest`
 
     def find(self, query: str) -> tuple[tuple[str, ...], str]:
         """(canonical names mentioned, the query with those mentions removed), longest names first."""
@@ -66,10 +68,38 @@ class DepartmentNames:
                 text = text.replace(token, " ")
         return tuple(dict.fromkeys(found)), text
 
+    def suggest(self, query: str) -> tuple[tuple[str, str], ...]:
+        """(as typed, known name) for each unit name in the query that the store does not know but that
+        is one character away from a name it does (「市水物局」 → 市水务局): names end in an institutional
+        word (_UNIT_END), so only the spans ending in one are looked at."""
+        if self._wildcards is None:
+            self._wildcards = {}
+            for name in self.names:
+                for i in range(len(name) - 1):  # the ending stays: 局 is not mistyped as 委
+                    self._wildcards.setdefault(f"{name[:i]}?{name[i + 1:]}", set()).add(name)
+        text, found = compact(query), {}
+        for end in (match.end() for match in _UNIT_END.finditer(text)):
+            for length in range(min(end, 12), 2, -1):
+                typed = text[end - length:end]
+                if typed in self.names:
+                    break
+                near = sorted({name for i in range(length - 1)
+                               for name in self._wildcards.get(f"{typed[:i]}?{typed[i + 1:]}", ())})
+                if near:
+                    found[typed] = near[0]
+                    break
+        return tuple(found.items())
+
     def canonicals_for(self, name: str) -> tuple[str, ...]:
         """Canonical names a filter value stands for (alias-aware, any level when no locality is given)."""
         found, rest = self.find(name)
         return found if found and not rest.strip() else found or (compact(name),)
+
+
+def document_place(document: Document) -> str:
+    """The place a document is of: its city, else its province, 全国 for a national one, "" if none."""
+    city, province = locality_of(document.title, document.issuers)
+    return city or province or ("全国" if document.level == Level.NATIONAL else "")
 
 
 class Places:
@@ -79,9 +109,11 @@ class Places:
 
     def __init__(self, store: Store) -> None:
         self.documents: dict[str, set[str]] = {}
+        self._headers: dict[str, Document] = {}
         for document in store.documents():
             doc_id, level = document.id, document.level
             city, province = locality_of(document.title, document.issuers)
+            self._headers[doc_id] = document
             for place in filter(None, (city, province)):
                 for name in {place, re.sub(r"(市|省|自治区)$", "", place)}:
                     self.documents.setdefault(name, set()).add(doc_id)
@@ -90,6 +122,10 @@ class Places:
                     self.documents.setdefault(word, set()).add(doc_id)
         self._local = sorted((name for name in self.documents if len(name) >= 2 and name not in self.NATIONAL_WORDS),
                              key=len, reverse=True)
+
+    def document(self, doc_id: str) -> Document:
+        """The document's header (no clauses), as the store held it when this index was built."""
+        return self._headers[doc_id]
 
     def find(self, text: str) -> tuple[str, ...]:
         """Documents of the places named in `text` (department names already removed). A city or province

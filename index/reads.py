@@ -14,29 +14,19 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from typing import Iterable, Iterator
 
 from ingest import Citation, Clause, Document, Level, Responsibility, Role, Target
 from ingest.errors import NotFound
 
-from .rows import (DOCUMENT_FIELDS, Duty, UnitRow, citation_from_json, clause_from_row, document_from_row, loads,
+from .rows import (DOCUMENT_FIELDS, Duty, TwinLink, UnitRow, citation_from_json, clause_from_row, document_from_row, loads,
                    target_from_json)
+from .vector_reads import VectorReads, chunks, marks
 
 _UNIT_NAMES = "r.clause_id = u.clause_id AND (r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1)"
-_CHUNK = 900  # ids per IN (…): under SQLite's default limit of 999 parameters
 _LEVEL_ORDER = "CASE d.level WHEN 'national' THEN 0 WHEN 'provincial' THEN 1 WHEN 'municipal' THEN 2 ELSE 3 END"
 
 
-def _marks(values: Iterable[object]) -> str:
-    return ",".join("?" for _ in values)
-
-
-def _chunks(ids: list, size: int = _CHUNK) -> Iterator[list]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
-
-
-class StoreReads:
+class StoreReads(VectorReads):
     """Read queries over `self._connection` (the store's connection; store.py sets it)."""
 
     _connection: sqlite3.Connection
@@ -47,6 +37,18 @@ class StoreReads:
         """Every document, without clauses, ordered by id."""
         rows = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY id")
         return [document_from_row(row) for row in rows]
+
+    def twins(self, clause_ids: list[str]) -> dict[str, tuple[TwinLink, ...]]:
+        """Clause id → its twins in other documents, most similar first (clauses without twins absent)."""
+        found: dict[str, list[TwinLink]] = {}
+        for chunk in chunks(list(dict.fromkeys(clause_ids))):
+            rows = self._connection.execute(
+                f"SELECT t.clause_id, t.twin_id, c.doc_id, d.level, t.similarity FROM twins t "
+                f"JOIN clauses c ON c.id = t.twin_id JOIN documents d ON d.id = c.doc_id "
+                f"WHERE t.clause_id IN ({marks(chunk)}) ORDER BY t.clause_id, t.similarity DESC, t.twin_id", chunk)
+            for clause_id, twin_id, doc_id, level, similarity in rows:
+                found.setdefault(clause_id, []).append(TwinLink(twin_id, doc_id, Level(level), similarity))
+        return {clause_id: tuple(links) for clause_id, links in found.items()}
 
     def document(self, doc_id: str) -> Document:
         """A document with all its clauses, tasks and responsibilities."""
@@ -68,17 +70,17 @@ class StoreReads:
         if doc_ids is None:
             return dict(self._connection.execute("SELECT id, title FROM documents ORDER BY id").fetchall())
         found: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(doc_ids))):
-            found.update(self._connection.execute(f"SELECT id, title FROM documents WHERE id IN ({_marks(chunk)})",
+        for chunk in chunks(sorted(set(doc_ids))):
+            found.update(self._connection.execute(f"SELECT id, title FROM documents WHERE id IN ({marks(chunk)})",
                                                   chunk).fetchall())
         return found
 
     def clause_document_titles(self, clause_ids: list[str]) -> dict[str, str]:
         """Clause id → the title of its document."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(clause_ids)):
+        for chunk in chunks(list(clause_ids)):
             found.update(self._connection.execute(
-                f"SELECT c.id, d.title FROM clauses c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({_marks(chunk)})",
+                f"SELECT c.id, d.title FROM clauses c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks(chunk)})",
                 chunk).fetchall())
         return found
 
@@ -113,11 +115,11 @@ class StoreReads:
 
     def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
         """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
-        return self._load_clauses(f"c.id IN ({_marks(clause_ids)})", tuple(clause_ids)) if clause_ids else {}
+        return self._load_clauses(f"c.id IN ({marks(clause_ids)})", tuple(clause_ids)) if clause_ids else {}
 
     def clause_paths(self, doc_ids: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
         """(clause id, numbering path) of the documents' clauses in reading order."""
-        rows = self._connection.execute(f"SELECT id, path FROM clauses WHERE doc_id IN ({_marks(doc_ids)}) "
+        rows = self._connection.execute(f"SELECT id, path FROM clauses WHERE doc_id IN ({marks(doc_ids)}) "
                                         "ORDER BY doc_id, ordinal", doc_ids).fetchall()
         return [(clause_id, loads(path)) for clause_id, path in rows]
 
@@ -209,9 +211,9 @@ class StoreReads:
     def unit_rows(self, unit_ids: list[int]) -> dict[int, UnitRow]:
         """Unit id → where the unit is (clause, task, document)."""
         found = {}
-        for chunk in _chunks(list(unit_ids)):
+        for chunk in chunks(list(unit_ids)):
             for unit, clause_id, ordinal, doc_id in self._connection.execute(
-                    f"SELECT id, clause_id, task_ordinal, doc_id FROM units WHERE id IN ({_marks(chunk)})", chunk):
+                    f"SELECT id, clause_id, task_ordinal, doc_id FROM units WHERE id IN ({marks(chunk)})", chunk):
                 found[unit] = UnitRow(clause_id, ordinal, doc_id)
         return found
 
@@ -224,6 +226,14 @@ class StoreReads:
         """(unit id, space-joined jieba tokens) of the units with ids above `after`, in id order."""
         return self._connection.execute("SELECT rowid, tokens FROM units_fts WHERE rowid > ? ORDER BY rowid",
                                         (after,)).fetchall()
+
+    def tokens_of_units(self, unit_ids: list[int]) -> dict[int, str]:
+        """Unit id → its space-joined jieba tokens (the BM25 rows)."""
+        found: dict[int, str] = {}
+        for chunk in chunks(list(unit_ids)):
+            found.update(self._connection.execute(
+                f"SELECT rowid, tokens FROM units_fts WHERE rowid IN ({marks(chunk)})", chunk).fetchall())
+        return found
 
     def unit_ids(self, *, up_to: int | None = None) -> list[int]:
         """Every unit id (up to `up_to` included), in order."""
@@ -239,25 +249,25 @@ class StoreReads:
                 conditions.append(condition)
                 parameters.append(value)
         if doc_ids:
-            conditions.append(f"doc_id IN ({_marks(doc_ids)})")
+            conditions.append(f"doc_id IN ({marks(doc_ids)})")
             parameters += doc_ids
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return self._connection.execute(f"SELECT count(*) FROM units{where}", parameters).fetchone()[0]
 
     def units_of_documents(self, doc_ids: tuple[str, ...]) -> set[int]:
-        return {unit for unit, in self._connection.execute(f"SELECT id FROM units WHERE doc_id IN ({_marks(doc_ids)})",
+        return {unit for unit, in self._connection.execute(f"SELECT id FROM units WHERE doc_id IN ({marks(doc_ids)})",
                                                            doc_ids)}
 
     def units_of_clauses(self, clause_ids: tuple[str, ...]) -> list[int]:
         return [unit for unit, in self._connection.execute(
-            f"SELECT id FROM units WHERE clause_id IN ({_marks(clause_ids)}) ORDER BY id", clause_ids)]
+            f"SELECT id FROM units WHERE clause_id IN ({marks(clause_ids)}) ORDER BY id", clause_ids)]
 
     def units_naming_departments(self, unit_ids: list[int]) -> set[int]:
         """Those of the units whose task or clause names a responsible unit (any role, inherited included)."""
         found: set[int] = set()
-        for chunk in _chunks(list(unit_ids)):
+        for chunk in chunks(list(unit_ids)):
             found.update(unit for unit, in self._connection.execute(
-                f"SELECT u.id FROM units u WHERE u.id IN ({_marks(chunk)}) AND EXISTS (SELECT 1 "
+                f"SELECT u.id FROM units u WHERE u.id IN ({marks(chunk)}) AND EXISTS (SELECT 1 "
                 f"FROM responsibilities r WHERE {_UNIT_NAMES})", chunk))
         return found
 
@@ -265,16 +275,16 @@ class StoreReads:
         """(unit id, role) for each unit that names one of the departments, in unit order."""
         rows = self._connection.execute(
             f"SELECT u.id, r.role FROM units u JOIN responsibilities r ON {_UNIT_NAMES} "
-            f"WHERE r.canonical IN ({_marks(canonicals)}) ORDER BY u.id", canonicals)
+            f"WHERE r.canonical IN ({marks(canonicals)}) ORDER BY u.id", canonicals)
         return [(unit, Role(role)) for unit, role in rows]
 
     def unit_targets(self, unit_ids: list[int]) -> dict[int, tuple[Target, ...]]:
         """Unit id → the targets of its clause, for the units whose clause has any."""
         found = {}
-        for chunk in _chunks(list(unit_ids)):
+        for chunk in chunks(list(unit_ids)):
             for unit, targets in self._connection.execute(
                     "SELECT u.id, c.targets FROM units u JOIN clauses c ON c.id = u.clause_id "
-                    f"WHERE u.id IN ({_marks(chunk)}) AND c.targets != '[]'", chunk):
+                    f"WHERE u.id IN ({marks(chunk)}) AND c.targets != '[]'", chunk):
                 found[unit] = tuple(target_from_json(item) for item in loads(targets))
         return found
 
@@ -294,7 +304,7 @@ class StoreReads:
         if departments is not None or role:
             clause = f"EXISTS (SELECT 1 FROM responsibilities r WHERE {_UNIT_NAMES}"
             if departments:
-                clause += f" AND r.canonical IN ({_marks(departments)})"
+                clause += f" AND r.canonical IN ({marks(departments)})"
                 parameters += departments
             if role:
                 clause += " AND r.role = ?"
@@ -322,60 +332,3 @@ class StoreReads:
         return self._connection.execute(
             "SELECT rowid, -bm25(units_fts) FROM units_fts WHERE units_fts MATCH ? ORDER BY bm25(units_fts) LIMIT ?",
             (match, limit)).fetchall()
-
-    # -- vectors ---------------------------------------------------------------------------------
-
-    def units_without_vectors(self, encoder: str) -> list[tuple[str, str]]:
-        """(passage hash, passage) of units whose passage has no cached vector for this encoder."""
-        return self._connection.execute(
-            "SELECT DISTINCT u.passage_hash, u.passage FROM units u LEFT JOIN embeddings e "
-            "ON e.passage_hash = u.passage_hash AND e.encoder = ? WHERE e.vector IS NULL ORDER BY u.id",
-            (encoder,)).fetchall()
-
-    def has_vectors(self, encoder: str) -> bool:
-        """Whether any vector of this encoder is cached (cheap: no passage is read)."""
-        return self._connection.execute("SELECT EXISTS (SELECT 1 FROM embeddings WHERE encoder = ?)",
-                                        (encoder,)).fetchone()[0] == 1
-
-    def embedded_unit_count(self, encoder: str) -> int:
-        return self._connection.execute(
-            "SELECT count(*) FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ?",
-            (encoder,)).fetchone()[0]
-
-    def unit_vectors(self, encoder: str) -> list[tuple[int, bytes]]:
-        """(unit id, float32 vector bytes) of the units with a cached vector, in id order."""
-        return self._connection.execute(
-            "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash "
-            "AND e.encoder = ? ORDER BY u.id", (encoder,)).fetchall()
-
-    def vectors_mark(self) -> int:
-        """A number that grows whenever vectors are cached (of any encoder)."""
-        return self._connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM embeddings").fetchone()[0]
-
-    def embedded_unit_ids(self, encoder: str, among: list[int] | None = None) -> list[int]:
-        """The ids of the units (of `among`, or all) whose passage has a cached vector, in id order."""
-        if among is None:
-            return [unit for unit, in self._connection.execute(
-                "SELECT u.id FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
-                "ORDER BY u.id", (encoder,))]
-        found: list[int] = []
-        for chunk in _chunks(sorted(among)):
-            found += [unit for unit, in self._connection.execute(
-                "SELECT u.id FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
-                f"WHERE u.id IN ({_marks(chunk)}) ORDER BY u.id", (encoder, *chunk))]
-        return found
-
-    def vectors_of_units(self, encoder: str, unit_ids: list[int]) -> dict[int, bytes]:
-        """Unit id → its cached vector's bytes, for those of the units that have one."""
-        found: dict[int, bytes] = {}
-        for chunk in _chunks(list(unit_ids)):
-            found.update(self._connection.execute(
-                "SELECT u.id, e.vector FROM units u JOIN embeddings e ON e.passage_hash = u.passage_hash AND e.encoder = ? "
-                f"WHERE u.id IN ({_marks(chunk)})", (encoder, *chunk)).fetchall())
-        return found
-
-    def passage_vectors(self, encoder: str) -> list[tuple[str, bytes]]:
-        """(passage hash, vector bytes) of the cached vectors the store's units use, by hash."""
-        return self._connection.execute(  # IN (subquery): one pass over units, not one per cached vector
-            "SELECT e.passage_hash, e.vector FROM embeddings e WHERE e.encoder = ? "
-            "AND e.passage_hash IN (SELECT passage_hash FROM units) ORDER BY e.passage_hash", (encoder,)).fetchall()

@@ -77,6 +77,16 @@ class Duty:
     task: str  # the task text ("" for an inherited duty)
 
 
+@dataclass(frozen=True)
+class TwinLink:
+    """A near-identical measure of another document (twins.py), with the Jaccard similarity of the two."""
+
+    clause_id: str
+    doc_id: str
+    level: Level
+    similarity: float
+
+
 def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 

@@ -1,4 +1,4 @@
--- policykb store, format 3 (format 2 stores are migrated on open: tasks gained kind and deadline). SQLite in WAL mode; the source of truth for every derived index.
+-- policykb store, format 4 (older stores are migrated on open: format 2 → 3, tasks gained kind and deadline; 3 → 4, twins). SQLite in WAL mode; the source of truth for every derived index.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuers TEXT NOT NULL,
@@ -56,3 +56,16 @@ CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at
 -- The store's history: one row per data version (meta.data_version), with a random token. Derived
 -- files name the version they were saved at; a version missing here or with another token is not ours.
 CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, token TEXT NOT NULL);
+-- Twins (twins.py): each measure clause's 16 MinHash band keys, and the near-identical clauses of other
+-- documents it was found to repeat, one row per direction. Both go with the clauses they name.
+CREATE TABLE IF NOT EXISTS twin_bands (
+    band INTEGER NOT NULL, clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS twin_bands_band ON twin_bands (band);
+CREATE INDEX IF NOT EXISTS twin_bands_clause ON twin_bands (clause_id);
+CREATE TABLE IF NOT EXISTS twins (
+    clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE,
+    twin_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE,
+    similarity REAL NOT NULL, PRIMARY KEY (clause_id, twin_id)
+);
+CREATE INDEX IF NOT EXISTS twins_twin ON twins (twin_id);

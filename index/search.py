@@ -3,7 +3,12 @@
     query ─► analyse (departments, «谁负责», references)
           ─► ranked unit lists: BM25 · dense · department responsibilities · resolved reference
              («谁负责 X»: only units that name responsible units, when any of the retrieved do)
-          ─► reciprocal-rank fusion (Σ weight / (k + rank)) ─► best unit per clause ─► SearchHit
+          ─► reciprocal-rank fusion (Σ weight / (k + rank)) ─► best unit per clause
+          ─► twins grouped (twins.py: one result per measure, its other levels in `twins`) ─► SearchHit
+
+A deployment's own place (`locality`, e.g. 武汉市) takes part as if the question named it, with its
+own weight, when the question names no place; and a result's twin of that place (or of the place
+named) is the one shown.
 
 Filters (document, department with role, tag, level, target year) restrict every list in SQL, so a
 narrow filter still returns its best matches rather than the few that survived a global top-N.
@@ -20,13 +25,15 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from ingest import Level, Responsibility, Role, Target
+from ingest import Clause, Level, Responsibility, Role, Target
 from ingest.normalize import matching_copy
 
 from .dense import VectorIndex
 from .encoders import Encoder
 from .lexical import LexicalIndex, terms
-from .query import DepartmentNames, Places, QueryPlan, analyse
+from .query import DepartmentNames, Places, QueryPlan, analyse, document_place
+from .relevance import Relevance, RelevanceFloor, content_terms, coverage
+from .rows import TwinLink
 from .store import Store
 
 
@@ -39,6 +46,9 @@ class SearchMode(enum.StrEnum):
     DENSE = "dense"
 
 
+_CLOSEST_DOCUMENTS = 5  # documents offered when a question is cut
+DEFAULT_FLOOR = RelevanceFloor()  # calibrated: eval/README.md «Relevance floor»
+_TWIN_SCAN = 200  # the first clauses of a fused list whose twins are read: enough for k results
 PLACE_SHARE = 0.2  # a place holding more of the collection's units than this is not searched apart
 
 
@@ -60,6 +70,7 @@ class FusionWeights:
     place: float = 1.0
     target: float = 2.0  # an explicit «目标是多少» outweighs one retrieval list
     reference: float = 10.0
+    locality: float = 1.0  # the deployment's own place, when the question names none
     k: int = 10  # the RRF constant (tuned: eval/README.md)
     depth: int = 100  # how many units each list contributes
 
@@ -68,6 +79,19 @@ class FusionWeights:
 class QueryLimits:
     analysed_chars: int | None = None  # the query is analysed, tokenised and highlighted up to here
     encoded_chars: int | None = None  # the encoder sees this much of the retrieval text
+
+
+@dataclass(frozen=True)
+class HitTwin:
+    """The same measure in another document, shown with a result (its level and place side by side)."""
+
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    level: Level
+    place: str  # 武汉市, 湖北省, 全国; "" when the document names none
+    number: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -86,20 +110,32 @@ class SearchHit:
     matched_by: tuple[str, ...] = field(default=())
     tags: tuple[str, ...] = ()  # the clause's topics and measures
     targets: tuple[Target, ...] = ()
+    twins: tuple[HitTwin, ...] = ()  # the same measure in documents of other levels, national first
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    hits: tuple[SearchHit, ...]
+    relevance: Relevance | None  # the evidence read (None: a department or reference question, or no hit)
+    closest: tuple[tuple[str, str], ...] = ()  # (doc id, title) of the documents nearest a question cut
+    suggestions: tuple[tuple[str, str], ...] = ()  # (as typed, known name): 「市水物局」 → 市水务局
 
 
 class Searcher:
     """Search one store. Opening builds the vector index from the embedding cache (no embedding)."""
 
     def __init__(self, store: Store, encoder: Encoder | None = None, weights: FusionWeights = FusionWeights(),
-                 limits: QueryLimits = QueryLimits(), previous: "Searcher | None" = None):
-        """`previous`, a searcher of this store opened before, lends its indexes' unchanged parts."""
-        self.store, self.encoder, self.weights, self.limits = store, encoder, weights, limits
+                 limits: QueryLimits = QueryLimits(), previous: "Searcher | None" = None, locality: str = "",
+                 floor: RelevanceFloor = DEFAULT_FLOOR):
+        """`previous`, a searcher of this store opened before, lends its indexes' unchanged parts.
+        `locality`: the deployment's place (武汉市), its documents first when a question names no place."""
+        self.store, self.encoder, self.weights, self.limits, self.floor = store, encoder, weights, limits, floor
         lender = previous.vectors if previous is not None else None
         self.vectors = VectorIndex(store, encoder.name, encoder.dim, previous=lender) if encoder else None
         self.lexical = LexicalIndex.open(store, previous.lexical if previous is not None else None)
         self.names = DepartmentNames(store)
         self.places = Places(store)
+        self.local_documents = self.places.find(locality) if locality else ()
 
     def on(self, store: Store) -> "Searcher":
         """The same indexes reading the store's rows through another connection (to the same version of
@@ -110,25 +146,51 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
                mode: SearchMode = SearchMode.HYBRID) -> list[SearchHit]:
+        return self.find(query, k, filters, mode).hits
+
+    def find(self, query: str, k: int = 10, filters: SearchFilters = SearchFilters(),
+             mode: SearchMode = SearchMode.HYBRID) -> SearchOutcome:
+        """The results, or none when the best of them are under the relevance floor (then the documents
+        they came from are offered apart), with the evidence read."""
         mode = SearchMode(mode)  # a ValueError names the modes
         query = query[:self.limits.analysed_chars]
         plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
-        lists = self._ranked_lists(plan, mode, allowed)
+        lists, cosine = self._ranked_lists(plan, mode, allowed)
         fused = _fuse(lists, self.weights)
-        return self._hits(fused, plan, k)
+        hits = self._hits(fused, plan, k, filtered=allowed is not None)
+        suggestions = self.names.suggest(query)
+        if plan.departments or plan.reference or not hits:
+            return SearchOutcome(tuple(hits), None, suggestions=suggestions)
+        relevance = Relevance(self._coverage(plan.text, fused), cosine)
+        if self.floor.admits(query, relevance, self.encoder.name if self.encoder and "dense" in lists else None):
+            return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
+        closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
+        return SearchOutcome((), relevance, closest, suggestions)
 
-    def _ranked_lists(self, plan: QueryPlan, mode: SearchMode, allowed: set[int] | None) -> dict[str, list[int]]:
-        depth, lists, vector = self.weights.depth, {}, None
+    def _coverage(self, text: str, fused: list[tuple[int, float, tuple[str, ...]]]) -> float:
+        first = [unit for unit, _, _ in fused[:self.floor.results_read]]
+        held = [set(terms(tokens)) for tokens in self.store.tokens_of_units(first).values()]
+        return coverage(content_terms(terms(" ".join(self.store.segmenter.tokens(text)))), held, self.lexical.idf)
+
+    def _ranked_lists(self, plan: QueryPlan, mode: SearchMode, allowed: set[int] | None
+                      ) -> tuple[dict[str, list[int]], float | None]:
+        """The ranked unit lists, and the cosine similarity of the nearest passage (None without vectors)."""
+        depth, lists, vector, cosine = self.weights.depth, {}, None, None
         if mode in (SearchMode.HYBRID, SearchMode.BM25) and not plan.department_only:
             lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
         if mode in (SearchMode.HYBRID, SearchMode.DENSE) and self.vectors is not None and not plan.department_only:
             vector = self.encoder.encode_queries([matching_copy(plan.text)[:self.limits.encoded_chars]])[0]
-            lists["dense"] = [unit for unit, _ in self.vectors.search(vector, depth, allowed)]
+            nearest = self.vectors.search(vector, depth, allowed)
+            lists["dense"] = [unit for unit, _ in nearest]
+            cosine = max((score for _, score in nearest), default=None)
         if mode == SearchMode.HYBRID and not lists.get("bm25") and not plan.departments and not plan.reference:
             lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
         if plan.places and lists:
-            lists.update(self._place_lists(plan, lists, vector, allowed))
+            lists.update(self._place_lists(plan.places, plan.text, lists, vector, allowed))
+        elif self.local_documents and lists:
+            lists.update({name.replace("place", "locality", 1): units for name, units in
+                          self._place_lists(self.local_documents, plan.text, lists, vector, allowed).items()})
         # Target and «谁负责» signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
         if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
@@ -142,7 +204,7 @@ class Searcher:
             lists["target"] = self._target_units(plan.text, retrieved)
         if plan.reference and plan.reference.clauses:
             lists["reference"] = self._clause_units(plan.reference.clauses, allowed)
-        return lists
+        return lists, cosine
 
     def bm25(self, text: str, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
         """(unit id, BM25 score) best first, over the jieba tokens the store holds."""
@@ -152,24 +214,24 @@ class Searcher:
         """The same ranking computed by SQLite FTS5 alone: the reference the fast path is checked against."""
         return self.store.fts5_bm25(list(dict.fromkeys(self.store.segmenter.tokens(text))), limit)
 
-    def _place_lists(self, plan: QueryPlan, lists: dict[str, list[int]], vector, allowed: set[int] | None
-                     ) -> dict[str, list[int]]:
+    def _place_lists(self, places: tuple[str, ...], text: str, lists: dict[str, list[int]], vector,
+                     allowed: set[int] | None) -> dict[str, list[int]]:
         """«武汉…», «湖北…», «国家层面…». A place whose documents are a small part of the collection gets
         the same retrieval again inside them (BM25 without the place name), so its best units take part
         even when other documents — laws of the same subject — fill the global lists. A place holding
         most of the collection (国家 in a store of national laws) gets one more vote for its documents
         among the units already retrieved: searching inside it would cost a near-global scan."""
-        if self.store.unit_count(doc_ids=plan.places) > PLACE_SHARE * len(self.lexical):
+        if self.store.unit_count(doc_ids=places) > PLACE_SHARE * len(self.lexical):
             retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
             rows = self.store.unit_rows(retrieved)
-            return {"place": [unit for unit in retrieved if rows[unit].doc_id in plan.places]}
-        within = self.store.units_of_documents(plan.places)
+            return {"place": [unit for unit in retrieved if rows[unit].doc_id in places]}
+        within = self.store.units_of_documents(places)
         if allowed is not None:
             within &= allowed
         found = {}
         if within and "bm25" in lists:
-            text = self.places.strip(matching_copy(plan.text))  # place names are Simplified
-            found["place:bm25"] = [unit for unit, _ in self.bm25(text, self.weights.depth, within)]
+            stripped = self.places.strip(matching_copy(text))  # place names are Simplified
+            found["place:bm25"] = [unit for unit, _ in self.bm25(stripped, self.weights.depth, within)]
         if within and "dense" in lists:
             found["place:dense"] = [unit for unit, _ in self.vectors.search(vector, self.weights.depth, within)]
         return found
@@ -202,26 +264,76 @@ class Searcher:
         return self.store.units_matching(doc=filters.doc, level=filters.level, departments=departments,
                                          role=filters.role, tag=filters.tag, year=filters.year)
 
-    def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, k: int) -> list[SearchHit]:
+    def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, k: int,
+              filtered: bool) -> list[SearchHit]:
+        """The best unit of each clause, fused order, twins grouped: a clause whose twin is already a
+        result joins that result. The clause shown for a group is the one of the place asked about (named,
+        else the deployment's), when the group has one; a filtered search shows only clauses it retrieved."""
         units = self.store.unit_rows([unit for unit, _, _ in fused])
         best: dict[str, tuple[int, float, tuple[str, ...]]] = {}
         for unit, score, sources in fused:
-            clause_id = units[unit].clause_id
-            if clause_id not in best:
-                best[clause_id] = (unit, score, sources)
-            if len(best) == k:
+            best.setdefault(units[unit].clause_id, (unit, score, sources))
+        links = self._twin_groups(list(best)[:_TWIN_SCAN])
+        preferred = set(plan.places or self.local_documents)
+        groups: list[tuple[str, str, list[TwinLink]]] = []  # (retrieved clause, clause shown, twins)
+        grouped: set[str] = set()
+        for clause_id in best:
+            if clause_id in grouped:
+                continue
+            twins = links.get(clause_id, [])
+            shown = clause_id
+            if preferred and units[best[clause_id][0]].doc_id not in preferred:
+                local = [link.clause_id for link in twins if link.doc_id in preferred
+                         and (not filtered or link.clause_id in best)]
+                shown = min(local, key=lambda twin: list(best).index(twin) if twin in best else len(best),
+                            default=clause_id)
+            grouped |= {clause_id, *(link.clause_id for link in twins)}
+            groups.append((clause_id, shown, twins))
+            if len(groups) == k:
                 break
-        clauses = self.store.clauses(list(best))
-        titles = self.store.document_titles([units[unit].doc_id for unit, _, _ in best.values()])
+        members = {clause for retrieved, shown, twins in groups
+                   for clause in (retrieved, shown, *(twin.clause_id for twin in twins))}
+        clauses = self.store.clauses(sorted(members))
+        doc_of = {units[unit].clause_id: units[unit].doc_id for unit, _, _ in best.values()}
+        doc_of.update({link.clause_id: link.doc_id for _, _, twins in groups for link in twins})
+        titles = self.store.document_titles(sorted({doc_of[clause] for clause in members}))
         tokens = self.store.segmenter.tokens(plan.text)
         hits = []
-        for clause_id, (unit, score, sources) in best.items():
-            clause, ordinal, doc_id = clauses[clause_id], units[unit].task_ordinal, units[unit].doc_id
-            shown = clause.tasks[ordinal].text if ordinal >= 0 else clause.text
-            hits.append(SearchHit(clause_id, doc_id, titles[doc_id], clause.number, clause.heading_path,
-                                  clause.title, clause.text, highlight(shown, tokens), clause.departments,
-                                  score, ordinal, sources, (*clause.topics, *clause.measures), clause.targets))
+        for retrieved, shown, twins in groups:
+            unit, score, sources = best[retrieved]
+            if shown != retrieved:
+                unit, sources = (best[shown][0] if shown in best else -1), (*sources, "twin")
+            clause, doc_id = clauses[shown], doc_of[shown]
+            ordinal = units[unit].task_ordinal if unit >= 0 else -1
+            text = clause.tasks[ordinal].text if ordinal >= 0 else clause.text
+            others = [twin for twin in (retrieved, *(link.clause_id for link in twins)) if twin != shown]
+            shown_twins = tuple(sorted((self._twin(clauses[twin], doc_of[twin], titles) for twin in others),
+                                       key=lambda twin: (twin.level.rank, twin.doc_id)))
+            hits.append(SearchHit(shown, doc_id, titles[doc_id], clause.number, clause.heading_path,
+                                  clause.title, clause.text, highlight(text, tokens), clause.departments,
+                                  score, ordinal, sources, (*clause.topics, *clause.measures), clause.targets,
+                                  shown_twins))
         return hits
+
+    def _twin_groups(self, clause_ids: list[str]) -> dict[str, list[TwinLink]]:
+        """Each clause's twins and their twins (the national plan's measure reaches the city's through
+        the province's), in two reads."""
+        direct = self.store.twins(clause_ids)
+        second = self.store.twins(sorted({link.clause_id for links in direct.values() for link in links} - set(direct)))
+        groups = {}
+        for clause_id, links in direct.items():
+            found = {link.clause_id: link for link in links}
+            for link in links:
+                for further in (*direct.get(link.clause_id, ()), *second.get(link.clause_id, ())):
+                    if further.clause_id != clause_id:
+                        found.setdefault(further.clause_id, further)
+            groups[clause_id] = list(found.values())
+        return groups
+
+    def _twin(self, clause: Clause, doc_id: str, titles: dict[str, str]) -> HitTwin:
+        document = self.places.document(doc_id)
+        return HitTwin(clause.id, doc_id, titles[doc_id], document.level, document_place(document),
+                       clause.number, clause.title)
 
 
 def _fuse(lists: dict[str, list[int]], weights: FusionWeights) -> list[tuple[int, float, tuple[str, ...]]]:

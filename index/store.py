@@ -38,10 +38,12 @@ from ingest.errors import NotFound, StoreError
 from .reads import StoreReads
 from .rows import DOCUMENT_FIELDS, Outcome, Replacement, StoreVersion, dumps
 from .segment import Segmenter, segmenter
+from .twins import TWIN_KINDS, TwinRule, bands, shingles
 from .units import Unit, document_units
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+_TWIN_CANDIDATES = 50
 STORE_FILE = "policykb.sqlite3"
 _VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older index file is rebuilt)
 BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
@@ -110,14 +112,24 @@ class Store(StoreReads):
             row = self._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} 不是 policykb 数据库（{error}）；请换一个 --home 目录") from error
+        format_version = int(row[0]) if row is not None else FORMAT_VERSION
         if row is None:
             self._connection.execute("INSERT INTO meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),))
-        elif int(row[0]) == 2:  # format 2 → 3: a task's marker kind and deadline
+        if format_version == 2:  # format 2 → 3: a task's marker kind and deadline
             with self._connection:
                 self._connection.execute("ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT 'paren'")
                 self._connection.execute("ALTER TABLE tasks ADD COLUMN deadline TEXT NOT NULL DEFAULT ''")
+                self._connection.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
+            format_version = 3
+        if format_version == 3:  # format 3 → 4: twins, linked document by document in ingest order
+            with self._transaction():
+                doc_ids = [doc_id for (doc_id,) in self._connection.execute("SELECT id FROM documents ORDER BY rowid")]
+                if doc_ids:
+                    logger.warning("store format 3 → 4: finding twins among the clauses of %d documents", len(doc_ids))
+                for doc_id in doc_ids:
+                    self._link_twins(doc_id)
                 self._connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
-        elif int(row[0]) != FORMAT_VERSION:
+        elif format_version != FORMAT_VERSION:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
                              f"请换一个 --home 目录后重新运行 policykb ingest")
         # Unit ids are allocated from this counter and never reused, so derived indexes can tell the
@@ -291,6 +303,35 @@ class Store(StoreReads):
                     "VALUES (?, ?, ?, ?, ?, ?)", (unit_id, unit.clause_id, unit.task_ordinal, unit.doc_id,
                                                   unit.passage, unit.passage_hash))
             execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)", (unit_id, tokens))
+        self._link_twins(document.id)
+
+    def _link_twins(self, doc_id: str, rule: TwinRule = TwinRule()) -> None:
+        """Store the band keys of a stored document's measure clauses and link each to its twins in the
+        documents stored before it (twins.py); inside the document's transaction. A clause weighs at most
+        `_TWIN_CANDIDATES` candidates, those sharing the most bands: boilerplate shared by thousands of
+        clauses costs no more than a rare measure."""
+        execute = self._connection.execute
+        level = execute("SELECT level FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        kinds = sorted(TWIN_KINDS)
+        rows = execute(f"SELECT id, text FROM clauses WHERE doc_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
+                       "ORDER BY ordinal", (doc_id, *kinds)).fetchall()
+        for clause_id, text in rows:
+            grams = shingles(text)
+            if len(grams) < rule.min_shingles:
+                continue
+            keys = bands(grams)
+            candidates = execute(
+                f"SELECT c.id, c.text, d.level FROM (SELECT b.clause_id, count(*) AS shared FROM twin_bands b "
+                f"JOIN clauses o ON o.id = b.clause_id WHERE b.band IN ({','.join('?' * len(keys))}) AND o.doc_id != ? "
+                f"GROUP BY b.clause_id ORDER BY shared DESC, b.clause_id LIMIT ?) s "
+                f"JOIN clauses c ON c.id = s.clause_id JOIN documents d ON d.id = c.doc_id",
+                (*keys, doc_id, _TWIN_CANDIDATES)).fetchall()
+            for twin_id, twin_text, twin_level in candidates:
+                similarity = rule.similarity(grams, shingles(twin_text), same_level=twin_level == level)
+                if similarity is not None:
+                    self._connection.executemany("INSERT OR IGNORE INTO twins VALUES (?, ?, ?)",
+                                                 [(clause_id, twin_id, similarity), (twin_id, clause_id, similarity)])
+            self._connection.executemany("INSERT INTO twin_bands VALUES (?, ?)", [(key, clause_id) for key in keys])
 
     def _insert_responsibilities(self, clause_id: str, task_ordinal: int,
                                  responsibilities: tuple[Responsibility, ...]) -> None:

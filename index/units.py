@@ -1,4 +1,5 @@
-"""Retrieval units: what BM25 and the vectors index. One unit per task; a clause without tasks is one unit.
+"""Retrieval units: what BM25 and the vectors index. One unit per task; a clause without tasks is one unit;
+signature blocks and bare headings are none (they are never an answer).
 
 A unit's passage carries its heading context, as staff read it: document title › section › measure
 title, then the task text and the departments named for it. The passage is stored in its matching
@@ -13,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ingest import Clause, Document
+from ingest.normalize import compact, matching_copy
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Unit:
     clause_id: str
     task_ordinal: int  # -1: the whole clause
     doc_id: str
-    passage: str
+    passage: str  # the matching copy (Simplified, half-width): what BM25 tokenises and the encoder embeds
 
     @property
     def passage_hash(self) -> str:
@@ -33,8 +35,21 @@ def clause_context(document_title: str, clause: Clause) -> str:
 
 
 def document_units(document: Document) -> list[Unit]:
+    return [Unit(unit.clause_id, unit.task_ordinal, unit.doc_id, matching_copy(unit.passage))
+            for unit in _printed_units(document)]
+
+
+def answers(clause: Clause) -> bool:
+    """Whether a clause can answer a question: not the signature and date block, not a bare heading
+    (「第一章 总则」, whose words are all in its number and title)."""
+    if clause.kind == "signature":
+        return False
+    return bool(clause.tasks) or len(compact(clause.text)) > len(compact(f"{clause.number}{clause.title}"))
+
+
+def _printed_units(document: Document) -> list[Unit]:
     units = []
-    for clause in document.clauses:
+    for clause in filter(answers, document.clauses):
         context = clause_context(document.title, clause)
         if not clause.tasks:
             names = " ".join(item.name for item in clause.inherited)

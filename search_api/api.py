@@ -16,7 +16,7 @@ from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
 from ingest.errors import FileTooLarge, NotFound
 
-from . import models
+from . import error_models, models
 from .admission import client_of, until_disconnected
 from .auth import token_from_headers
 from .library import Library, Upload
@@ -89,7 +89,7 @@ def upload_json(result: Upload) -> dict[str, Any]:
             "permalink": f"/documents/{result.doc_id}", "replaced": replaced or None}
 
 
-@router.get("/search", response_model=models.SearchPublic, responses=models.error_responses(422, 429, 503))
+@router.get("/search", response_model=models.SearchPublic, responses=error_models.error_responses(422, 429, 503))
 def search(library: LibraryDependency, request: Request,
            q: Annotated[str, Query(min_length=1, description="问题或关键词（长度上限 POLICYKB_MAX_QUERY_CHARS，默认 500 字）",
                                    examples=["谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少"])],
@@ -105,7 +105,7 @@ def search(library: LibraryDependency, request: Request,
 
 
 @router.get("/clauses/{clause_id}", response_model=models.ClauseInContextPublic,
-            responses=models.error_responses(404, 503))
+            responses=error_models.error_responses(404, 503))
 def clause(library: LibraryDependency,
            clause_id: Annotated[str, Path(examples=[f"{_DOC}.s4.p12"], description="条款 ID")]) -> dict[str, Any]:
     """一个条款：全文、任务与责任单位、上下条、所属章节、引用与被引用。"""
@@ -113,7 +113,7 @@ def clause(library: LibraryDependency,
 
 
 @router.get("/documents", response_model=list[models.DocumentSummaryPublic],
-            responses=models.error_responses(503))
+            responses=error_models.error_responses(503))
 def documents(library: LibraryDependency) -> list[dict[str, Any]]:
     """已导入的文件。"""
     with library.reading() as searcher:
@@ -121,7 +121,7 @@ def documents(library: LibraryDependency) -> list[dict[str, Any]]:
 
 
 @router.get("/documents/{doc_id}", response_model=models.DocumentPagePublic,
-            responses=models.error_responses(404, 422, 503))
+            responses=error_models.error_responses(404, 422, 503))
 def document(library: LibraryDependency, doc_id: DocId, offset: Offset = 0,
              limit: Limit = None) -> dict[str, Any]:
     """一个文件的条款、任务和责任单位（与 policykb show --json 相同，按 offset/limit 分页），加上本页的责任矩阵和上下级对照。"""
@@ -129,7 +129,7 @@ def document(library: LibraryDependency, doc_id: DocId, offset: Offset = 0,
 
 
 @router.post("/documents", status_code=201, dependencies=[Depends(require_token)], response_model=models.UploadPublic,
-             responses=models.error_responses(400, 401, 403, 408, 409, 413, 415, 422, 429, 503))
+             responses=error_models.error_responses(400, 401, 403, 408, 409, 413, 415, 422, 429, 503))
 async def upload(request: Request, library: LibraryDependency,
                  file: Annotated[UploadFile, File(description="txt/html/docx/pdf/md")],
                  replace: Annotated[str | None, Query(max_length=200, description=(
@@ -143,7 +143,7 @@ async def upload(request: Request, library: LibraryDependency,
 
 
 @router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)], response_model=models.DeletedPublic,
-               responses=models.error_responses(401, 403, 404, 429, 503))
+               responses=error_models.error_responses(401, 403, 404, 429, 503))
 def delete(library: LibraryDependency, doc_id: str) -> dict[str, Any]:
     """删除一个文件及其全部条款和索引数据（需要令牌）。"""
     library.delete(doc_id)
@@ -151,14 +151,14 @@ def delete(library: LibraryDependency, doc_id: str) -> dict[str, Any]:
 
 
 @router.get("/departments", response_model=list[models.DepartmentSummaryPublic],
-            responses=models.error_responses(503))
+            responses=error_models.error_responses(503))
 def departments(library: LibraryDependency) -> list[dict[str, Any]]:
     """所有出现过的部门及其牵头、责任、配合、承继的条款数。"""
     return departments_json(library.departments())
 
 
 @router.get("/departments/{name:path}", response_model=models.DepartmentPublic,
-            responses=models.error_responses(404, 422, 503))
+            responses=error_models.error_responses(404, 422, 503))
 def department(library: LibraryDependency,
                name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")],
                offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def department(library: LibraryDependency,
     return library.department(name, offset, page_limit(library, limit))
 
 
-@router.get("/resolve", response_model=models.ResolutionPublic, responses=models.error_responses(404, 422, 503))
+@router.get("/resolve", response_model=models.ResolutionPublic, responses=error_models.error_responses(404, 422, 503))
 def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(
         min_length=1, max_length=300, examples=[f"《{_DOC}》第（十二）项", "国发〔2019〕3号"])]) -> dict[str, Any]:
     """把引用（《文件》第（十二）项、民法典第三条、国发〔2019〕3号）解析为条款或文件。"""
@@ -177,7 +177,7 @@ def resolve_reference(library: LibraryDependency, ref: Annotated[str, Query(
     return {"ref": ref, "documents": list(found.documents), "clauses": list(found.clauses)}
 
 
-@router.get("/status", response_model=models.StatusPublic, responses=models.error_responses(503))
+@router.get("/status", response_model=models.StatusPublic, responses=error_models.error_responses(503))
 def status(library: LibraryDependency) -> dict[str, Any]:
     """库的规模、向量生成进度、是否只读。"""
     return library.status()
@@ -195,7 +195,7 @@ class XlsxResponse(Response):
 
 @router.get("/documents/{doc_id}/tasks.csv", response_class=CsvResponse,
             responses={200: {"description": "任务分工表（CSV）"}, 
-                       **models.error_responses(404, 413, 429, 503, json_route=False)})
+                       **error_models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "csv")
@@ -204,7 +204,7 @@ async def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId)
 
 @router.get("/documents/{doc_id}/tasks.xlsx", response_class=XlsxResponse,
             responses={200: {"description": "任务分工表（Excel）"}, 
-                       **models.error_responses(404, 413, 429, 503, json_route=False)})
+                       **error_models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
     """任务分工表（Excel；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "xlsx")

@@ -27,7 +27,7 @@ from swagger_ui_bundle import swagger_ui_path
 from ingest.errors import (DocumentConflict, FileTooLarge, IndexFormatError, InputError, NotFound, ParseError,
                            PolicyKBError, StoreError, UnsupportedFormat)
 
-from . import api, models, pages
+from . import api, error_models, pages
 from .admission import Cancelled, ServiceBusy, TooManyRequests
 from .auth import TokenGate
 from .library import Library, ProcessRole
@@ -49,11 +49,11 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class Application(FastAPI):
-    """The application; its schema declares only the bodies the service sends (`models.without_unsent_bodies`)."""
+    """The application; its schema declares only the bodies the service sends (`error_models.without_unsent_bodies`)."""
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            self.openapi_schema = models.without_unsent_bodies(super().openapi())
+            self.openapi_schema = error_models.without_unsent_bodies(super().openapi())
         return self.openapi_schema
 
 

@@ -36,9 +36,9 @@ class SnapshotBuilder:
     """Builds snapshots of `store` (the writer's connection, used under `write_lock`) for `readers`."""
 
     def __init__(self, store: Store, readers: Readers, write_lock: threading.Lock, encoder: Encoder | None,
-                 limits: QueryLimits, wait: float) -> None:
+                 limits: QueryLimits, wait: float, locality: str = "") -> None:
         self.store, self.readers, self.write_lock = store, readers, write_lock
-        self.encoder, self.limits, self.wait = encoder, limits, wait
+        self.encoder, self.limits, self.wait, self.locality = encoder, limits, wait, locality
         self._probe = store.open_reader()  # the follower's: what the store's version is now
         self._last_build = 0.0  # when the latest build began (time.monotonic)
 
@@ -112,7 +112,8 @@ class SnapshotBuilder:
             try:
                 encoder = self.encoder if self.encoder and has_vectors(store, self.encoder.name) else None
                 current = self.readers.current
-                searcher = Searcher(store, encoder, limits=self.limits, previous=current.searcher if current else None)
+                searcher = Searcher(store, encoder, limits=self.limits, previous=current.searcher if current else None,
+                                    locality=self.locality)
                 counts = DepartmentCounts.of(store, current.counts if current else None)
                 snapshot = Snapshot(version, vectors_mark(store) if self.encoder else 0, searcher,
                                     citing_clauses(store), tuple(counts.summaries()), counts)

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--year", type=int, help="目标年份，例如 2025")
     search.add_argument("--mode", choices=[mode.value for mode in SearchMode], default="hybrid", help="hybrid（默认）、bm25 或 dense")
     search.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
+    search.add_argument("--locality", default="", help="所在地方（如 武汉市）：问题不提地方时本地文件在前")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     resolve_command = commands.add_parser("resolve", help="把引用（《文件》第（十二）项、民法典第三条）解析为条款")
     resolve_command.add_argument("ref", help="引用文字")
@@ -253,7 +254,7 @@ def run_search(store: Store, arguments: argparse.Namespace) -> int:
             encoder = None
     filters = SearchFilters(arguments.doc, arguments.dept, arguments.role, arguments.tag, arguments.level,
                             arguments.year)
-    hits = Searcher(store, encoder).search(arguments.query, arguments.k, filters,
+    hits = Searcher(store, encoder, locality=arguments.locality).search(arguments.query, arguments.k, filters,
                                            arguments.mode if encoder or arguments.mode == "bm25" else "bm25")
     if arguments.json:
         print(json.dumps({"query": arguments.query, "results": [hit_json(hit) for hit in hits]},

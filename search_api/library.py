@@ -88,7 +88,7 @@ class Library:
         self.encoder = encoder or (None if settings.encoder == "none" else load_encoder(settings.encoder))
         self.limits = QueryLimits(settings.analysed_query_chars, settings.encoded_query_chars)
         self._snapshots = SnapshotBuilder(self.store, self._readers, self._write_lock, self.encoder, self.limits,
-                                          settings.busy_wait_seconds)
+                                          settings.busy_wait_seconds, settings.locality)
         self.stopping, self._reclaim_wanted = threading.Event(), threading.Event()
         self.embedder = BackgroundEmbedder(settings.home, self.encoder, self.stopping, self._snapshots.new_vectors)
         self.long_work = Lane("长查询和导出", settings.long_query_slots, settings.per_client_long_queries,

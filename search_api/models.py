@@ -6,15 +6,14 @@ One `*Public` model per body, in the FastAPI full-stack template's manner: the r
 builds against its model before sending it. Fields are declared in the order the views write their
 keys, so the JSON sent is the same bytes as the view's dict; every model forbids keys it does not
 declare, so a key a view adds without its field here fails the tests instead of being dropped. Every
-non-2xx answer is an `ErrorResponse` (`app.error_response`); `error_responses` declares them per route.
+non-2xx answer is an `ErrorResponse` (error_models.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import Field
 
 from index.rows import Outcome
 from index.search import SearchMode
@@ -22,55 +21,13 @@ from ingest import Level, Role
 from ingest.records import LeadBasis
 
 from .derived import CrossCheckStatus
+from .error_models import PublicModel
 
 RoleText = Annotated[Role, Field(description="角色：" + "、".join(f"{role.value} {role.label}" for role in Role),
                                  examples=["lead"])]
 LevelText = Annotated[Level, Field(description="层级：" + "、".join(f"{level.value} {level.label}" for level in Level),
                                    examples=["municipal"])]
 RoleCounts = Annotated[dict[Role, int], Field(description="各角色（lead/co/support/inherited）的条款数，只列有的角色")]
-
-
-class PublicModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# -- errors ------------------------------------------------------------------------------------
-
-class ErrorDetailPublic(PublicModel):
-    location: str = Field(description="出错的参数，如 query.k")
-    message: str
-
-
-class ErrorPublic(PublicModel):
-    status: int = Field(description="HTTP 状态码，与响应的状态码相同")
-    code: str = Field(description="错误类别，如 not_found、invalid_request、too_large、busy", examples=["not_found"])
-    message: str = Field(description="给人看的说明，说明下一步怎么做")
-    details: list[ErrorDetailPublic] | SkipJsonSchema[None] = Field(
-        default=None, description="参数校验失败时：每个不正确的参数（其他错误没有这一项）")
-
-
-class ErrorResponse(PublicModel):
-    """每个非 2xx 响应的形状（/api 下）。"""
-
-    error: ErrorPublic
-
-
-ERROR_TEXT = {
-    400: "请求无法解析（如损坏的 multipart 请求体）", 401: "缺少或错误的写入令牌", 403: "服务只读：没有配置写入令牌",
-    404: "没有这个文件、条款、部门或引用", 408: "请求体没有在时限内传完", 409: "库中已有这个文件的另一版本（请用 replace 参数）",
-    413: "超过大小或行数上限", 415: "不支持的文件类型", 422: "参数不正确（details 列出每个参数）",
-    429: "请求过多：长查询或导出排队已满，或令牌错误次数过多被暂时锁定", 503: "服务忙或数据库、索引暂时不可用；请稍后重试",
-}
-
-
-def error_responses(*statuses: int, json_route: bool = True) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status with the one error shape and what it means. FastAPI files a
-    response model under the route's media type, so a route that sends a file (not `json_route`) names
-    the JSON body by reference (`ErrorResponse` is in the schema: the JSON routes declare it)."""
-    if json_route:
-        return {status: {"model": ErrorResponse, "description": ERROR_TEXT[status]} for status in statuses}
-    body = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorResponse.__name__}"}}}
-    return {status: {"description": ERROR_TEXT[status], "content": body} for status in statuses}
 
 
 # -- clauses -----------------------------------------------------------------------------------
@@ -136,6 +93,22 @@ class ResolvedCitationPublic(CitationPublic):
     clauses: list[str] = Field(description="引用所指的库中条款 ID")
 
 
+class TwinPublic(PublicModel):
+    """同一措施在另一文件（另一层级或版本）中的条款。"""
+
+    clause_id: str
+    doc_id: str
+    doc_title: str
+    level: LevelText
+    place: str = Field(description="文件所属地方（武汉市、湖北省、全国）；不详为空")
+    number: str
+    title: str
+
+
+class ClauseTwinPublic(TwinPublic):
+    similarity: float = Field(description="两条文字的相似度（字三元组 Jaccard，0–1）")
+
+
 class ClauseInContextPublic(PublicModel):
     """一个条款及其上下文（GET /api/clauses/{clause_id}）。"""
 
@@ -157,9 +130,15 @@ class ClauseInContextPublic(PublicModel):
     next: ClauseBriefPublic | None = Field(description="下一条；最后一条为 null")
     sections: list[ClauseBriefPublic] = Field(description="所在的各级章节，由外到内")
     cited_by: list[CitingClausePublic] = Field(description="引用本条或本文件的条款")
+    twins: list[ClauseTwinPublic] = Field(description="其他文件中几乎相同的措施（国家、省、市），国家层级在前")
 
 
 # -- search ------------------------------------------------------------------------------------
+
+class DocumentRefPublic(PublicModel):
+    id: str
+    title: str
+
 
 class SearchResultPublic(PublicModel):
     clause_id: str
@@ -171,6 +150,7 @@ class SearchResultPublic(PublicModel):
     highlight: str = Field(description="命中的任务（或条款）原文，已做 HTML 转义，检索词以 <mark> 标出")
     departments: list[ResponsibilityPublic]
     score: float = Field(description="融合排序得分（6 位小数）")
+    twins: list[TwinPublic] = Field(description="同一措施在其他层级文件中的条款（与本条合为一个结果），国家层级在前")
     title: str
     task: int = Field(description="命中的任务序号（条款内，0 起）")
     tags: list[str]
@@ -196,11 +176,20 @@ class FacetsPublic(PublicModel):
     tags: list[NameCountPublic]
 
 
+class SuggestionPublic(PublicModel):
+    typed: str = Field(description="问题里写的单位名（库中没有）")
+    name: str = Field(description="库中只差一个字的单位名")
+    query: str = Field(description="改正后的问题")
+
+
 class SearchPublic(PublicModel):
     query: str
     mode: SearchMode = Field(description="实际使用的检索方式：尚无向量时为 bm25")
-    results: list[SearchResultPublic] = Field(description="按相关度从高到低")
+    results: list[SearchResultPublic] = Field(description="按相关度从高到低；没有足够相关的条款时为空")
     facets: FacetsPublic
+    closest_documents: list[DocumentRefPublic] = Field(
+        description="结果为空（没有足够相关的条款）时，与问题最接近的文件，供参考")
+    suggestions: list[SuggestionPublic] = Field(description="疑似写错的单位名及改正后的问题（「市水物局」→ 市水务局）")
 
 
 # -- documents ---------------------------------------------------------------------------------
@@ -370,25 +359,3 @@ class StatusPublic(PublicModel):
     vectors: int = Field(description="已有向量的检索单元数")
     read_only: bool = Field(description="没有配置写入令牌时为 true")
     embedding: EmbeddingProgressPublic
-
-
-_UNSENT_SCHEMAS = ("HTTPValidationError", "ValidationError")  # FastAPI's {"detail": [...]}: never sent here
-
-
-def without_unsent_bodies(schema: dict[str, Any]) -> dict[str, Any]:
-    """`schema` (an OpenAPI document from FastAPI) less the 422 `{"detail": [...]}` body FastAPI adds to
-    every operation with parameters: app.py answers every invalid request with an `ErrorResponse`, and a
-    route that can answer 422 declares it with `error_responses`."""
-    paths = {path: {method: {**operation, "responses": _sent(operation.get("responses", {}))}
-                    for method, operation in operations.items()}
-             for path, operations in schema.get("paths", {}).items()}
-    components = dict(schema.get("components", {}))
-    components["schemas"] = {name: value for name, value in components.get("schemas", {}).items()
-                             if name not in _UNSENT_SCHEMAS}
-    return {**schema, "paths": paths, "components": components}
-
-
-def _sent(responses: dict[str, Any]) -> dict[str, Any]:
-    unsent = f"#/components/schemas/{_UNSENT_SCHEMAS[0]}"
-    return {status: response for status, response in responses.items()
-            if response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref") != unsent}

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
                                  description="DOCX 全部 XML 部件解压后的大小上限（MB）")
     docx_max_xml_elements: int = Field(_BOUNDS.docx_xml_elements, ge=1000, description="DOCX 的 XML 元素数上限")
     docx_max_paragraphs: int = Field(_BOUNDS.docx_paragraphs, ge=100, description="DOCX 的段落数上限")
+    locality: str = Field("", max_length=20, description="本部署所在的地方（如 武汉市）：问题不提地方时，本地文件排在前面，"
+                                                         "同一措施的各层级合为一条时显示本地的那一条")
     public_url: str | None = Field(None, description="服务对外的地址（导出表格里的链接由它生成）；不设置时为 http://HOST:PORT")
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         LOOPBACK_HOSTS, description="接受的 Host 请求头（逗号分隔；另加 PUBLIC_URL 和 HOST 的主机名）：防 DNS 重绑定")

@@ -10,10 +10,11 @@ from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.crosscheck import CrossCheckRow
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
-from index.query import DepartmentNames
+from index.query import DepartmentNames, document_place
 from index.search import SearchMode
 from ingest import Clause, Document, Level, Responsibility, Role
 from ingest.errors import NotFound
+from ingest.normalize import compact
 
 from .derived import CrossCheck
 
@@ -52,7 +53,8 @@ def document_json(document: Document) -> dict[str, Any]:
 def hit_json(hit: SearchHit) -> dict[str, Any]:
     return {"clause_id": hit.clause_id, "doc_id": hit.doc_id, "doc_title": hit.doc_title, "number": hit.number,
             "heading_path": list(hit.heading_path), "text": hit.text, "highlight": hit.highlight,
-            "departments": [department_json(item) for item in hit.departments], "score": round(hit.score, 6)}
+            "departments": [department_json(item) for item in hit.departments], "score": round(hit.score, 6),
+            "twins": [asdict(twin) for twin in hit.twins]}
 
 
 # -- views shared by the API and the pages (the pages render these same dicts) ---------------------
@@ -62,10 +64,14 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
     """Results best first, with each clause's tags and targets, and facet counts over the top `facet_depth`."""
     if mode != SearchMode.BM25 and searcher.vectors is None:
         mode = SearchMode.BM25  # no vectors yet: keyword search only (the status says how far embedding is)
-    hits = searcher.search(query, max(k, facet_depth), filters, mode)  # the hits carry their clause's tags
+    outcome = searcher.find(query, max(k, facet_depth), filters, mode)  # the hits carry their clause's tags
+    hits = list(outcome.hits)
     results = [{**hit_json(hit), "title": hit.title, "task": hit.task_ordinal, "tags": list(hit.tags),
                 "targets": [asdict(target) for target in hit.targets]} for hit in hits[:k]]
-    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits)}
+    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits),
+            "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
+            "suggestions": [{"typed": typed, "name": name, "query": compact(query).replace(typed, name)}
+                            for typed, name in outcome.suggestions]}
 
 
 def _facets(hits: list[SearchHit]) -> dict[str, list[dict[str, Any]]]:
@@ -106,7 +112,22 @@ def clause_view(store: Store, clause_id: str, cited_by: dict[str, tuple[str, ...
             "previous": _brief(previous), "next": _brief(following),
             "sections": [_brief(by_id[i]) for i in section_ids if i in by_id],
             "citations": citations,
-            "cited_by": [{**_brief(item), "doc_title": titles[item.id]} for item in citing.values()]}
+            "cited_by": [{**_brief(item), "doc_title": titles[item.id]} for item in citing.values()],
+            "twins": _twins(store, clause_id)}
+
+
+def _twins(store: Store, clause_id: str) -> list[dict[str, Any]]:
+    """The same measure in other documents (national first), as a search result lists them."""
+    links = store.twins([clause_id]).get(clause_id, ())
+    clauses = store.clauses([link.clause_id for link in links])
+    twins = []
+    for link in links:
+        document = store.document_header(link.doc_id)
+        clause = clauses[link.clause_id]
+        twins.append({"clause_id": link.clause_id, "doc_id": link.doc_id, "doc_title": document.title,
+                      "level": document.level, "place": document_place(document), "number": clause.number,
+                      "title": clause.title, "similarity": round(link.similarity, 3)})
+    return sorted(twins, key=lambda twin: (twin["level"].rank, twin["doc_id"]))
 
 
 def _brief(clause: Clause | None) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from conftest import PLANS, RULE_DOC, SEED, build_home
 from index import SearchFilters
 from search_api import Settings, create_app
-from search_api.models import ErrorResponse
+from search_api.error_models import ErrorResponse
 from search_api.views import departments_json, document_page_json, documents_json
 
 SEED_ID = "武汉市减污降碳协同增效实施方案"

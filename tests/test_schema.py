@@ -24,7 +24,7 @@ from schemathesis.checks import (
 
 from conftest import PLANS, SEED, build_home, serving
 from search_api import Settings, create_app
-from search_api.models import PublicModel
+from search_api.error_models import PublicModel
 
 FILE_ROUTES = {"tasks_csv", "tasks_xlsx"}  # the 任务分工表 as files: their media types are declared instead
 ERROR_REF = "#/components/schemas/ErrorResponse"

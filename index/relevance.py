@@ -1,0 +1,87 @@
+"""Knowing when nothing matches: the evidence under a search's best results, and the floor under it.
+
+Fused scores are ranks, not evidence: the best of nothing is still first. Two measures of evidence
+are read instead:
+
+- coverage: the share of the question's word weight (BM25 idf, question words left out) that the
+  passage of one of the first results holds — a question about 驾照换证 holds words no passage has;
+- cosine: the encoder's similarity of the question and its nearest passage (encoder-specific, so a
+  floor is calibrated per encoder and an uncalibrated encoder is judged on coverage alone).
+
+A search whose evidence is under both floors answers no clause («没有找到相关条款»); the floors were
+chosen on the development questions so that no answerable question loses its answer (eval/README.md
+«Relevance floor»). Questions about departments or resolved references are structured matches and
+are never cut.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+# Words that ask rather than name what is asked about: they carry no evidence either way.
+_QUESTION_WORDS = frozenset("""
+怎么 怎样 怎么样 如何 什么 哪些 哪个 哪里 哪儿 多少 几 吗 呢 吧 啊 么 咋 啥 是否 有没有 能不能 可以 可不可以 要不要
+需要 应该 是不是 请问 我们 我 你们 谁 的 了 是 有 在 和 与 及 对 要 会 能 都 还 就 又 把 被 让 给 到 从 做 搞 弄 办
+负责 牵头 落实 管 归 单位 部门 现在 目前 今年 具体 主要 一下 相关 方面 情况 工作 问题 规定 要求 措施 政策
+""".split())
+
+
+@dataclass(frozen=True)
+class Relevance:
+    coverage: float  # 0–1: the best share of the question's word weight one of the first results holds
+    cosine: float | None  # the nearest passage's cosine similarity; None without vectors
+
+
+# A question about a service rather than a policy (a fee, a fine's amount, opening hours, a processing
+# time, a telephone number, how to apply and with what papers): policy documents seldom hold the
+# answer, so such a question needs stronger evidence (`RelevanceFloor.service`).
+SERVICE_QUESTION = re.compile(
+    r"多少钱|收费标准|怎么收费|费用|门票|花多少|罚多少|罚款多少|几点|末班|营业时间|工作日|要多久|多长时间|电话|热线|"
+    r"(怎么|如何|怎样|咋)(申请|办理|办|报名|申报|弄)|流程|(要|需要)(交|准备|带)(哪些|什么)|材料|办事指南|下载")
+
+
+@dataclass(frozen=True)
+class Floor:
+    coverage: float
+    cosine: dict[str, float] = field(default_factory=dict)  # encoder family (the name before «:») → floor
+
+    def admits(self, relevance: Relevance, encoder_name: str | None) -> bool:
+        """Coverage reaches the floor, or the cosine does (for an encoder this floor is calibrated for)."""
+        if relevance.coverage >= self.coverage:
+            return True
+        floor = self.cosine.get((encoder_name or "").split(":")[0])
+        return floor is not None and relevance.cosine is not None and relevance.cosine >= floor
+
+
+@dataclass(frozen=True)
+class RelevanceFloor:
+    """A search answers when its evidence reaches the floor: `policy` for most questions, `service` for
+    questions about a service (SERVICE_QUESTION)."""
+
+    policy: Floor = Floor(0.25, {"e5": 0.91})
+    service: Floor = Floor(0.6, {"e5": 0.92})
+    results_read: int = 5  # how many of the first results coverage is read over
+
+    def admits(self, question: str, relevance: Relevance, encoder_name: str | None) -> bool:
+        floor = self.service if SERVICE_QUESTION.search(question) else self.policy
+        return floor.admits(relevance, encoder_name)
+
+
+NO_FLOOR = RelevanceFloor(Floor(0.0), Floor(0.0))
+
+
+def content_terms(query_terms: Iterable[str]) -> list[str]:
+    """The question's terms less the words that only ask (怎么, 哪些, 负责…) and lone punctuation."""
+    return [term for term in dict.fromkeys(query_terms) if term not in _QUESTION_WORDS and re.search(r"\w", term)]
+
+
+def coverage(terms: list[str], passages: Iterable[set[str]], idf: Callable[[str], float]) -> float:
+    """The largest share of the terms' idf weight that one passage's terms hold (1.0 for no terms)."""
+    weights = {term: idf(term) for term in terms}
+    total = sum(weights.values())
+    if not total:
+        return 1.0
+    return max((sum(weight for term, weight in weights.items() if term in held) / total for held in passages),
+               default=0.0)

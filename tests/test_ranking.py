@@ -1,0 +1,117 @@
+"""Ranking that knows places and levels: twins across levels, the deployment's locality, the relevance
+floor and misspelt department names — on the seed, the national and Hubei plans and a State Council
+document, with the shipped e5 vectors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import PLANS, RULE_DOC, SEED, build_home
+from index import Searcher, Store
+from index.encoders import load_encoder
+from index.store import FORMAT_VERSION
+from index.twins import TwinRule, shingles
+
+SEED_ID = "武汉市减污降碳协同增效实施方案"
+WATER = f"{SEED_ID}.s4.p12"  # 推进水环境治理协同控制 (污泥处置), at three levels
+HUBEI_WATER, NATIONAL_WATER = "鄂环发-2022-33.s4.p11", "环综合-2022-42.s5.p14"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return build_home(tmp_path_factory.mktemp("ranking"), [SEED, *PLANS, RULE_DOC])
+
+
+@pytest.fixture(scope="module")
+def store(home):
+    with Store.open(home) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("e5")
+
+
+def test_the_same_measure_at_three_levels_is_linked_when_stored(store):
+    twins = {link.clause_id: link for link in store.twins([WATER])[WATER]}
+    assert set(twins) == {HUBEI_WATER, NATIONAL_WATER}
+    assert twins[NATIONAL_WATER].level == "national" and 0.1 <= twins[NATIONAL_WATER].similarity < 1
+    assert WATER in {link.clause_id for link in store.twins([HUBEI_WATER])[HUBEI_WATER]}  # both directions
+    # Only measures: the signature block and the notice are never twins, and a State Council document on
+    # another subject shares no measure with the plans.
+    linked = store._connection.execute("SELECT DISTINCT clause_id FROM twins").fetchall()
+    assert not [clause for (clause,) in linked if clause.endswith((".signature", ".notice")) or "国发-2019-3" in clause]
+
+
+def test_the_twin_rule_tells_a_rewritten_measure_from_one_shared_sentence():
+    rule = TwinRule()
+    measure = "推进水环境治理协同控制。大力推进污水资源化利用，提高工业用水效率，推进污水处理厂节能降耗，推动污泥处置资源化利用。"
+    rewritten = measure.replace("推进污水处理厂节能降耗", "优化污水处理设施能耗").replace("大力", "积极")
+    other = "加强固体废物污染防治。推进污泥处置资源化利用，统筹建设危险废物集中处置设施，提升综合利用水平。"
+    assert rule.similarity(shingles(measure), shingles(rewritten), same_level=False) is not None
+    assert rule.similarity(shingles(measure), shingles(other), same_level=False) is None
+    assert rule.similarity(shingles(measure), shingles(rewritten), same_level=True) is None  # same level: near-identical only
+
+
+def test_deleting_a_document_removes_its_twin_links(tmp_path):
+    home = build_home(tmp_path / "home", [SEED, *PLANS], vectors=False)
+    with Store.open(home) as store:
+        assert store.twins([WATER])
+        store.delete_document("鄂环发-2022-33")
+        assert {link.clause_id for link in store.twins([WATER])[WATER]} == {NATIONAL_WATER}
+        assert not store._connection.execute("SELECT 1 FROM twin_bands b LEFT JOIN clauses c ON c.id = b.clause_id "
+                                             "WHERE c.id IS NULL").fetchall()
+
+
+def test_a_format_3_store_finds_its_twins_when_opened(tmp_path):
+    home = build_home(tmp_path / "home", [SEED, *PLANS], vectors=False)
+    with sqlite3.connect(home / "policykb.sqlite3") as connection:  # as a store written before twins
+        connection.execute("DELETE FROM twins")
+        connection.execute("DELETE FROM twin_bands")
+        connection.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
+    with Store.open(home) as store:
+        assert {link.clause_id for link in store.twins([WATER])[WATER]} == {HUBEI_WATER, NATIONAL_WATER}
+        assert store._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0] == str(FORMAT_VERSION)
+
+
+def test_twins_are_one_result_with_their_levels(store, encoder):
+    hits = Searcher(store, encoder).search("污泥处置资源化利用谁牵头", k=10)
+    shown = [hit.clause_id for hit in hits]
+    grouped = [twin.clause_id for hit in hits for twin in hit.twins]
+    assert not set(shown) & set(grouped), "a clause is a result of its own and a twin of another"
+    water = next(hit for hit in hits if WATER in {hit.clause_id, *(twin.clause_id for twin in hit.twins)})
+    members = {water.clause_id, *(twin.clause_id for twin in water.twins)}
+    assert members == {WATER, HUBEI_WATER, NATIONAL_WATER}
+    assert [twin.level for twin in water.twins] == sorted((twin.level for twin in water.twins), key=lambda level: level.rank)
+    assert {twin.place for twin in water.twins} <= {"全国", "湖北省", "武汉市"}
+
+
+def test_the_deployments_locality_shows_its_own_measure_first(store, encoder):
+    question = "污水处理厂节能降耗和污泥处置怎么推进"  # names no place
+    local = Searcher(store, encoder, locality="武汉市").search(question, k=5)
+    assert local[0].clause_id == WATER and {twin.clause_id for twin in local[0].twins} == {HUBEI_WATER, NATIONAL_WATER}
+    # A place named in the question wins over the deployment's own.
+    named = Searcher(store, encoder, locality="武汉市").search("湖北省" + question, k=5)
+    assert named[0].clause_id == HUBEI_WATER
+
+
+def test_a_question_the_collection_cannot_answer_gets_no_clause(store, encoder):
+    searcher = Searcher(store, encoder)
+    assert searcher.find("驾驶证到期了怎么换证", k=10).hits == ()  # no word of it occurs anywhere
+    for question in ("武汉地铁末班车几点", "垃圾分类没分好会罚款吗，罚多少"):  # words occur, the answer does not
+        outcome = searcher.find(question, k=10)
+        assert outcome.hits == () and outcome.relevance is not None, question
+        assert outcome.closest, "the closest documents are offered apart"
+    answered = searcher.find("谁负责污泥处置？", k=10)
+    assert answered.hits and answered.relevance.coverage >= searcher.floor.policy.coverage
+    # Department questions are structured matches: never cut, however few words they share.
+    assert searcher.find("市水务局负责哪些任务", k=10).hits
+
+
+def test_a_misspelt_department_name_gets_a_suggestion(store, encoder):
+    outcome = Searcher(store, encoder).find("市水物局负责哪些任务", k=5)
+    assert outcome.suggestions == (("市水物局", "市水务局"),)
+    assert Searcher(store, encoder).find("市水务局负责哪些任务", k=5).suggestions == ()
