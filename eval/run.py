@@ -152,6 +152,29 @@ def run_stard_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...]
     return results
 
 
+def run_ranking_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ...], out: Path,
+                     weights: FusionWeights = FusionWeights()) -> dict:
+    """The ranking question set (eval/ranking) over a store holding the bundled corpus and the 2026 work
+    reports; writes ranking.json and ranking.md (per split, with and without the locality) with the twin
+    links' precision and recall against eval/ranking/twins.tsv."""
+    from .ranking import evaluate_ranking, load_ranking_questions, ranking_table, twin_scores
+
+    dev = set().union(*(q.relevant for q in load_ranking_questions() if q.split == "dev"))
+    results = {"date": date.today().isoformat(), "encoder": encoder.name if encoder else None,
+               "systems": evaluate_ranking(store, encoder, modes, weights),
+               "twins": {"dev": twin_scores(store, dev), "all": twin_scores(store)}}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ranking.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    twins = "\n".join(f"| {split} | {row['pairs']} | {row['found']} | {row['precision']:.3f} | {row['recall']:.3f} |"
+                       for split, row in results["twins"].items())
+    tables = "\n\n".join(f"## {split}\n\n{ranking_table(results['systems'], split)}" for split in ("dev", "test", "all"))
+    (out / "ranking.md").write_text(
+        f"# Ranking question set\n\nEncoder {results['encoder']}; {results['date']}.\n\n{tables}\n\n"
+        f"## Twin links against eval/ranking/twins.tsv\n\n| split | pairs | found | precision | recall |\n"
+        f"|---|---|---|---|---|\n{twins}\n", encoding="utf-8")
+    return results
+
+
 def run_attribution_eval(store: Store, out: Path) -> dict:
     """Department attribution against the hand gold; writes attribution.json."""
     from .attribution import evaluate_attribution

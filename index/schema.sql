@@ -56,13 +56,15 @@ CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at
 -- The store's history: one row per data version (meta.data_version), with a random token. Derived
 -- files name the version they were saved at; a version missing here or with another token is not ours.
 CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, token TEXT NOT NULL);
--- Twins (twins.py): each measure clause's 16 MinHash band keys, and the near-identical clauses of other
--- documents it was found to repeat, one row per direction. Both go with the clauses they name.
-CREATE TABLE IF NOT EXISTS twin_bands (
-    band INTEGER NOT NULL, clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE
+-- Twins (twins.py): each measure clause's 32 MinHash band keys (in twin_clauses.bands, 8 bytes each,
+-- and inverted in twin_bands), and the near-identical clauses of other documents it was found to
+-- repeat, one row per direction. twin_store.py keeps them; they go with the clauses they name.
+CREATE TABLE IF NOT EXISTS twin_clauses (
+    id INTEGER PRIMARY KEY, clause_id TEXT NOT NULL UNIQUE REFERENCES clauses (id) ON DELETE CASCADE,
+    bands BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS twin_bands_band ON twin_bands (band);
-CREATE INDEX IF NOT EXISTS twin_bands_clause ON twin_bands (clause_id);
+CREATE TABLE IF NOT EXISTS twin_bands (band INTEGER NOT NULL, clause INTEGER NOT NULL, PRIMARY KEY (band, clause))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS twins (
     clause_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE,
     twin_id TEXT NOT NULL REFERENCES clauses (id) ON DELETE CASCADE,

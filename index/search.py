@@ -1,9 +1,9 @@
-"""Clause search: BM25 and dense retrieval over units, fused by reciprocal rank, returned as clauses.
+"""Clause search: BM25 and dense retrieval over units, fused by normalised score, returned as clauses.
 
     query ─► analyse (departments, «谁负责», references)
           ─► ranked unit lists: BM25 · dense · department responsibilities · resolved reference
              («谁负责 X»: only units that name responsible units, when any of the retrieved do)
-          ─► reciprocal-rank fusion (Σ weight / (k + rank)) ─► best unit per clause
+          ─► fusion (`_fuse`: normalised BM25 and cosine scores, ranks for the rest) ─► best unit per clause
           ─► twins grouped (twins.py: one result per measure, its other levels in `twins`) ─► SearchHit
 
 A deployment's own place (`locality`, e.g. 武汉市) takes part as if the question named it, with its
@@ -64,14 +64,20 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class FusionWeights:
+    """What each list adds to a unit's fused score (`_fuse`). Chosen on the ranking set's development
+    split and the policy set (eval/README.md «Fusion»): lists with scores add weight × scale × the
+    normalised score, lists of ranks weight / (k + rank)."""
+
     bm25: float = 1.0
     dense: float = 1.0
-    department: float = 1.0
+    department: float = 2.0  # a department the question names: its clauses, the lead's first
     place: float = 1.0
     target: float = 2.0  # an explicit «目标是多少» outweighs one retrieval list
     reference: float = 10.0
     locality: float = 1.0  # the deployment's own place, when the question names none
-    k: int = 10  # the RRF constant (tuned: eval/README.md)
+    bm25_scale: float = 0.2  # what a list's best BM25 score adds
+    dense_scale: float = 0.1  # what a list's nearest passage adds
+    k: int = 10  # the constant of the rank lists
     depth: int = 100  # how many units each list contributes
 
 
@@ -156,8 +162,8 @@ class Searcher:
         query = query[:self.limits.analysed_chars]
         plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
-        lists, cosine = self._ranked_lists(plan, mode, allowed)
-        fused = _fuse(lists, self.weights)
+        lists, scored, cosine = self._ranked_lists(plan, mode, allowed)
+        fused = _fuse(lists, scored, self.weights)
         hits = self._hits(fused, plan, k, filtered=allowed is not None)
         suggestions = self.names.suggest(query)
         if plan.departments or plan.reference or not hits:
@@ -174,23 +180,24 @@ class Searcher:
         return coverage(content_terms(terms(" ".join(self.store.segmenter.tokens(text)))), held, self.lexical.idf)
 
     def _ranked_lists(self, plan: QueryPlan, mode: SearchMode, allowed: set[int] | None
-                      ) -> tuple[dict[str, list[int]], float | None]:
-        """The ranked unit lists, and the cosine similarity of the nearest passage (None without vectors)."""
-        depth, lists, vector, cosine = self.weights.depth, {}, None, None
+                      ) -> tuple[dict[str, list[int]], dict[str, dict[int, float]], float | None]:
+        """The ranked unit lists, the scores of those that have them (BM25, cosine), and the cosine
+        similarity of the nearest passage (None without vectors)."""
+        depth, lists, scored, vector, cosine = self.weights.depth, {}, {}, None, None
         if mode in (SearchMode.HYBRID, SearchMode.BM25) and not plan.department_only:
-            lists["bm25"] = [unit for unit, _ in self.bm25(plan.text, depth, allowed)]
+            scored["bm25"] = dict(self.bm25(plan.text, depth, allowed))
         if mode in (SearchMode.HYBRID, SearchMode.DENSE) and self.vectors is not None and not plan.department_only:
             vector = self.encoder.encode_queries([matching_copy(plan.text)[:self.limits.encoded_chars]])[0]
-            nearest = self.vectors.search(vector, depth, allowed)
-            lists["dense"] = [unit for unit, _ in nearest]
-            cosine = max((score for _, score in nearest), default=None)
-        if mode == SearchMode.HYBRID and not lists.get("bm25") and not plan.departments and not plan.reference:
-            lists.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
-        if plan.places and lists:
-            lists.update(self._place_lists(plan.places, plan.text, lists, vector, allowed))
-        elif self.local_documents and lists:
-            lists.update({name.replace("place", "locality", 1): units for name, units in
-                          self._place_lists(self.local_documents, plan.text, lists, vector, allowed).items()})
+            scored["dense"] = dict(self.vectors.search(vector, depth, allowed))
+            cosine = max(scored["dense"].values(), default=None)
+        if mode == SearchMode.HYBRID and not scored.get("bm25") and not plan.departments and not plan.reference:
+            scored.pop("dense", None)  # no word of the query occurs anywhere: nearest vectors would be noise
+        lists = {name: list(units) for name, units in scored.items()}
+        if (places := plan.places or self.local_documents) and lists:
+            signal = "place" if plan.places else "locality"
+            found, found_scores = self._place_lists(places, plan.text, lists, vector, allowed)
+            lists.update({name.replace("place", signal, 1): units for name, units in found.items()})
+            scored.update({name.replace("place", signal, 1): units for name, units in found_scores.items()})
         # Target and «谁负责» signals re-rank what retrieval found; they never add units of their own.
         retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
         if plan.asks_who and retrieved:  # «谁负责 X»: the clauses about X that name who carries them out
@@ -204,7 +211,7 @@ class Searcher:
             lists["target"] = self._target_units(plan.text, retrieved)
         if plan.reference and plan.reference.clauses:
             lists["reference"] = self._clause_units(plan.reference.clauses, allowed)
-        return lists, cosine
+        return lists, scored, cosine
 
     def bm25(self, text: str, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
         """(unit id, BM25 score) best first, over the jieba tokens the store holds."""
@@ -215,7 +222,7 @@ class Searcher:
         return self.store.fts5_bm25(list(dict.fromkeys(self.store.segmenter.tokens(text))), limit)
 
     def _place_lists(self, places: tuple[str, ...], text: str, lists: dict[str, list[int]], vector,
-                     allowed: set[int] | None) -> dict[str, list[int]]:
+                     allowed: set[int] | None) -> tuple[dict[str, list[int]], dict[str, dict[int, float]]]:
         """«武汉…», «湖北…», «国家层面…». A place whose documents are a small part of the collection gets
         the same retrieval again inside them (BM25 without the place name), so its best units take part
         even when other documents — laws of the same subject — fill the global lists. A place holding
@@ -224,17 +231,17 @@ class Searcher:
         if self.store.unit_count(doc_ids=places) > PLACE_SHARE * len(self.lexical):
             retrieved = list(dict.fromkeys(unit for units in lists.values() for unit in units))
             rows = self.store.unit_rows(retrieved)
-            return {"place": [unit for unit in retrieved if rows[unit].doc_id in places]}
+            return {"place": [unit for unit in retrieved if rows[unit].doc_id in places]}, {}
         within = self.store.units_of_documents(places)
         if allowed is not None:
             within &= allowed
-        found = {}
+        found: dict[str, dict[int, float]] = {}
         if within and "bm25" in lists:
             stripped = self.places.strip(matching_copy(text))  # place names are Simplified
-            found["place:bm25"] = [unit for unit, _ in self.bm25(stripped, self.weights.depth, within)]
+            found["place:bm25"] = dict(self.bm25(stripped, self.weights.depth, within))
         if within and "dense" in lists:
-            found["place:dense"] = [unit for unit, _ in self.vectors.search(vector, self.weights.depth, within)]
-        return found
+            found["place:dense"] = dict(self.vectors.search(vector, self.weights.depth, within))
+        return {name: list(units) for name, units in found.items()}, found
 
     def _department_units(self, canonicals: tuple[str, ...], allowed: set[int] | None) -> list[int]:
         """Units naming the departments, the strongest role first (a lead before a supporter)."""
@@ -336,12 +343,27 @@ class Searcher:
                        clause.number, clause.title)
 
 
-def _fuse(lists: dict[str, list[int]], weights: FusionWeights) -> list[tuple[int, float, tuple[str, ...]]]:
-    """Reciprocal-rank fusion: score(u) = Σ_lists weight / (k + rank), rank from 1."""
+def _fuse(lists: dict[str, list[int]], scored: dict[str, dict[int, float]], weights: FusionWeights
+          ) -> list[tuple[int, float, tuple[str, ...]]]:
+    """score(u) = Σ over the lists that hold u. A list with scores (BM25 and cosine, also inside a place)
+    adds weight × scale × its score normalised on the list (BM25 over the list's best, cosine min–max):
+    a near tie stays a near tie, where ranks would make it a full step. A list of ranks only
+    (departments, targets, references, a place's vote) adds weight / (k + rank), as reciprocal-rank
+    fusion does."""
     scores: dict[int, float] = {}
     sources: dict[int, list[str]] = {}
     for name, units in lists.items():
-        weight = getattr(weights, name.split(":")[0])  # place:bm25 and place:dense weigh as place
+        signal, kind = name.split(":")[0], name.split(":")[-1]
+        weight = getattr(weights, signal)  # place:bm25 and place:dense weigh as place, scaled as their kind
+        values = [scored[name][unit] for unit in units[:weights.depth]] if name in scored else None
+        if values:
+            high, low = max(values), min(values)
+            scale = weights.bm25_scale if kind == "bm25" else weights.dense_scale
+            for unit, value in zip(units, values):
+                normalised = value / high if kind == "bm25" else (value - low) / (high - low) if high > low else 1.0
+                scores[unit] = scores.get(unit, 0.0) + weight * scale * normalised
+                sources.setdefault(unit, []).append(name)
+            continue
         for rank, unit in enumerate(units[:weights.depth], start=1):
             scores[unit] = scores.get(unit, 0.0) + weight / (weights.k + rank)
             sources.setdefault(unit, []).append(name)

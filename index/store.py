@@ -38,18 +38,17 @@ from ingest.errors import NotFound, StoreError
 from .reads import StoreReads
 from .rows import DOCUMENT_FIELDS, Outcome, Replacement, StoreVersion, dumps
 from .segment import Segmenter, segmenter
-from .twins import TWIN_KINDS, TwinRule, bands, shingles
+from .twin_store import TwinWrites
 from .units import Unit, document_units
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 4
-_TWIN_CANDIDATES = 50
 STORE_FILE = "policykb.sqlite3"
 _VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older index file is rebuilt)
 BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
 
 
-class Store(StoreReads):
+class Store(StoreReads, TwinWrites):
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
 
     One connection, usable from any thread but not from two at once: a service gives each request a
@@ -256,6 +255,7 @@ class Store(StoreReads):
         """Delete a document, its BM25 rows and (by cascade) everything else; inside a transaction."""
         self._connection.execute("DELETE FROM units_fts WHERE rowid IN (SELECT id FROM units WHERE doc_id = ?)",
                                  (doc_id,))
+        self._unlink_twins(doc_id)
         return self._connection.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount > 0
 
     @contextlib.contextmanager
@@ -304,34 +304,6 @@ class Store(StoreReads):
                                                   unit.passage, unit.passage_hash))
             execute("INSERT INTO units_fts (rowid, tokens) VALUES (?, ?)", (unit_id, tokens))
         self._link_twins(document.id)
-
-    def _link_twins(self, doc_id: str, rule: TwinRule = TwinRule()) -> None:
-        """Store the band keys of a stored document's measure clauses and link each to its twins in the
-        documents stored before it (twins.py); inside the document's transaction. A clause weighs at most
-        `_TWIN_CANDIDATES` candidates, those sharing the most bands: boilerplate shared by thousands of
-        clauses costs no more than a rare measure."""
-        execute = self._connection.execute
-        level = execute("SELECT level FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-        kinds = sorted(TWIN_KINDS)
-        rows = execute(f"SELECT id, text FROM clauses WHERE doc_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
-                       "ORDER BY ordinal", (doc_id, *kinds)).fetchall()
-        for clause_id, text in rows:
-            grams = shingles(text)
-            if len(grams) < rule.min_shingles:
-                continue
-            keys = bands(grams)
-            candidates = execute(
-                f"SELECT c.id, c.text, d.level FROM (SELECT b.clause_id, count(*) AS shared FROM twin_bands b "
-                f"JOIN clauses o ON o.id = b.clause_id WHERE b.band IN ({','.join('?' * len(keys))}) AND o.doc_id != ? "
-                f"GROUP BY b.clause_id ORDER BY shared DESC, b.clause_id LIMIT ?) s "
-                f"JOIN clauses c ON c.id = s.clause_id JOIN documents d ON d.id = c.doc_id",
-                (*keys, doc_id, _TWIN_CANDIDATES)).fetchall()
-            for twin_id, twin_text, twin_level in candidates:
-                similarity = rule.similarity(grams, shingles(twin_text), same_level=twin_level == level)
-                if similarity is not None:
-                    self._connection.executemany("INSERT OR IGNORE INTO twins VALUES (?, ?, ?)",
-                                                 [(clause_id, twin_id, similarity), (twin_id, clause_id, similarity)])
-            self._connection.executemany("INSERT INTO twin_bands VALUES (?, ?)", [(key, clause_id) for key in keys])
 
     def _insert_responsibilities(self, clause_id: str, task_ordinal: int,
                                  responsibilities: tuple[Responsibility, ...]) -> None:

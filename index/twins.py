@@ -51,7 +51,7 @@ class TwinRule:
     min_shingles: int = 30  # shorter clauses (「加强组织领导」) share words, not measures
     min_shared: int = 30  # two short paragraphs sharing one sentence (「中国特色高水平高职学校」) are not one measure
 
-    def similarity(self, first: frozenset[int], second: frozenset[int], same_level: bool) -> float | None:
+    def similarity(self, first: frozenset[str], second: frozenset[str], same_level: bool) -> float | None:
         """The Jaccard similarity when the pair is twins under this rule, else None."""
         shared = len(first & second)
         if shared < self.min_shared:
@@ -60,15 +60,16 @@ class TwinRule:
         return jaccard if jaccard >= (self.same_level if same_level else self.jaccard) else None
 
 
-def shingles(text: str) -> frozenset[int]:
-    """The clause's character 3-grams (numbering, punctuation and spaces dropped), as 32-bit hashes."""
+def shingles(text: str) -> frozenset[str]:
+    """The clause's character 3-grams (numbering, punctuation and spaces dropped)."""
     letters = _NOT_TEXT.sub("", _NUMBERING.sub("", matching_copy(text)).lower())
-    return frozenset(zlib.crc32(letters[i:i + SHINGLE].encode("utf-8")) for i in range(len(letters) - SHINGLE + 1))
+    return frozenset(letters[i:i + SHINGLE] for i in range(len(letters) - SHINGLE + 1))
 
 
-def bands(grams: frozenset[int]) -> list[int]:
-    """The LSH band keys of a 3-gram set: BANDS signed 64-bit integers (SQLite INTEGER)."""
-    values = np.fromiter(grams, dtype=np.uint64, count=len(grams))
+def bands(grams: frozenset[str]) -> list[int]:
+    """The LSH band keys of a 3-gram set: BANDS signed 64-bit integers (SQLite INTEGER), from the
+    3-grams' CRC-32 (stable across processes, as stored keys must be)."""
+    values = np.fromiter((zlib.crc32(gram.encode("utf-8")) for gram in grams), dtype=np.uint64, count=len(grams))
     signature = ((values[:, None] * _RANDOM[0] + _RANDOM[1]) % np.uint64(_PRIME)).min(axis=0)
     keys = []
     for band in range(BANDS):

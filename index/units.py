@@ -40,11 +40,12 @@ def document_units(document: Document) -> list[Unit]:
 
 
 def answers(clause: Clause) -> bool:
-    """Whether a clause can answer a question: not the signature and date block, not a bare heading
-    (「第一章 总则」, whose words are all in its number and title)."""
+    """Whether a clause can answer a question: not the signature and date block, not a bare chapter
+    heading (「第一章 总则」, whose words are all in its number and title). A numbered item that is only
+    its title (「（五）培育新动能新优势。」 over its points) stays: a reference to it must find it."""
     if clause.kind == "signature":
         return False
-    return bool(clause.tasks) or len(compact(clause.text)) > len(compact(f"{clause.number}{clause.title}"))
+    return clause.kind != "chapter" or len(compact(clause.text)) > len(compact(f"{clause.number}{clause.title}"))
 
 
 def _printed_units(document: Document) -> list[Unit]:

@@ -4,12 +4,14 @@ document, with the shipped e5 vectors."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 
-from conftest import PLANS, RULE_DOC, SEED, build_home
-from index import Searcher, Store
+from conftest import CORPUS, PLANS, RULE_DOC, SEED, build_home
+from index import Searcher, Store, ingest_paths
+from index.dense import embed_missing, import_vectors
 from index.encoders import load_encoder
 from index.store import FORMAT_VERSION
 from index.twins import TwinRule, shingles
@@ -62,8 +64,11 @@ def test_deleting_a_document_removes_its_twin_links(tmp_path):
         assert store.twins([WATER])
         store.delete_document("鄂环发-2022-33")
         assert {link.clause_id for link in store.twins([WATER])[WATER]} == {NATIONAL_WATER}
-        assert not store._connection.execute("SELECT 1 FROM twin_bands b LEFT JOIN clauses c ON c.id = b.clause_id "
-                                             "WHERE c.id IS NULL").fetchall()
+        connection = store._connection  # no band key is left pointing at a deleted clause
+        assert not connection.execute("SELECT 1 FROM twin_bands b LEFT JOIN twin_clauses t ON t.id = b.clause "
+                                      "WHERE t.id IS NULL").fetchall()
+        assert not connection.execute("SELECT 1 FROM twin_clauses t JOIN clauses c ON c.id = t.clause_id "
+                                      "WHERE c.doc_id = '鄂环发-2022-33'").fetchall()
 
 
 def test_a_format_3_store_finds_its_twins_when_opened(tmp_path):
@@ -71,6 +76,7 @@ def test_a_format_3_store_finds_its_twins_when_opened(tmp_path):
     with sqlite3.connect(home / "policykb.sqlite3") as connection:  # as a store written before twins
         connection.execute("DELETE FROM twins")
         connection.execute("DELETE FROM twin_bands")
+        connection.execute("DELETE FROM twin_clauses")
         connection.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
     with Store.open(home) as store:
         assert {link.clause_id for link in store.twins([WATER])[WATER]} == {HUBEI_WATER, NATIONAL_WATER}
@@ -115,3 +121,39 @@ def test_a_misspelt_department_name_gets_a_suggestion(store, encoder):
     outcome = Searcher(store, encoder).find("市水物局负责哪些任务", k=5)
     assert outcome.suggestions == (("市水物局", "市水务局"),)
     assert Searcher(store, encoder).find("市水务局负责哪些任务", k=5).suggestions == ()
+
+
+# -- the ranking question set: a gate on its recorded scores ----------------------------------------
+
+TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="module")
+def ranking(shared, tmp_path_factory):
+    """The ranking set over the bundled corpus and the 2026 work reports (../shared), shipped e5 vectors."""
+    from eval.ranking import evaluate_ranking
+    from eval.run import CACHE
+
+    with Store.open(tmp_path_factory.mktemp("ranking-set")) as store:
+        ingest_paths(store, [CORPUS, shared / "corpus" / "gov_work_reports_2026"])
+        encoder = load_encoder("e5")
+        for cache in ("e5-bundled.npz", "e5-reports-2026.npz"):
+            import_vectors(store, CACHE / cache, encoder.name)
+        assert embed_missing(store, encoder) <= 20, "the vector caches are stale: see eval/README.md"
+        yield evaluate_ranking(store, encoder, ("bm25", "hybrid"))
+
+
+def test_ranking_set_holds_its_recorded_scores(ranking):
+    from eval.run import RESULTS
+
+    record = json.loads((RESULTS / "ranking.json").read_text(encoding="utf-8"))["systems"]
+    for system, localities in ranking.items():
+        for locality, splits in localities.items():
+            for kind, scores in splits["all"].items():
+                for metric, value in scores.items():
+                    recorded = record[system][locality]["all"][kind][metric]
+                    worse = value > recorded + TOLERANCE if metric == "lost" else value < recorded - TOLERANCE
+                    assert not worse, (system, locality, kind, metric, value, recorded)
+    hybrid = ranking["hybrid"]
+    assert hybrid["武汉市"]["all"]["asked"]["local@1"] >= 0.85  # the local clause first with POLICYKB_LOCALITY
+    assert all(hybrid[locality]["all"][kind]["lost"] == 0 for locality in hybrid for kind in ("asked", "named"))

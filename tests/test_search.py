@@ -77,12 +77,15 @@ def test_faiss_matches_numpy(searcher, encoder):
     assert all(unit in allowed for unit, _ in filtered) and len(filtered) == 3
 
 
-def test_reciprocal_rank_fusion_by_hand():
-    weights = FusionWeights(k=60)
-    fused = _fuse({"bm25": [1, 2, 3], "dense": [3, 1]}, weights)
-    expected = {1: 1 / 61 + 1 / 62, 2: 1 / 62, 3: 1 / 63 + 1 / 61}
-    assert [unit for unit, _, _ in fused] == [1, 3, 2]
+def test_fusion_by_hand():
+    weights = FusionWeights(k=60, bm25_scale=0.2, dense_scale=0.1)
+    # Scored lists add their normalised scores (BM25 over the best, cosine min-max); ranked ones 1 / (k + rank).
+    scored = {"bm25": {1: 8.0, 2: 6.0, 3: 2.0}, "dense": {3: 0.9, 1: 0.8}}
+    fused = _fuse({"bm25": [1, 2, 3], "dense": [3, 1], "department": [2, 3]}, scored, weights)
+    expected = {1: 0.2 * 1 + 0.1 * 0, 2: 0.2 * 0.75 + 1 / 61, 3: 0.2 * 0.25 + 0.1 * 1 + 1 / 62}
+    assert [unit for unit, _, _ in fused] == [1, 2, 3]
     assert all(math.isclose(score, expected[unit]) for unit, score, _ in fused)
+    assert dict((unit, sources) for unit, _, sources in fused)[3] == ("bm25", "dense", "department")
 
 
 def test_encoder_vectors_are_normalised(encoder):
