@@ -8,7 +8,9 @@ are read instead:
 - cosine: the encoder's similarity of the question and its nearest passage (encoder-specific, so a
   floor is calibrated per encoder and an uncalibrated encoder is judged on coverage alone).
 
-A search whose evidence is under both floors answers no clause («没有找到相关条款»); the floors were
+A question that names a year none of the first results mentions (「2035年…」 over plans to 2025) is
+not answered by them either. A search whose evidence is under both floors answers no clause
+(«没有找到相关条款»); the floors were
 chosen on the development questions so that no answerable question loses its answer (eval/README.md
 «Relevance floor»). Questions about departments or resolved references are structured matches and
 are never cut.
@@ -70,6 +72,17 @@ class RelevanceFloor:
 
 
 NO_FLOOR = RelevanceFloor(Floor(0.0), Floor(0.0))
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def missing_years(question: str, results: Iterable[str]) -> tuple[str, ...]:
+    """The years the question names (「2035年…」) that none of the results' texts mention: the results
+    are about the subject, not about what is asked of it."""
+    asked = dict.fromkeys(_YEAR.findall(question))
+    found = {year for text in results for year in _YEAR.findall(text)}
+    return tuple(year for year in asked if year not in found)
 
 
 def content_terms(query_terms: Iterable[str]) -> list[str]:

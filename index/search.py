@@ -32,7 +32,7 @@ from .dense import VectorIndex
 from .encoders import Encoder
 from .lexical import LexicalIndex, terms
 from .query import DepartmentNames, Places, QueryPlan, analyse, document_place
-from .relevance import Relevance, RelevanceFloor, content_terms, coverage
+from .relevance import Relevance, RelevanceFloor, content_terms, coverage, missing_years
 from .rows import TwinLink
 from .store import Store
 
@@ -169,7 +169,9 @@ class Searcher:
         if plan.departments or plan.reference or not hits:
             return SearchOutcome(tuple(hits), None, suggestions=suggestions)
         relevance = Relevance(self._coverage(plan.text, fused), cosine)
-        if self.floor.admits(query, relevance, self.encoder.name if self.encoder and "dense" in lists else None):
+        shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
+        if (self.floor.admits(query, relevance, self.encoder.name if self.encoder and "dense" in lists else None)
+                and not missing_years(query, shown)):
             return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
         return SearchOutcome((), relevance, closest, suggestions)

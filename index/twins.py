@@ -31,7 +31,13 @@ from ingest.normalize import matching_copy
 SHINGLE = 3
 BANDS, ROWS = 32, 1
 _PRIME = 4294967311  # the first prime above 2³²; with a < 2³¹ and 32-bit x, a·x + b stays below 2⁶⁴
-_RANDOM = np.random.default_rng(20221).integers(1, 2**31, size=(2, BANDS * ROWS), dtype=np.uint64)
+# The permutations' (a, b), derived from fixed labels (not a random generator, whose stream may change
+# between numpy versions): stored keys must mean the same to every later version of the program.
+def _coefficient(label: str) -> int:
+    return 1 + int.from_bytes(hashlib.blake2b(label.encode(), digest_size=4).digest(), "little") % (2**31 - 1)
+
+
+_RANDOM = np.array([[_coefficient(f"{part}{i}") for i in range(BANDS * ROWS)] for part in "ab"], dtype=np.uint64)
 _NOT_TEXT = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 _NUMBERING = re.compile(r"^\s*([（(]?[一二三四五六七八九十百\d]+[)）、.．]|第[一二三四五六七八九十百零〇\d]+[条章节款项])\s*")
 

@@ -78,7 +78,7 @@ def test_faiss_matches_numpy(searcher, encoder):
 
 
 def test_fusion_by_hand():
-    weights = FusionWeights(k=60, bm25_scale=0.2, dense_scale=0.1)
+    weights = FusionWeights(department=1.0, k=60, bm25_scale=0.2, dense_scale=0.1)
     # Scored lists add their normalised scores (BM25 over the best, cosine min-max); ranked ones 1 / (k + rank).
     scored = {"bm25": {1: 8.0, 2: 6.0, 3: 2.0}, "dense": {3: 0.9, 1: 0.8}}
     fused = _fuse({"bm25": [1, 2, 3], "dense": [3, 1], "department": [2, 3]}, scored, weights)
