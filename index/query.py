@@ -72,11 +72,12 @@ class DepartmentNames:
         """(as typed, known name) for each unit name in the query that the store does not know but that
         is one character away from a name it does (「市水物局」 → 市水务局): names end in an institutional
         word (_UNIT_END), so only the spans ending in one are looked at."""
-        if self._wildcards is None:
-            self._wildcards = {}
+        if self._wildcards is None:  # built whole, then published: a reader thread never sees it half-built
+            wildcards: dict[str, set[str]] = {}
             for name in self.names:
                 for i in range(len(name) - 1):  # the ending stays: 局 is not mistyped as 委
-                    self._wildcards.setdefault(f"{name[:i]}?{name[i + 1:]}", set()).add(name)
+                    wildcards.setdefault(f"{name[:i]}?{name[i + 1:]}", set()).add(name)
+            self._wildcards = wildcards
         text, found = compact(query), {}
         for end in (match.end() for match in _UNIT_END.finditer(text)):
             for length in range(min(end, 12), 2, -1):

@@ -24,6 +24,7 @@ inherits); no other module holds the connection or writes SQL.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
 import sqlite3
@@ -34,6 +35,7 @@ from typing import Iterator
 
 from ingest import Document, Responsibility
 from ingest.errors import NotFound, StoreError
+from ingest.normalize import matching_copy
 
 from .reads import StoreReads
 from .rows import DOCUMENT_FIELDS, Outcome, Replacement, StoreVersion, dumps
@@ -120,11 +122,12 @@ class Store(StoreReads, TwinWrites):
                 self._connection.execute("ALTER TABLE tasks ADD COLUMN deadline TEXT NOT NULL DEFAULT ''")
                 self._connection.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
             format_version = 3
-        if format_version == 3:  # format 3 → 4: twins, linked document by document in ingest order
+        if format_version == 3:  # format 3 → 4: passages in their matching copy; twins, in ingest order
             with self._transaction():
                 doc_ids = [doc_id for (doc_id,) in self._connection.execute("SELECT id FROM documents ORDER BY rowid")]
                 if doc_ids:
-                    logger.warning("store format 3 → 4: finding twins among the clauses of %d documents", len(doc_ids))
+                    logger.warning("store format 3 → 4: Simplified passages and twins for %d documents", len(doc_ids))
+                self._simplify_passages()
                 for doc_id in doc_ids:
                     self._link_twins(doc_id)
                 self._connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
@@ -141,6 +144,16 @@ class Store(StoreReads, TwinWrites):
         if self._connection.execute("SELECT 1 FROM versions WHERE version = ?", (self.data_version(),)).fetchone() is None:
             self._connection.execute("INSERT OR IGNORE INTO versions VALUES (?, ?)",
                                      (self.data_version(), secrets.token_hex(8)))
+
+    def _simplify_passages(self) -> None:
+        """Units stored before passages were kept in their matching copy get it (and a new hash: their
+        vectors are embedded again); the BM25 rows are re-tokenised by `_check_tokenizer`."""
+        rows = self._connection.execute("SELECT id, passage FROM units").fetchall()
+        changed = [(copy, hashlib.sha256(copy.encode("utf-8")).hexdigest(), unit_id) for unit_id, passage in rows
+                   if (copy := matching_copy(passage)) != passage]
+        self._connection.executemany("UPDATE units SET passage = ?, passage_hash = ? WHERE id = ?", changed)
+        if changed:
+            self._connection.execute("DELETE FROM meta WHERE key = 'tokenizer'")
 
     def _check_tokenizer(self) -> None:
         """The lexical index's manifest check: tokens made by another dictionary are rebuilt in place."""

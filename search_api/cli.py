@@ -255,14 +255,19 @@ def run_search(store: Store, arguments: argparse.Namespace) -> int:
             encoder = None
     filters = SearchFilters(arguments.doc, arguments.dept, arguments.role, arguments.tag, arguments.level,
                             arguments.year)
-    hits = Searcher(store, encoder, locality=arguments.locality).search(arguments.query, arguments.k, filters,
-                                           arguments.mode if encoder or arguments.mode == "bm25" else "bm25")
+    outcome = Searcher(store, encoder, locality=arguments.locality).find(
+        arguments.query, arguments.k, filters, arguments.mode if encoder or arguments.mode == "bm25" else "bm25")
+    hits = outcome.hits
     if arguments.json:
         print(json.dumps({"query": arguments.query, "results": [hit_json(hit) for hit in hits]},
                          ensure_ascii=False, indent=2))
         return 0
+    for typed, name in outcome.suggestions:
+        print(f"您是不是要找「{name}」？（问题里写的是「{typed}」）")
     if not hits:
         print("没有找到相关条款。可以换个说法、去掉筛选条件，或检查文件是否已导入（policykb docs）。")
+    if outcome.closest:
+        print("与问题最接近的文件：" + "、".join(f"{title}（{doc_id}）" for doc_id, title in outcome.closest))
     for rank, hit in enumerate(hits, start=1):
         departments = "、".join(f"{item.name}（{item.role.label}）" for item in hit.departments[:6])
         print(f"{rank}. [{hit.clause_id}] {hit.doc_title} › {' › '.join(hit.heading_path)} {hit.number}{hit.title}")

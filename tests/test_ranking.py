@@ -74,6 +74,9 @@ def test_deleting_a_document_removes_its_twin_links(tmp_path):
 def test_a_format_3_store_finds_its_twins_when_opened(tmp_path):
     home = build_home(tmp_path / "home", [SEED, *PLANS], vectors=False)
     with sqlite3.connect(home / "policykb.sqlite3") as connection:  # as a store written before twins
+        seed_unit, simplified = connection.execute("SELECT id, passage FROM units WHERE clause_id = ?", (WATER,)).fetchone()
+        connection.execute("UPDATE units SET passage = ? WHERE id = ?", ("武漢市減污降碳" + simplified[7:], seed_unit))
+        connection.execute("UPDATE units_fts SET tokens = '武漢市 減污' WHERE rowid = ?", (seed_unit,))
         connection.execute("DELETE FROM twins")
         connection.execute("DELETE FROM twin_bands")
         connection.execute("DELETE FROM twin_clauses")
@@ -81,6 +84,10 @@ def test_a_format_3_store_finds_its_twins_when_opened(tmp_path):
     with Store.open(home) as store:
         assert {link.clause_id for link in store.twins([WATER])[WATER]} == {HUBEI_WATER, NATIONAL_WATER}
         assert store._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0] == str(FORMAT_VERSION)
+        # Passages stored as printed (Traditional) get their Simplified matching copy, and BM25 its tokens.
+        passage, = store._connection.execute("SELECT passage FROM units WHERE id = ?", (seed_unit,)).fetchone()
+        tokens, = store._connection.execute("SELECT tokens FROM units_fts WHERE rowid = ?", (seed_unit,)).fetchone()
+        assert passage == simplified and "武汉市" in tokens and "減" not in tokens
 
 
 def test_twins_are_one_result_with_their_levels(store, encoder):
