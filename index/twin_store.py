@@ -36,6 +36,7 @@ class TwinWrites:
         kinds = sorted(TWIN_KINDS)
         rows = execute(f"SELECT id, text FROM clauses WHERE doc_id = ? AND kind IN ({','.join('?' * len(kinds))}) "
                        "ORDER BY ordinal", (doc_id, *kinds)).fetchall()
+        keyed = []  # the document's keys go in after all its clauses looked: its own are never candidates
         for clause_id, text in rows:
             grams = shingles(text)
             if len(grams) < rule.min_shingles:
@@ -49,13 +50,15 @@ class TwinWrites:
                 f"WHERE band IN ({','.join('?' * len(rare))}) GROUP BY clause HAVING count(*) >= ? "
                 f"ORDER BY shared DESC, clause LIMIT ?) s "
                 f"JOIN twin_clauses t ON t.id = s.clause JOIN clauses c ON c.id = t.clause_id "
-                f"JOIN documents d ON d.id = c.doc_id WHERE c.doc_id != ?",
-                (*rare, _MIN_SHARED_KEYS, _CANDIDATES, doc_id)).fetchall() if rare else []
+                f"JOIN documents d ON d.id = c.doc_id",
+                (*rare, _MIN_SHARED_KEYS, _CANDIDATES)).fetchall() if rare else []
             for twin_id, twin_text, twin_level in candidates:
                 similarity = rule.similarity(grams, shingles(twin_text), same_level=twin_level == level)
                 if similarity is not None:
                     self._connection.executemany("INSERT OR IGNORE INTO twins VALUES (?, ?, ?)",
                                                  [(clause_id, twin_id, similarity), (twin_id, clause_id, similarity)])
+            keyed.append((clause_id, keys))
+        for clause_id, keys in keyed:
             number = execute("INSERT INTO twin_clauses (clause_id, bands) VALUES (?, ?)",
                              (clause_id, np.array(keys, dtype=np.int64).tobytes())).lastrowid
             self._connection.executemany("INSERT OR IGNORE INTO twin_bands VALUES (?, ?)",
