@@ -170,7 +170,7 @@ class Searcher:
             return SearchOutcome(tuple(hits), None, suggestions=suggestions)
         relevance = Relevance(self._coverage(plan.text, fused), cosine)
         shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
-        if (self.floor.admits(query, relevance, self.encoder.name if self.encoder and "dense" in lists else None)
+        if (self.floor.admits(relevance, self.encoder.name if self.encoder and "dense" in lists else None)
                 and not missing_years(query, shown)):
             return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]

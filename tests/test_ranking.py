@@ -114,12 +114,13 @@ def test_the_deployments_locality_shows_its_own_measure_first(store, encoder):
 def test_a_question_the_collection_cannot_answer_gets_no_clause(store, encoder):
     searcher = Searcher(store, encoder)
     assert searcher.find("驾驶证到期了怎么换证", k=10).hits == ()  # no word of it occurs anywhere
-    for question in ("武汉地铁末班车几点", "垃圾分类没分好会罚款吗，罚多少"):  # words occur, the answer does not
+    # Its words occur but carry no weight there; the year asked about is in no result (plans to 2025).
+    for question in ("武汉地铁末班车几点", "2035年煤炭占能源消费的比重要降到多少"):
         outcome = searcher.find(question, k=10)
         assert outcome.hits == () and outcome.relevance is not None, question
         assert outcome.closest, "the closest documents are offered apart"
     answered = searcher.find("谁负责污泥处置？", k=10)
-    assert answered.hits and answered.relevance.coverage >= searcher.floor.policy.coverage
+    assert answered.hits and answered.relevance.coverage >= searcher.floor.floor.coverage
     # Department questions are structured matches: never cut, however few words they share.
     assert searcher.find("市水务局负责哪些任务", k=10).hits
 
