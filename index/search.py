@@ -164,11 +164,12 @@ class Searcher:
         allowed = self._allowed_units(filters)
         lists, scored, cosine = self._ranked_lists(plan, mode, allowed)
         fused = _fuse(lists, scored, self.weights)
-        hits = self._hits(fused, plan, k, filtered=allowed is not None)
+        tokens = self.store.segmenter.tokens(plan.text)  # for the highlights and the coverage alike
+        hits = self._hits(fused, plan, tokens, k, filtered=allowed is not None)
         suggestions = self.names.suggest(query)
         if plan.departments or plan.reference or not hits:
             return SearchOutcome(tuple(hits), None, suggestions=suggestions)
-        relevance = Relevance(self._coverage(plan.text, fused), cosine)
+        relevance = Relevance(self._coverage(tokens, fused), cosine)
         shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
         if (self.floor.admits(relevance, self.encoder.name if self.encoder and "dense" in lists else None)
                 and not missing_years(query, shown)):
@@ -176,10 +177,10 @@ class Searcher:
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
         return SearchOutcome((), relevance, closest, suggestions)
 
-    def _coverage(self, text: str, fused: list[tuple[int, float, tuple[str, ...]]]) -> float:
+    def _coverage(self, tokens: list[str], fused: list[tuple[int, float, tuple[str, ...]]]) -> float:
         first = [unit for unit, _, _ in fused[:self.floor.results_read]]
         held = [set(terms(tokens)) for tokens in self.store.tokens_of_units(first).values()]
-        return coverage(content_terms(terms(" ".join(self.store.segmenter.tokens(text)))), held, self.lexical.idf)
+        return coverage(content_terms(terms(" ".join(tokens))), held, self.lexical.idf)
 
     def _ranked_lists(self, plan: QueryPlan, mode: SearchMode, allowed: set[int] | None
                       ) -> tuple[dict[str, list[int]], dict[str, dict[int, float]], float | None]:
@@ -273,7 +274,7 @@ class Searcher:
         return self.store.units_matching(doc=filters.doc, level=filters.level, departments=departments,
                                          role=filters.role, tag=filters.tag, year=filters.year)
 
-    def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, k: int,
+    def _hits(self, fused: list[tuple[int, float, tuple[str, ...]]], plan: QueryPlan, tokens: list[str], k: int,
               filtered: bool) -> list[SearchHit]:
         """The best unit of each clause, fused order, twins grouped: a clause whose twin is already a
         result joins that result. The clause shown for a group is the one of the place asked about (named,
@@ -282,6 +283,7 @@ class Searcher:
         best: dict[str, tuple[int, float, tuple[str, ...]]] = {}
         for unit, score, sources in fused:
             best.setdefault(units[unit].clause_id, (unit, score, sources))
+        rank = {clause_id: position for position, clause_id in enumerate(best)}  # the fused order of clauses
         links = self._twin_groups(list(best)[:_TWIN_SCAN])
         preferred = set(plan.places or self.local_documents)
         groups: list[tuple[str, str, list[TwinLink]]] = []  # (retrieved clause, clause shown, twins)
@@ -294,7 +296,7 @@ class Searcher:
             if preferred and units[best[clause_id][0]].doc_id not in preferred:
                 local = [link.clause_id for link in twins if link.doc_id in preferred
                          and (not filtered or link.clause_id in best)]
-                shown = min(local, key=lambda twin: list(best).index(twin) if twin in best else len(best),
+                shown = min(local, key=lambda twin: rank.get(twin, len(rank)),
                             default=clause_id)
             grouped |= {clause_id, *(link.clause_id for link in twins)}
             groups.append((clause_id, shown, twins))
@@ -306,7 +308,6 @@ class Searcher:
         doc_of = {units[unit].clause_id: units[unit].doc_id for unit, _, _ in best.values()}
         doc_of.update({link.clause_id: link.doc_id for _, _, twins in groups for link in twins})
         titles = self.store.document_titles(sorted({doc_of[clause] for clause in members}))
-        tokens = self.store.segmenter.tokens(plan.text)
         hits = []
         for retrieved, shown, twins in groups:
             unit, score, sources = best[retrieved]
