@@ -175,6 +175,20 @@ def run_ranking_eval(store: Store, encoder: Encoder | None, modes: tuple[str, ..
     return results
 
 
+def run_answers_eval(store: Store, encoder: Encoder | None, out: Path) -> dict:
+    """The answer block's lead on the «谁负责» questions (eval/answers.py); writes answers.json and .md."""
+    from .answers import answers_table, evaluate_answers
+
+    results = {"date": date.today().isoformat(), "encoder": encoder.name if encoder else None,
+               "documents": len(store.document_titles()), "localities": evaluate_answers(store, encoder)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "answers.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "answers.md").write_text(
+        f"# Answer block on «谁负责» questions\n\nEncoder {results['encoder']}; {results['documents']} documents; "
+        f"{results['date']}.\n\n{answers_table(results['localities'])}\n", encoding="utf-8")
+    return results
+
+
 def run_attribution_eval(store: Store, out: Path) -> dict:
     """Department attribution against the hand gold; writes attribution.json."""
     from .attribution import evaluate_attribution

@@ -19,7 +19,9 @@ from ingest.normalize import compact
 from .resolve import Resolution, clause_component, resolve
 from .store import Store
 
-_WHO = re.compile(r"(由)?(谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|哪个机构|哪家单位)(来)?(牵头)?(负责|牵头|主管|承担|落实|管)?(的)?")
+# «谁负责…», «由哪个部门牵头…», «…归哪个单位管»: the question asks who carries a measure out.
+WHO_QUESTION = re.compile(r"(由)?(谁|哪个部门|哪些部门|哪个单位|哪些单位|什么部门|哪个机构|哪家单位)(来)?(牵头)?(负责|牵头|主管|承担|落实|管)?(的)?"
+                          r"|(的)?(牵头|责任|负责|主管|主责|承办)(单位|部门|机构)(是谁|是哪个|是哪些|有哪些)?")
 _GENERIC = re.compile(r"负责|牵头|配合|参与|承担|哪些|什么|任务|工作|事项|职责|有|的|了|吗|呢|是|都|具体|主要|请问|[?？!！。,，、\s]")
 _TARGET = re.compile(r"目标|多少|指标是|指标值|比例|比重|达到|百分之|几成|要求.*(率|量)")  # not «指标体系»
 _UNIT_END = re.compile(r"(委员会|管委会|中心|集团|公司|银行|海关|政府|[局委厅办署院会])")
@@ -151,8 +153,8 @@ def analyse(store: Store, names: DepartmentNames, places: Places, query: str, *,
     if clause_component(query) or re.search(r"《[^》]+》|〔\d{4}〕", query):
         resolved = resolve(store, query, within=within)
         reference = resolved if resolved.clauses or resolved.documents else None
-    asks_who = bool(_WHO.search(compact(query)))
-    text = _WHO.sub(" ", compact(query)) if asks_who else query
+    asks_who = bool(WHO_QUESTION.search(compact(query)))
+    text = WHO_QUESTION.sub(" ", compact(query)) if asks_who else query
     departments, rest = names.find(text)
     department_only = bool(departments) and not _GENERIC.sub("", rest)
     asks_target = bool(_TARGET.search(compact(query)))

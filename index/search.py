@@ -350,7 +350,9 @@ def _fuse(lists: dict[str, list[int]], scored: dict[str, dict[int, float]], weig
           ) -> list[tuple[int, float, tuple[str, ...]]]:
     """score(u) = Σ over the lists that hold u. A list with scores (BM25 and cosine, also inside a place)
     adds weight × scale × its score normalised on the list (BM25 over the list's best, cosine min–max):
-    a near tie stays a near tie, where ranks would make it a full step. A list of ranks only
+    a near tie stays a near tie, where ranks would make it a full step. The deployment's locality
+    (asked of no place) is normalised on the whole collection's list, so its documents' best passage
+    adds in proportion to how well it matches, not in full because it is their best. A list of ranks only
     (departments, targets, references, a place's vote) adds weight / (k + rank), as reciprocal-rank
     fusion does."""
     scores: dict[int, float] = {}
@@ -361,6 +363,8 @@ def _fuse(lists: dict[str, list[int]], scored: dict[str, dict[int, float]], weig
         values = [scored[name][unit] for unit in units[:weights.depth]] if name in scored else None
         if values:
             high, low = max(values), min(values)
+            if signal == "locality" and scored.get(kind):  # measured against the whole collection's list
+                high, low = max(high, *scored[kind].values()), min(low, *scored[kind].values())
             scale = weights.bm25_scale if kind == "bm25" else weights.dense_scale
             for unit, value in zip(units, values):
                 normalised = value / high if kind == "bm25" else (value - low) / (high - low) if high > low else 1.0

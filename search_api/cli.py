@@ -74,10 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_command.add_argument("ref", help="引用文字")
     resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
     evaluate = commands.add_parser("eval", help="在政策问题集上评测各检索系统，写出结果表")
-    evaluate.add_argument("--set", dest="question_set", choices=["policy", "stard", "attribution", "ranking"], default="policy",
+    evaluate.add_argument("--set", dest="question_set", default="policy",
+                          choices=["policy", "stard", "attribution", "ranking", "answers"],
                           help="policy：政策问题集（默认）；stard：STARD 法条检索（数据目录需已导入法律）；"
                                "attribution：责任单位标注对照人工标注；ranking：排序问题集（数据目录需已导入"
-                               "内置语料和 2026 年政府工作报告）")
+                               "内置语料和 2026 年政府工作报告）；answers：「谁负责」问题的答案块牵头单位")
     evaluate.add_argument("--stard", type=Path, default=None, help="STARD train.jsonl 路径（默认 ../shared/eval/stard）")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
@@ -322,8 +323,8 @@ def _advance(progress: tqdm, done: int, total: int) -> None:
 
 def run_eval(store: Store, arguments: argparse.Namespace) -> int:
     from eval.run import (RESULTS, drift_from_baseline, markdown_table, output_folder, realworld_table, recorded_scores,
-                          run_attribution_eval, run_policy_eval, run_ranking_eval, run_realworld_eval,
-                          run_stard_eval)
+                          run_answers_eval, run_attribution_eval, run_policy_eval, run_ranking_eval,
+                          run_realworld_eval, run_stard_eval)
     from eval.stard import DEFAULT_PATH
 
     out = output_folder(store.path.parent, arguments.out, arguments.record)
@@ -351,6 +352,10 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
             for name, scores in results[level].items():
                 print(f"{'法条' if level == 'systems' else '法律'}\t{name}\tR@10 {scores['R@10']:.3f}\t"
                       f"R@100 {scores['R@100']:.3f}\tMRR@10 {scores['MRR@10']:.3f}")
+        return 0
+    if arguments.question_set == "answers":
+        run_answers_eval(store, encoder, out)
+        print((out / "answers.md").read_text(encoding="utf-8"))
         return 0
     if arguments.question_set == "ranking":
         run_ranking_eval(store, encoder, tuple(mode for mode in modes if mode != "bigram"), out, weights)

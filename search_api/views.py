@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
+from index.answer import Answer, Assignment, build_answer
 from index.crosscheck import CrossCheckRow
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
@@ -68,10 +69,26 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
     hits = list(outcome.hits)
     results = [{**hit_json(hit), "title": hit.title, "task": hit.task_ordinal, "tags": list(hit.tags),
                 "targets": [asdict(target) for target in hit.targets]} for hit in hits[:k]]
-    return {"query": query, "mode": mode, "results": results, "facets": _facets(hits),
+    found = build_answer(searcher.store, searcher.places, query, outcome.hits)
+    return {"query": query, "mode": mode, "answer": answer_json(found) if found else None,
+            "asked_departments": list(searcher.names.find(query)[0]), "results": results, "facets": _facets(hits),
             "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
             "suggestions": [{"typed": typed, "name": name, "query": compact(query).replace(typed, name)}
                             for typed, name in outcome.suggestions]}
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer block: the first result's assignment, and the same measure's at the other levels."""
+    return {**_assignment_json(answer.main), "topic": answer.topic,
+            "levels": [_assignment_json(item) for item in answer.levels]}
+
+
+def _assignment_json(item: Assignment) -> dict[str, Any]:
+    return {"clause_id": item.clause_id, "doc_id": item.doc_id, "doc_title": item.doc_title, "level": item.level,
+            "place": item.place, "number": item.number, "sentence": item.sentence,
+            "departments": [{"name": unit.name, "canonical": unit.canonical, "role": unit.role,
+                             "basis": unit.basis.value if unit.basis else None, "local": unit.local}
+                            for unit in item.units]}
 
 
 def _facets(hits: list[SearchHit]) -> dict[str, list[dict[str, Any]]]:

@@ -80,6 +80,29 @@ def test_search_answers_who_question_with_departments_and_highlight(client):
     assert {"departments", "documents", "tags"} == set(body["facets"])
 
 
+def test_who_question_gets_an_answer_block_with_roles_bases_sentence_and_levels(client):
+    """«武汉市谁负责污泥处置？»: the seed's (十二) assigns it; 市生态环境局 leads, presumed from list order
+    (the seed names no 牵头), three co units, 各区人民政府 carries it out locally (a heading names them for
+    the measures below); the national and Hubei twins' assignments are shown beside it, national first."""
+    body = client.get("/api/search", params={"q": "武汉市谁负责污泥处置？"}).json()
+    answer = body["answer"]
+    assert answer["topic"] == "污泥处置" and answer["clause_id"] == f"{SEED_ID}.s4.p12"
+    assert answer["clause_id"] == body["results"][0]["clause_id"]
+    assert "污泥處置" in answer["sentence"] and answer["sentence"].endswith("按職責分工落實)")
+    roles = {unit["canonical"]: (unit["role"], unit["basis"], unit["local"]) for unit in answer["departments"]}
+    assert roles["武汉市生态环境局"] == ("lead", "presumed", False)
+    assert roles["武汉市水务局"] == ("co", None, False) and roles["各区人民政府"][2] is True
+    assert [item["level"] for item in answer["levels"]] == ["national", "provincial", "municipal"]
+    assert answer["levels"][0]["departments"][0] == {"name": "生态环境部", "canonical": "生态环境部", "role": "lead",
+                                                     "basis": "presumed", "local": False}
+    page = client.get("/", params={"q": "武汉市谁负责污泥处置？"}).text
+    block = page[page.index('<section class="answer"'):page.index("</section>", page.index('<section class="answer"'))]
+    assert "「污泥处置」由谁负责" in block and "按排序推定" in block and "属地落实" in block and "湖北省" in block
+    # not a «谁负责» question: no block; a department question lists the department asked about
+    other = client.get("/api/search", params={"q": "市水务局负责哪些任务"}).json()
+    assert other["answer"] is None and other["asked_departments"] == ["武汉市水务局"]
+
+
 def test_traditional_and_simplified_queries_find_the_same_clause(client):
     simplified = client.get("/api/search", params={"q": "建筑垃圾资源化利用率目标是多少"}).json()["results"][0]
     traditional = client.get("/api/search", params={"q": "建築垃圾資源化利用率目標是多少"}).json()["results"][0]
