@@ -26,6 +26,10 @@ if (uploadForm) {
     const endpoint = uploadForm.dataset.endpoint + (replace ? "?replace=" + encodeURIComponent(replace) : "");
     const response = await fetch(endpoint, {
       method: "POST",
+// On a phone the outline starts folded, so the matrix and the text come first.
+const outline = document.querySelector("details.outline");
+if (outline && window.matchMedia("(max-width: 800px)").matches) outline.open = false;
+
       headers: { Authorization: "Bearer " + uploadForm.elements.token.value },
       body: data,
     });
