@@ -40,7 +40,9 @@ def _render(request: Request, name: str, status_code: int = 200, **context) -> H
 
 
 def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
-    response = _render(request, "error.html", status, status=status, message=message)
+    """The message in words; the search box keeps what was typed (`q`), so staff can correct it."""
+    response = _render(request, "error.html", status, status=status, message=message,
+                       q=request.query_params.get("q", ""))
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
