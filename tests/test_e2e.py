@@ -201,7 +201,8 @@ def test_copy_citation_gives_the_title_the_item_and_a_readable_permalink(sized, 
     bare.goto(f"/clauses/{SEED_ID}.s4.p12")
     bare.click("button.copy[data-copy-from=citation]")
     assert "Ctrl+C" in bare.inner_text("#copy-note")
-    selected = bare.evaluate("(() => { const e = document.activeElement; return e.value.slice(e.selectionStart, e.selectionEnd); })()")
+    selected = bare.evaluate("(() => { const field = document.activeElement; "
+                             "return field.value.slice(field.selectionStart, field.selectionEnd); })()")
     assert selected == copied
     bare.screenshot(path=ARTIFACTS / "11-clause-390.png", full_page=True)
 
@@ -212,7 +213,8 @@ def test_print_hides_the_search_form_and_prints_the_matrix_whole(sized):
     page.goto(QUESTION)
     assert page.is_hidden("header.top .searchbar") and page.is_hidden("aside.facets") and page.is_hidden("footer")
     page.goto(f"/documents/{SEED_ID}")
-    assert page.is_hidden("header.top .searchbar") and page.is_hidden("details.outline") and page.is_visible("table.matrix")
+    assert page.is_hidden("header.top .searchbar") and page.is_hidden("details.outline")
+    assert page.is_visible("table.matrix")
     wrap, table, width = page.evaluate("[document.querySelector('.matrix-wrap').getBoundingClientRect().right, "
                                        "document.querySelector('table.matrix').getBoundingClientRect().right, "
                                        "document.documentElement.scrollWidth]")

@@ -23,7 +23,8 @@ ROLE_TEXT = {"lead": "牵头", "co": "责任", "support": "配合", "inherited":
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     home = build_home(tmp_path_factory.mktemp("pages"), [SEED])
-    with TestClient(create_app(Settings(home=home, embed_in_background=False)), base_url="http://127.0.0.1:8000") as opened:
+    settings = Settings(home=home, embed_in_background=False)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as opened:
         yield opened
 
 
@@ -49,7 +50,8 @@ def test_contrast_ratio_matches_the_wcag_reference_values():
 def test_each_role_chip_colour_has_contrast_of_at_least_4_5(role):
     css = STYLE.read_text(encoding="utf-8")
     variables = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6})", css))
-    base = dict(re.findall(r"(?<![\w-])(background|color):\s*(#[0-9a-f]{6})", re.search(r"\n\.chip \{([^}]*)\}", css)[1]))
+    chip = re.search(r"\n\.chip \{([^}]*)\}", css)[1]
+    base = dict(re.findall(r"(?<![\w-])(background|color):\s*(#[0-9a-f]{6})", chip))
     rule = re.search(rf"\.chip\.role-{role} \{{([^}}]*)\}}", css)
     found = dict(re.findall(r"(?<![\w-])(background|color):\s*(#[0-9a-f]{6}|var\(--[\w-]+\))", rule[1])) if rule else {}
     colours = {key: variables[value[6:-1]] if value.startswith("var(") else value for key, value in found.items()}
