@@ -7,6 +7,7 @@ inserted as markup.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -20,6 +21,7 @@ from starlette.datastructures import UploadFile
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
+from ingest.normalize import to_simplified
 
 from .admission import client_of
 from .api import LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
@@ -40,7 +42,9 @@ def _render(request: Request, name: str, status_code: int = 200, **context) -> H
 
 
 def error_page(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
-    response = _render(request, "error.html", status, status=status, message=message)
+    """The message in words; the search box keeps what was typed (`q`), so staff can correct it."""
+    response = _render(request, "error.html", status, status=status, message=message,
+                       q=request.query_params.get("q", ""))
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -79,10 +83,35 @@ def search_page(request: Request, library: LibraryDependency, q: str = "",
                    progress=library.progress)
 
 
+_ITEM_NUMBER = re.compile(r"[（(](?P<item>[^（()）]+)[)）]")
+_SECTION_NUMBER = re.compile(r"(?P<section>[零〇一二三四五六七八九十百]+)、")
+
+
+def clause_citation(doc_title: str, number: str) -> str:
+    """How staff cite a clause: «《武汉市减污降碳协同增效实施方案》第（十二）项» for an item 「（十二）」 or 「(十二)」,
+    «《…》第二部分» for a section 「二、」, the number as printed for 「第三条」; `index.resolve` reads all three back.
+    Written in Simplified Chinese, as mainland documents are cited, also for a Traditional copy."""
+    doc_title, number = to_simplified(doc_title), to_simplified(number.strip())
+    if match := _ITEM_NUMBER.fullmatch(number):
+        return f"《{doc_title}》第（{match['item']}）项"
+    if match := _SECTION_NUMBER.fullmatch(number):
+        return f"《{doc_title}》第{match['section']}部分"
+    return f"《{doc_title}》{number}"
+
+
+def readable_url(base: str, path: str) -> str:
+    """An absolute URL that keeps Chinese characters as they are (browsers accept them), escaping only ASCII
+    characters that would break it (spaces, ?, #, %)."""
+    return base.rstrip("/") + "".join(char if ord(char) > 127 else quote(char, safe="/-._~()!*'") for char in path)
+
+
 @router.get("/clauses/{clause_id}", response_class=HTMLResponse)
 def clause_page(request: Request, library: LibraryDependency, clause_id: str,
                 task: Annotated[int | None, Query(ge=0, le=1000)] = None) -> Response:
-    return _render(request, "clause.html", clause=library.clause(clause_id), task=task)
+    clause = library.clause(clause_id)
+    permalink = readable_url(library.settings.public_url or str(request.base_url), clause["permalink"])
+    return _render(request, "clause.html", clause=clause, task=task, permalink=permalink,
+                   citation=clause_citation(clause["doc_title"], clause["number"]))
 
 
 @router.get("/documents", response_class=HTMLResponse)

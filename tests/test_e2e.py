@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/ (ignored by git) for a person to look at.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from conftest import PLANS, SEED, build_home, serving
 from test_api import TOKEN
+from test_pages import contrast_ratio
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -32,18 +34,39 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(base_url=server, accept_downloads=True, viewport={"width": 1280, "height": 900},
-                                      locale="zh-CN")
-        yield context.new_page()
-        browser.close()
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    context = browser.new_context(base_url=server, accept_downloads=True, viewport={"width": 1280, "height": 900},
+                                  locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture()
+def sized(browser, server):
+    """A fresh page at a given viewport: sized(1440, 900) for a desktop, sized(390, 844) for a phone."""
+    contexts = []
+
+    def open_page(width: int, height: int, **options):
+        contexts.append(browser.new_context(base_url=server, viewport={"width": width, "height": height},
+                                            locale="zh-CN", **options))
+        return contexts[-1].new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def test_search_facet_permalink_department_and_export(page, tmp_path):
@@ -107,3 +130,94 @@ def test_upload_page_with_token(page):
     page.click("#upload-result a")
     page.wait_for_selector("h1")
     assert "社区垃圾分类" in page.inner_text("h1")
+
+
+# -- issue 16, layout: focus order, phone width, citations, print ----------------------------------
+
+QUESTION = "/?q=" + "谁负责污泥处置？"
+TOP = "(selector) => document.querySelector(selector).getBoundingClientRect().top + window.scrollY"
+
+
+def tabs_until(page, condition: str, limit: int = 80) -> int:
+    """Tab presses until `condition` (a JS expression) holds; `limit` + 1 when it never does."""
+    for presses in range(limit + 1):
+        if page.evaluate(condition):
+            return presses
+        page.keyboard.press("Tab")
+    return limit + 1
+
+
+def test_a_skip_link_brings_the_keyboard_to_the_first_result(sized):
+    page = sized(1440, 900)
+    page.goto(QUESTION)
+    page.wait_for_selector("li.hit")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip" and page.is_visible("a.skip")
+    assert page.evaluate("document.activeElement.textContent") == "跳到主要内容"
+    page.keyboard.press("Enter")
+    assert tabs_until(page, "!!document.activeElement.closest('li.hit')") <= 5
+    page.goto(QUESTION)  # without the skip link: past the header (brand, search box, button, four links)
+    assert tabs_until(page, "!!document.activeElement.closest('li.hit')") <= 12
+    page.screenshot(path=ARTIFACTS / "7-search-1440.png")
+
+
+def test_on_a_phone_results_come_first_the_outline_folds_and_the_matrix_scrolls_in_its_box(sized):
+    page = sized(390, 844)
+    page.goto(QUESTION)
+    page.wait_for_selector("li.hit")
+    assert page.evaluate(TOP, "li.hit") < min(844, page.evaluate(TOP, "aside.facets"))
+    page.screenshot(path=ARTIFACTS / "8-search-390.png")
+    chip = page.locator(".chip.role-lead").first
+    assert chip.inner_text().startswith("牵头")
+    for each in page.locator(".chip").all()[:12]:  # the colours as drawn, not as written in the stylesheet
+        colour, background = each.evaluate("(e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+        assert contrast_ratio(colour, background) >= 4.5, (each.inner_text(), colour, background)
+
+    page.goto(f"/documents/{SEED_ID}")
+    assert page.evaluate("document.querySelector('details.outline').open") is False
+    assert page.evaluate(TOP, "table.matrix") >= page.evaluate(
+        "document.querySelector('details.outline').getBoundingClientRect().bottom + window.scrollY")
+    box = page.evaluate("[...['.matrix-wrap'].map((s) => document.querySelector(s)).flatMap((e) => "
+                        "[e.scrollWidth, e.clientWidth]), document.documentElement.scrollWidth]")
+    assert box[0] > box[1] and box[2] <= 390  # the matrix scrolls inside its box; the page does not
+    page.screenshot(path=ARTIFACTS / "9-document-390.png", full_page=True)
+    page.click("details.outline summary")
+    assert page.locator("details.outline li").first.is_visible()
+
+
+def test_copy_citation_gives_the_title_the_item_and_a_readable_permalink(sized, server):
+    page = sized(1440, 900, permissions=["clipboard-read", "clipboard-write"])
+    page.goto(f"/clauses/{SEED_ID}.s4.p12")
+    page.click("button.copy[data-copy-from=citation]")
+    page.wait_for_function("document.querySelector('button.copy[data-copy-from=citation]').textContent === '已复制'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.fullmatch(rf"《武汉市减污降碳协同增效实施方案》第（[一二三四五六七八九十]+）项 {re.escape(server)}/clauses/{SEED_ID}\.s4\.p12",
+                        copied), copied
+    assert copied == page.input_value("#citation")
+    page.screenshot(path=ARTIFACTS / "10-clause-1440.png")
+
+    bare = sized(390, 844)  # no clipboard API (plain http on an intranet): the text is selected for Ctrl+C
+    bare.add_init_script("Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})")
+    bare.goto(f"/clauses/{SEED_ID}.s4.p12")
+    bare.click("button.copy[data-copy-from=citation]")
+    assert "Ctrl+C" in bare.inner_text("#copy-note")
+    selected = bare.evaluate("(() => { const field = document.activeElement; "
+                             "return field.value.slice(field.selectionStart, field.selectionEnd); })()")
+    assert selected == copied
+    bare.screenshot(path=ARTIFACTS / "11-clause-390.png", full_page=True)
+
+
+def test_print_hides_the_search_form_and_prints_the_matrix_whole(sized):
+    page = sized(700, 1000)  # about the printable width of A4 portrait
+    page.emulate_media(media="print")
+    page.goto(QUESTION)
+    assert page.is_hidden("header.top .searchbar") and page.is_hidden("aside.facets") and page.is_hidden("footer")
+    page.goto(f"/documents/{SEED_ID}")
+    assert page.is_hidden("header.top .searchbar") and page.is_hidden("details.outline")
+    assert page.is_visible("table.matrix")
+    wrap, table, width = page.evaluate("[document.querySelector('.matrix-wrap').getBoundingClientRect().right, "
+                                       "document.querySelector('table.matrix').getBoundingClientRect().right, "
+                                       "document.documentElement.scrollWidth]")
+    assert table <= wrap + 1 and width <= 700, (wrap, table, width)
+    assert page.evaluate("getComputedStyle(document.querySelector('.matrix-wrap')).overflowX") == "visible"
+    page.pdf(path=ARTIFACTS / "12-document-print.pdf", format="A4")
