@@ -8,11 +8,13 @@ suffix, and `data/department_bodies.tsv` joins keys that differ by level (工业
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
-from ingest import Level, Role
+from ingest import Clause, Document, Level, Role
 from ingest.normalize import compact
 
 from .query import DepartmentNames
@@ -85,6 +87,27 @@ def department_duties(store: Store, canonical: str, offset: int = 0, limit: int 
     """The clauses and tasks that name the department, in document and reading order: all of them, or
     `limit` from `offset` (a page)."""
     return store.department_duties(canonical, offset, limit)
+
+
+def duty_clauses(store: Store, canonicals: tuple[str, ...], page: int) -> Iterator[tuple[Document, Clause, int]]:
+    """(document header, clause, task ordinal or -1 for the whole clause) of the departments' duties in the
+    order of `department_duties`, read `page` duties at a time; a task named twice (by two names of one
+    body, or for two of the canonicals) comes once."""
+    headers: dict[str, Document] = {}
+    seen: set[tuple[str, int]] = set()
+    for canonical in canonicals:
+        for start in itertools.count(0, page):
+            duties = store.department_duties(canonical, start, page)
+            clauses = store.clauses(sorted({duty.clause_id for duty in duties}))
+            for duty in duties:
+                if (duty.clause_id, duty.task_ordinal) in seen or duty.clause_id not in clauses:
+                    continue
+                seen.add((duty.clause_id, duty.task_ordinal))
+                if duty.doc_id not in headers:
+                    headers[duty.doc_id] = store.document_header(duty.doc_id)
+                yield headers[duty.doc_id], clauses[duty.clause_id], duty.task_ordinal
+            if len(duties) < page:
+                break
 
 
 def duty_roles(store: Store, canonical: str) -> dict[Role, int]:

@@ -193,13 +193,14 @@ class StoreReads(VectorReads):
         """The clauses and tasks that name the department, national documents first, then in reading order:
         all of them, or `limit` from `offset` (a page)."""
         rows = self._connection.execute(
-            "SELECT r.clause_id, c.doc_id, d.title, d.level, c.number, c.title, r.role, r.name, coalesce(t.text, '') "
+            "SELECT r.clause_id, c.doc_id, d.title, d.level, c.number, c.title, r.role, r.name, coalesce(t.text, ''), "
+            "r.task_ordinal "
             "FROM responsibilities r JOIN clauses c ON c.id = r.clause_id JOIN documents d ON d.id = c.doc_id "
             "LEFT JOIN tasks t ON t.clause_id = r.clause_id AND t.ordinal = r.task_ordinal "
             f"WHERE r.canonical = ? ORDER BY {_LEVEL_ORDER}, c.doc_id, c.ordinal, r.task_ordinal LIMIT ? OFFSET ?",
             (canonical, -1 if limit is None else limit, offset)).fetchall()
-        return [Duty(clause_id, doc_id, title, Level(level), number, clause_title, Role(role), name, task)
-                for clause_id, doc_id, title, level, number, clause_title, role, name, task in rows]
+        return [Duty(clause_id, doc_id, title, Level(level), number, clause_title, Role(role), name, task, ordinal)
+                for clause_id, doc_id, title, level, number, clause_title, role, name, task, ordinal in rows]
 
     def duty_counts(self, canonical: str) -> dict[Role, int]:
         """How many duties the department has in each role it holds."""

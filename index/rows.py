@@ -75,6 +75,7 @@ class Duty:
     role: Role
     name: str  # the department as printed there
     task: str  # the task text ("" for an inherited duty)
+    task_ordinal: int = -1  # the task's place in the clause; -1 for a duty of the whole clause (inherited)
 
 
 @dataclass(frozen=True)

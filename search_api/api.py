@@ -157,11 +157,42 @@ def departments(library: LibraryDependency) -> list[dict[str, Any]]:
     return departments_json(library.departments())
 
 
+class CsvResponse(Response):
+    """The 督查台账's media types, so the schema names them (Starlette adds `charset=utf-8` to text/csv)."""
+
+    media_type = "text/csv"
+
+
+class XlsxResponse(Response):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+DepartmentName = Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")]
+
+
+# Before /departments/{name:path}, which would take 「市发改委/tasks.xlsx」 for a name.
+@router.get("/departments/{name:path}/tasks.csv", response_class=CsvResponse,
+            responses={200: {"description": "部门督查台账（CSV），跨文件"},
+                       **error_models.error_responses(404, 413, 429, 503, json_route=False)})
+async def department_tasks_csv(library: LibraryDependency, request: Request, name: DepartmentName) -> Response:
+    """一个部门在所有文件中的督查台账（CSV，UTF-8 带 BOM；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    title, content = await _department_table(library, request, name, "csv")
+    return CsvResponse(content, headers=_attachment(f"{title}-督查台账.csv"))
+
+
+@router.get("/departments/{name:path}/tasks.xlsx", response_class=XlsxResponse,
+            responses={200: {"description": "部门督查台账（Excel），跨文件"},
+                       **error_models.error_responses(404, 413, 429, 503, json_route=False)})
+async def department_tasks_xlsx(library: LibraryDependency, request: Request, name: DepartmentName) -> Response:
+    """一个部门在所有文件中的督查台账（Excel，含「文件」列；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    title, content = await _department_table(library, request, name, "xlsx")
+    return XlsxResponse(content, headers=_attachment(f"{title}-督查台账.xlsx"))
+
+
 @router.get("/departments/{name:path}", response_model=models.DepartmentPublic,
             responses=error_models.error_responses(404, 422, 503))
 def department(library: LibraryDependency,
-               name: Annotated[str, Path(examples=["市发改委", "国家发展改革委"], description="部门的任何简称或全称")],
-               offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
+               name: DepartmentName, offset: Offset = 0, limit: Limit = None) -> dict[str, Any]:
     """一个部门（任何简称或全称，可含 /）牵头或参与的条款（按 offset/limit 分页），按文件分组；以及其他层级的同一部门。"""
     return library.department(name, offset, page_limit(library, limit))
 
@@ -183,38 +214,33 @@ def status(library: LibraryDependency) -> dict[str, Any]:
     return library.status()
 
 
-class CsvResponse(Response):
-    """The 任务分工表's media types, so the schema names them (Starlette adds `charset=utf-8` to text/csv)."""
-
-    media_type = "text/csv"
-
-
-class XlsxResponse(Response):
-    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get("/documents/{doc_id}/tasks.csv", response_class=CsvResponse,
-            responses={200: {"description": "任务分工表（CSV）"}, 
+            responses={200: {"description": "督查台账（CSV）"},
                        **error_models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_csv(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
-    """任务分工表（CSV，UTF-8 带 BOM，Excel 可直接打开；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    """督查台账（CSV，UTF-8 带 BOM，Excel 可直接打开；首行为文件名称、文号、成文日期；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "csv")
-    return CsvResponse(content, headers=_attachment(f"{title}-任务分工表.csv"))
+    return CsvResponse(content, headers=_attachment(f"{title}-督查台账.csv"))
 
 
 @router.get("/documents/{doc_id}/tasks.xlsx", response_class=XlsxResponse,
-            responses={200: {"description": "任务分工表（Excel）"}, 
+            responses={200: {"description": "督查台账（Excel）"},
                        **error_models.error_responses(404, 413, 429, 503, json_route=False)})
 async def tasks_xlsx(library: LibraryDependency, request: Request, doc_id: DocId) -> Response:
-    """任务分工表（Excel；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
+    """督查台账（Excel：表头冻结、可筛选，A4 横向打印、每页重复表头；行数上限 POLICYKB_EXPORT_MAX_ROWS）。"""
     title, content = await _task_table(library, request, doc_id, "xlsx")
-    return XlsxResponse(content, headers=_attachment(f"{title}-任务分工表.xlsx"))
+    return XlsxResponse(content, headers=_attachment(f"{title}-督查台账.xlsx"))
 
 
 async def _task_table(library: Library, request: Request, doc_id: str, kind: str) -> tuple[str, bytes]:
     """Written in a worker thread, stopped if the client leaves."""
     base, client = library.settings.base_url, client_of(request)  # links from the public URL, never the Host header
     return await until_disconnected(request, lambda stop: library.task_table(doc_id, base, kind, client, stop))
+
+
+async def _department_table(library: Library, request: Request, name: str, kind: str) -> tuple[str, bytes]:
+    base, client = library.settings.base_url, client_of(request)
+    return await until_disconnected(request, lambda stop: library.department_table(name, base, kind, client, stop))
 
 
 def _attachment(filename: str) -> dict[str, str]:

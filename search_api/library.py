@@ -32,11 +32,12 @@ from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, related_documents
+from index.directory import duty_clauses, find_department
 from index.rows import Outcome, Replacement
 from index.search import QueryLimits, SearchMode
 from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError
-from ingest.errors import DocumentConflict, FileTooLarge, StoreError
+from ingest.errors import DocumentConflict, FileTooLarge, NotFound, StoreError
 from ingest.readers import reader_for
 
 from . import exports
@@ -190,21 +191,45 @@ class Library:
 
     def task_table(self, doc_id: str, base_url: str, kind: str, client: str,
                    should_stop: Callable[[], bool]) -> tuple[str, bytes]:
-        """(document title, the 任务分工表 as xlsx or csv bytes), read from one snapshot a page at a time;
+        """(document title, its 督查台账 as xlsx or csv bytes), read from one snapshot a page at a time;
         refused over `export_max_rows` rows, stopped when `should_stop` says so (the client left)."""
         with self.long_work.admitted(client), self.reading() as searcher:
             store = searcher.store
-            title, total = store.document_header(doc_id).title, store.task_count(doc_id)
+            header, total = store.document_header(doc_id), store.task_count(doc_id)
             if total > self.settings.export_max_rows:
-                raise FileTooLarge(f"《{title}》的任务分工表有 {total} 行，超过导出上限 {self.settings.export_max_rows} 行"
+                raise FileTooLarge(f"《{header.title}》的督查台账有 {total} 行，超过导出上限 {self.settings.export_max_rows} 行"
                                    "（POLICYKB_EXPORT_MAX_ROWS）；请用 policykb show --json 导出全部任务")
             pages = (store.document_clauses(doc_id, start, _EXPORT_PAGE)
                      for start in range(0, store.clause_count(doc_id), _EXPORT_PAGE))
             rows = exports.task_rows((clause for page in pages for clause in page), base_url)
-            buffer = io.BytesIO()
-            stop = lambda: should_stop() or self.stopping.is_set()  # noqa: E731
-            (exports.write_xlsx if kind == "xlsx" else exports.write_csv)(rows, title, buffer, stop)
-        return title, buffer.getvalue()
+            ledger = exports.Ledger(header.title, exports.document_caption(header), rows)
+            return header.title, self._write_ledger(ledger, kind, should_stop)
+
+    def department_table(self, name: str, base_url: str, kind: str, client: str,
+                         should_stop: Callable[[], bool]) -> tuple[str, bytes]:
+        """(department, its 督查台账 across documents as xlsx or csv bytes): the duties of every department
+        the name stands for, read a page at a time; refused over `export_max_rows` rows (NotFound for an
+        unknown name)."""
+        with self.long_work.admitted(client), self._reading() as (searcher, snapshot):
+            store, limit = searcher.store, self.settings.export_max_rows
+            canonicals = find_department({item.canonical for item in snapshot.departments}, searcher.names, name)
+            if not canonicals:
+                raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
+            title = "、".join(canonicals)
+            duties = sum(sum(store.duty_counts(canonical).values()) for canonical in canonicals)
+            if duties > limit:
+                raise FileTooLarge(f"{title}的督查台账有 {duties} 处职责，超过导出上限 {limit} 行"
+                                   "（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
+            rows = exports.at_most(exports.department_rows(duty_clauses(store, canonicals, _EXPORT_PAGE), base_url), limit,
+                                   f"{title}的督查台账超过导出上限 {limit} 行（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
+            ledger = exports.Ledger(title, f"{title}　{exports.SHEET}", rows, across_documents=True)
+            return title, self._write_ledger(ledger, kind, should_stop)
+
+    def _write_ledger(self, ledger: exports.Ledger, kind: str, should_stop: Callable[[], bool]) -> bytes:
+        buffer = io.BytesIO()
+        stop = lambda: should_stop() or self.stopping.is_set()  # noqa: E731
+        (exports.write_xlsx if kind == "xlsx" else exports.write_csv)(ledger, buffer, stop)
+        return buffer.getvalue()
 
     def status(self) -> dict:
         with self.reading() as searcher:
@@ -368,3 +393,4 @@ def clean_filename(filename: str) -> str:
     name = re.split(r"[\\/]", filename or "")[-1]
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
     return name[-100:] or "未命名"
+

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
                                         description="另一程序占用数据库写锁时，写入最多等待的秒数，超过返回 503")
     page_size: int = Field(200, ge=1, le=10_000, description="文件页、部门页每页默认的条款或任务数")
     max_page_size: int = Field(1000, ge=1, le=100_000, description="limit 参数允许的最大值")
-    export_max_rows: int = Field(50_000, ge=1, le=2_000_000, description="任务分工表（xlsx/csv）最多导出的行数，超过返回 413")
+    export_max_rows: int = Field(50_000, ge=1, le=2_000_000, description="督查台账（xlsx/csv，文件或部门）最多导出的行数，超过返回 413")
     crosscheck_max_measures: int = Field(500, ge=0, description="措施多于这个数的文件不做上下级对照")
     crosscheck_wait_seconds: float = Field(20.0, ge=0, le=600,
                                            description="文件页等待后台计算上下级对照的最长时间，超时先显示“计算中”")

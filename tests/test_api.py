@@ -223,22 +223,75 @@ def test_unknown_routes_and_methods_use_the_error_shape(client):
 
 # -- exports -----------------------------------------------------------------------------------
 
+LEDGER = ("序号", "条款", "重点任务", "牵头单位", "责任单位", "配合单位", "属地落实", "牵头依据", "完成时限", "目标指标", "进展情况",
+          "责任人", "备注", "链接")
+
+
 def test_task_table_csv_and_xlsx(client):
+    """The 督查台账 of a document: caption, header, one row per task, in CSV and in an .xlsx set up to print."""
     response = client.get(f"/api/documents/{SEED_ID}/tasks.csv")
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    assert "%E7%9D%A3%E6%9F%A5%E5%8F%B0%E8%B4%A6.csv" in response.headers["content-disposition"]  # 督查台账.csv
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["序号", "条款", "重点任务", "牵头单位", "牵头依据", "配合单位/责任单位", "目标年份/时限", "链接"]
-    assert len(rows) == 24 and rows[1][3] == "市發改委" and rows[1][4] == "按排序推定"
-    assert rows[1][7].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
+    assert rows[0][0].startswith("《武漢市減污降碳協同增效實施方案》") and "2023年5月11日" in rows[0][0]
+    assert rows[1] == list(LEDGER) and len(rows) == 25
+    assert rows[2][3] == "市發改委" and rows[2][7] == "按排序推定" and rows[2][6].startswith("各區人民政府")
+    assert "各區人民政府" not in rows[2][4] and rows[2][10:13] == ["", "", ""]
+    assert rows[2][13].endswith(f"/clauses/{SEED_ID}.s2.p1?task=0")
     response = client.get(f"/api/documents/{SEED_ID}/tasks.xlsx")
     assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     values = list(sheet.values)
-    assert values[0] == tuple(rows[0]) and len(values) == 24
-    assert [cell or "" for cell in values[1][1:7]] == rows[1][1:7]
+    assert values[0][0] == rows[0][0] and values[1] == LEDGER and len(values) == 25
+    assert [cell or "" for cell in values[2][1:10]] == rows[2][1:10]
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:N25" and sheet.print_title_rows == "$1:$2"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
     assert_error(client.get("/api/documents/nope/tasks.xlsx"), 404, "not_found")
+
+
+def test_the_ledger_title_row_has_the_title_doc_number_and_date(client):
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/api/documents/国发-2019-3/tasks.xlsx").content)).active
+    assert sheet["A1"].value == "《国务院关于促进综合保税区高水平开放高质量发展的若干意见》　国发〔2019〕3号　2019年1月12日"
+    assert "A1:N1" in sheet.merged_cells
+    assert sheet["H3"].value == "文件规则（排在第一位的部门为牵头部门）"  # 牵头依据: the document's rule, in words
+
+
+def test_a_department_ledger_spans_its_documents(client):
+    """国家发展改革委 is named in the national plan and in 国发〔2019〕3号: one ledger, a 文件 column."""
+    response = client.get(f"/api/departments/{quote('国家发展改革委')}/tasks.xlsx")
+    assert response.status_code == 200, response.text
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.values)
+    assert values[0][0] == "国家发展和改革委员会　督查台账" and values[1] == (LEDGER[0], "文件", *LEDGER[1:])
+    documents = {row[1] for row in values[2:]}
+    assert len(documents) == 2 and "《国务院关于促进综合保税区高水平开放高质量发展的若干意见》国发〔2019〕3号" in documents
+    assert [row[0] for row in values[2:]] == list(range(1, len(values) - 1))
+    assert all("发展改革委" in "".join(cell or "" for cell in row[4:8]) for row in values[2:])  # in one of its roles
+    assert sheet.auto_filter.ref == f"A2:O{len(values)}" and sheet.print_title_rows == "$1:$2" and sheet.freeze_panes == "A3"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    rows = list(csv.reader(io.StringIO(client.get(f"/api/departments/{quote('国家发展改革委')}/tasks.csv")
+                                       .content.decode("utf-8-sig"))))
+    assert rows[0][0] == values[0][0] and tuple(rows[1]) == values[1] and len(rows) == len(values)
+    assert_error(client.get("/api/departments/没有这个部门/tasks.xlsx"), 404, "not_found")
+    assert client.get(f"/api/departments/{quote('国家发展改革委')}").status_code == 200  # the JSON route is still there
+
+
+def test_ledger_links_come_from_policykb_public_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYKB_PUBLIC_URL", "https://kb.example.org/policykb")
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with fresh_client(home) as service:
+        sheet = openpyxl.load_workbook(io.BytesIO(service.get(f"/api/departments/{quote('市发改委')}/tasks.xlsx").content)).active
+        links = [row[14] for row in list(sheet.values)[2:]]
+        assert len(links) == 22 and all(link.startswith("https://kb.example.org/policykb/clauses/") for link in links)
+
+
+def test_a_department_ledger_over_the_row_limit_is_refused(tmp_path):
+    home = build_home(tmp_path / "home", [SEED], vectors=False)
+    with fresh_client(home, export_max_rows=5) as service:
+        error = assert_error(service.get(f"/api/departments/{quote('市发改委')}/tasks.csv"), 413, "too_large")
+        assert "5" in error["message"] and "POLICYKB_EXPORT_MAX_ROWS" in error["message"]
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -335,11 +388,11 @@ def test_read_only_without_a_token(tmp_path):
 def test_formula_cells_are_text_in_xlsx_and_neutralised_in_csv(writable):
     doc_id = upload(writable, "社区垃圾分类.txt", UPLOAD.encode()).json()["doc_id"]
     sheet = openpyxl.load_workbook(io.BytesIO(writable.get(f"/api/documents/{doc_id}/tasks.xlsx").content)).active
-    cell = sheet["C2"]
+    cell = sheet["C3"]
     assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
-    assert sheet["G2"].value == "2025年"  # 目标年份/时限, after 牵头依据
+    assert sheet["I3"].value == "2025年底前" and sheet["I2"].value == "完成时限"  # 「到2025年底前」 in the task
     rows = list(csv.reader(io.StringIO(writable.get(f"/api/documents/{doc_id}/tasks.csv").content.decode("utf-8-sig"))))
-    assert rows[1][2].startswith("'=HYPERLINK")
+    assert rows[2][2].startswith("'=HYPERLINK")
 
 
 def test_document_text_is_escaped_in_pages(writable):
@@ -451,11 +504,14 @@ def test_export_links_come_from_the_public_url_not_the_host_header(tmp_path):
     with fresh_client(home, public_url="https://kb.example.org/policykb/", allowed_hosts=["kb.example.org"]) as service:
         response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "kb.example.org"})
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert rows[1][7] == f"https://kb.example.org/policykb/clauses/{SEED_ID}.s2.p1?task=0"
+        assert rows[2][13] == f"https://kb.example.org/policykb/clauses/{SEED_ID}.s2.p1?task=0"
+        response = service.get(f"/api/departments/{quote('市发改委')}/tasks.csv", headers={"Host": "kb.example.org"})
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert len(rows) > 3 and all(row[14].startswith("https://kb.example.org/policykb/clauses/") for row in rows[2:])
     with fresh_client(home) as service:
         response = service.get(f"/api/documents/{SEED_ID}/tasks.csv", headers={"Host": "localhost:9999"})
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert rows[1][7].startswith("http://127.0.0.1:8000/clauses/")
+        assert rows[2][13].startswith("http://127.0.0.1:8000/clauses/")
 
 
 def test_the_same_bytes_with_an_equivalent_extension_keep_the_stored_original(writable):

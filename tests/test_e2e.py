@@ -108,9 +108,9 @@ def test_search_facet_permalink_department_and_export(page, tmp_path):
         page.click("#export-xlsx")
     saved = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(saved)
-    assert saved.name.endswith("任务分工表.xlsx")
+    assert saved.name.endswith("督查台账.xlsx")
     rows = list(openpyxl.load_workbook(io.BytesIO(saved.read_bytes())).active.values)
-    assert rows[0][:4] == ("序号", "条款", "重点任务", "牵头单位") and len(rows) == 24
+    assert rows[1][:4] == ("序号", "条款", "重点任务", "牵头单位") and len(rows) == 25  # caption, header, 23 tasks
 
 
 def test_upload_page_with_token(page):
