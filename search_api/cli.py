@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_command.add_argument("--json", action="store_true", help="输出 JSON")
     evaluate = commands.add_parser("eval", help="在政策问题集上评测各检索系统，写出结果表")
     evaluate.add_argument("--set", dest="question_set", default="policy",
-                          choices=["policy", "stard", "attribution", "ranking", "answers"],
+                          choices=["policy", "stard", "attribution", "ranking", "answers", "crosscheck"],
                           help="policy：政策问题集（默认）；stard：STARD 法条检索（数据目录需已导入法律）；"
                                "attribution：责任单位标注对照人工标注；ranking：排序问题集（数据目录需已导入"
-                               "内置语料和 2026 年政府工作报告）；answers：「谁负责」问题的答案块牵头单位")
+                               "内置语料和 2026 年政府工作报告）；crosscheck：上下级对照的阈值与准确率"
+                               "（数据目录需已导入内置语料的三份减污降碳方案）；answers：「谁负责」问题的答案块牵头单位")
     evaluate.add_argument("--stard", type=Path, default=None, help="STARD train.jsonl 路径（默认 ../shared/eval/stard）")
     evaluate.add_argument("--modes", default="bm25,dense,hybrid,bigram", help="逗号分隔：bm25,dense,hybrid,bigram")
     evaluate.add_argument("--encoder", default=DEFAULT_ENCODER, help="向量编码器（默认 e5）")
@@ -338,6 +339,10 @@ def run_eval(store: Store, arguments: argparse.Namespace) -> int:
             print(realworld_table(run_realworld_eval(realworld, out)))
         else:
             print(f"（未找到 {realworld}：跳过真实文件的责任单位评测）")
+        return 0
+    if arguments.question_set == "crosscheck":
+        from eval.crosscheck import crosscheck_table, run_crosscheck_eval
+        print(crosscheck_table(run_crosscheck_eval(store, out)))
         return 0
     modes = tuple(mode.strip() for mode in arguments.modes.split(",") if mode.strip())
     encoder = load_encoder(arguments.encoder) if {"dense", "hybrid"} & set(modes) else None

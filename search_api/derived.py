@@ -14,7 +14,7 @@ import enum
 import threading
 from dataclasses import dataclass
 
-from index.crosscheck import CrossCheckRow
+from index.crosscheck import CrossCheckRow, MissingMeasure
 
 
 
@@ -40,6 +40,7 @@ class CrossCheckKey:
 class CrossCheck:
     status: CrossCheckStatus
     rows: tuple[CrossCheckRow, ...] = ()
+    missing: tuple[MissingMeasure, ...] = ()  # the higher levels' measures this document lacks
 
 
 class CrossChecks:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
-from index.crosscheck import cross_check, related_documents
+from index.crosscheck import cross_check, missing_measures, related_documents
 from index.directory import duty_clauses, find_department
 from index.rows import Outcome, Replacement
 from index.search import QueryLimits, SearchMode
@@ -349,10 +349,12 @@ class Library:
                 result = CrossCheck(TOO_LARGE)
             else:
                 started = time.perf_counter()
-                rows = cross_check(searcher, doc_id, [other for other, _, _ in related], self.stopping.is_set)
+                rows = cross_check(searcher.store, doc_id, [other for other, _, _ in related], self.stopping.is_set)
                 if self.stopping.is_set():
                     return
-                result = CrossCheck(READY, tuple(rows))
+                level = searcher.store.document_header(doc_id).level
+                higher = [other for other, _, other_level in related if other_level.rank < level.rank]
+                result = CrossCheck(READY, tuple(rows), tuple(missing_measures(searcher.store, doc_id, higher)))
                 logger.info("cross-check of %s (%d measures) computed in %.1f s", doc_id, measures,
                             time.perf_counter() - started)
         self.crosschecks.put(key, result)

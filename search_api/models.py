@@ -275,7 +275,19 @@ class CounterpartPublic(PublicModel):
     number: str
     title: str
     leads: list[str] = Field(description="牵头单位（文件中写的名称）")
-    differs: bool = Field(description="双方都写明牵头单位且没有共同的牵头机构")
+    differs: bool = Field(description="双方都写明牵头单位且没有共同的牵头机构（上下级对口部门、更名前后的部门算同一机构）")
+    similarity: float = Field(description="两条措施的字符三元组 Jaccard 相似度（不低于阈值才算对应）")
+
+
+class MissingMeasurePublic(PublicModel):
+    """上级文件有、本文件没有对应条款的措施。"""
+
+    doc_id: str
+    clause_id: str
+    number: str
+    title: str
+    leads: list[str] = Field(description="牵头单位（文件中写的名称）")
+    similarity: float = Field(description="本文件中最接近的条款的相似度（低于阈值）")
 
 
 class CrossCheckRowPublic(PublicModel):
@@ -298,6 +310,8 @@ class DocumentPagePublic(PublicModel):
     crosscheck: list[CrossCheckRowPublic] = Field(description="本页措施与相关文件的对照")
     crosscheck_status: CrossCheckStatus = Field(
         description="ready 已算好、too_large 措施过多不对照、none 没有相关文件、pending 正在计算（稍后再取）")
+    missing_from_this_level: list[MissingMeasurePublic] = Field(
+        description="上级有、本级无：更高层级的相关文件中，本文件没有对应条款的措施（上级文件顺序、条款顺序）")
 
 
 class ReplacedPublic(PublicModel):

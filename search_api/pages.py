@@ -126,7 +126,9 @@ def document_page(request: Request, library: LibraryDependency, doc_id: str, off
                   limit: Limit = None) -> Response:
     page = library.document_page(doc_id, offset, page_limit(library, limit))
     return _render(request, "document.html", document=page.document, page=page, matrix=matrix_view(page.document),
-                   related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status)
+                   related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status,
+                   missing=page.crosscheck.missing,
+                   higher=[other for other, _, level in page.related if level.rank < page.document.level.rank])
 
 
 @router.get("/departments", response_class=HTMLResponse)

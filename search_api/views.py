@@ -207,7 +207,8 @@ def document_page_json(page: DocumentPage) -> dict[str, Any]:
     return {**document_json(page.document), "page": {"offset": page.offset, "limit": page.limit, "total": page.total},
             "matrix": matrix_view(page.document),
             "related": [{"id": doc, "title": title, "level": level} for doc, title, level in page.related],
-            "crosscheck": crosscheck_json(list(page.crosscheck.rows)), "crosscheck_status": page.crosscheck.status}
+            "crosscheck": crosscheck_json(list(page.crosscheck.rows)), "crosscheck_status": page.crosscheck.status,
+            "missing_from_this_level": [asdict(item) for item in page.crosscheck.missing]}
 
 
 def matrix_view(document: Document) -> dict[str, Any]:
