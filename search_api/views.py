@@ -71,7 +71,8 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
                 "targets": [asdict(target) for target in hit.targets]} for hit in hits[:k]]
     found = build_answer(searcher.store, searcher.places, query, outcome.hits)
     return {"query": query, "mode": mode, "answer": answer_json(found) if found else None,
-            "asked_departments": list(searcher.names.find(query)[0]), "results": results, "facets": _facets(hits),
+            "asked_departments": list(dict.fromkeys([*searcher.names.find(query)[0], *(
+                searcher.names.canonicals_for(filters.department) if filters.department else ())])), "results": results, "facets": _facets(hits),
             "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
             "suggestions": [{"typed": typed, "name": name, "query": compact(query).replace(typed, name)}
                             for typed, name in outcome.suggestions]}
