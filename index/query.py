@@ -16,7 +16,7 @@ from ingest import Document, Level
 from ingest.departments import Locality, canonical_name, locality_of
 from ingest.normalize import compact
 
-from .resolve import Resolution, clause_component, resolve
+from .resolve import Citation, Resolution, citation_of, clause_component, resolve
 from .store import Store
 
 # «谁负责…», «由哪个部门牵头…», «…归哪个单位管»: the question asks who carries a measure out.
@@ -37,6 +37,7 @@ class QueryPlan:
     department_only: bool  # the query names departments and asks nothing else
     places: tuple[str, ...]  # ids of the documents of a place the query names (武汉, 湖北省, 国家层面)
     reference: Resolution | None
+    citation: Citation | None = None  # the query is nothing but a citation (民法典第三条, 国办发〔2018〕117号)
 
 
 class DepartmentNames:
@@ -159,4 +160,4 @@ def analyse(store: Store, names: DepartmentNames, places: Places, query: str, *,
     department_only = bool(departments) and not _GENERIC.sub("", rest)
     asks_target = bool(_TARGET.search(compact(query)))
     return QueryPlan(text.strip() or query, departments, asks_who, asks_target, department_only,
-                     places.find(rest), reference)
+                     places.find(rest), reference, citation_of(query))

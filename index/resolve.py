@@ -26,6 +26,36 @@ _SHORT_FORMS = frozenset({"方案", "规划", "决定", "意见", "通知", "办
                           "报告", "实施方案", "行动方案", "工作方案", "实施意见", "指导意见", "行动计划", "本法", "本条例"})
 
 
+# How the title of a law, regulation or official document ends: 民法典, 专利代理条例, 实施方案, 通知.
+_TITLE_END = re.compile(r"(法|法典|条例|规定|办法|细则|方案|意见|通知|决定|规划|纲要|计划|决议|规则|章程|公告|批复|函)$")
+_NOT_A_TITLE = re.compile(r"[？?，,。；;！!\s]|谁|哪|什么|怎么|如何|多少|是否|吗$")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A search box holding nothing but a citation: the document as cited and the clause part."""
+
+    name: str  # 民法典, 国办发〔2018〕117号, 武汉市减污降碳协同增效实施方案 (no 《》)
+    clause: str  # 第三条, 第（十二）项; "" when it names a whole document
+    explicit: bool  # 《…》, a 文号, or a title with a clause part: a document that is not stored is said so
+
+
+def citation_of(text: str) -> Citation | None:
+    """「民法典第三条」, 「《武汉市减污降碳协同增效实施方案》第（十二）项」, 「国办发〔2018〕117号」 → a Citation;
+    None for a question that only cites in passing or names no document (「第三条」)."""
+    text = compact(text).strip("?？。!！").replace("(", "（").replace(")", "）")
+    match = _CLAUSE.search(text)
+    name = (text[:match.start()] if match else text).rstrip("的")
+    clause = match.group(0) if match else ""
+    if not name or len(name) > 60:
+        return None
+    if DOC_NUMBER.fullmatch(name) or re.fullmatch(r"《[^《》]+》", name):
+        return Citation(name.strip("《》"), clause, True)
+    if _TITLE_END.search(name) and not _NOT_A_TITLE.search(name) and len(name) <= 40:
+        return Citation(name, clause, bool(clause))
+    return None
+
+
 @dataclass(frozen=True)
 class Resolution:
     documents: tuple[str, ...]  # ids of the documents the reference names

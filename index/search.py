@@ -125,6 +125,8 @@ class SearchOutcome:
     relevance: Relevance | None  # the evidence read (None: a department or reference question, or no hit)
     closest: tuple[tuple[str, str], ...] = ()  # (doc id, title) of the documents nearest a question cut
     suggestions: tuple[tuple[str, str], ...] = ()  # (as typed, known name): 「市水物局」 → 市水务局
+    cited: tuple[tuple[str, str], ...] = ()  # (doc id, title) of the documents a citation query names
+    not_found: str = ""  # what a citation query names that the store lacks: 《民法典》, or 第三条 of a cited document
 
 
 class Searcher:
@@ -162,6 +164,8 @@ class Searcher:
         query = query[:self.limits.analysed_chars]
         plan = analyse(self.store, self.names, self.places, query, within=filters.doc)
         allowed = self._allowed_units(filters)
+        if plan.citation is not None and (cited := self._cited(plan, k, allowed)) is not None:
+            return cited
         lists, scored, cosine = self._ranked_lists(plan, mode, allowed)
         fused = _fuse(lists, scored, self.weights)
         tokens = self.store.segmenter.tokens(plan.text)  # for the highlights and the coverage alike
@@ -176,6 +180,24 @@ class Searcher:
             return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
         return SearchOutcome((), relevance, closest, suggestions)
+
+    def _cited(self, plan: QueryPlan, k: int, allowed: set[int] | None) -> SearchOutcome | None:
+        """A query that is only a citation: the clause it names, else the first clauses of the document it
+        names; a document the store does not hold is said so instead of matching «第三条» in other
+        documents. None (search as usual) for a bare title-like phrase that names no stored document."""
+        citation, reference = plan.citation, plan.reference
+        documents = reference.documents if reference else ()
+        if citation is None or not documents:
+            return SearchOutcome((), None, not_found=f"《{citation.name}》") if citation and citation.explicit else None
+        clauses = reference.clauses if reference else ()
+        if not clauses:
+            clauses = tuple(clause for clause, _ in self.store.clause_paths(documents[:1])[:k * 2])
+        fused = _fuse({"reference": self._clause_units(clauses, allowed)}, {}, self.weights)
+        hits = self._hits(fused, plan, self.store.segmenter.tokens(plan.text), k, filtered=allowed is not None)
+        titles = self.store.document_titles(list(documents))
+        missing = citation.clause if citation.clause and not reference.clauses else ""
+        return SearchOutcome(tuple(hits), None, cited=tuple((doc, titles[doc]) for doc in documents if doc in titles),
+                             not_found=missing)
 
     def _coverage(self, tokens: list[str], fused: list[tuple[int, float, tuple[str, ...]]]) -> float:
         first = [unit for unit, _, _ in fused[:self.floor.results_read]]

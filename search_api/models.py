@@ -186,6 +186,8 @@ class SearchPublic(PublicModel):
     asked_departments: list[str] = Field(description="问题中提到的和按部门筛选的部门（规范名称），结果中以高亮标出")
     results: list[SearchResultPublic] = Field(description="按相关度从高到低；没有足够相关的条款时为空")
     facets: FacetsPublic
+    cited_documents: list[DocumentRefPublic] = Field(description="问题只是一个引用（文号、标题或条款）时它所指的文件")
+    not_found: str = Field(description="引用所指而库中没有的文件（《民法典》）或条款（第三条）；没有为空")
     closest_documents: list[DocumentRefPublic] = Field(
         description="结果为空（没有足够相关的条款）时，与问题最接近的文件，供参考")
     suggestions: list[SuggestionPublic] = Field(description="疑似写错的单位名及改正后的问题（「市水物局」→ 市水务局）")

@@ -26,14 +26,15 @@ from ingest.normalize import to_simplified
 from .admission import client_of
 from .api import LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
 from .middleware import client_address
-from .views import departments_json, documents_json, matrix_view
+from .views import departments_json, documents_json, existing_examples, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level and role names
 ROLE_TEXT = {role.value: role.label for role in Role}
+# Offered on the home page where the store can answer them (views.existing_examples).
 EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
-            "《武汉市减污降碳协同增效实施方案》第（十二）项", "農村生活污水治理")
+            "《武汉市减污降碳协同增效实施方案》第（十二）项", "国发〔2019〕3号", "農村生活污水治理")
 templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT)
 
 
@@ -77,9 +78,10 @@ def search_page(request: Request, library: LibraryDependency, q: str = "",
     view = library.search(q, k, filters, mode, client_of(request)) if q.strip() else None
     with library.reading() as searcher:
         counts = searcher.store.counts()
+        examples = existing_examples(searcher, EXAMPLES) if view is None else []
         if doc and (title := searcher.store.document_titles([doc]).get(doc)):
             active["doc"] = title  # the chip shows the title; removing it drops the `doc` parameter
-    return _render(request, "search.html", q=q, view=view, active=active, examples=EXAMPLES, counts=counts,
+    return _render(request, "search.html", q=q, view=view, active=active, examples=examples, counts=counts,
                    progress=library.progress)
 
 

@@ -12,6 +12,7 @@ from index.crosscheck import CrossCheckRow
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
 from index.query import DepartmentNames, document_place
+from index.resolve import citation_of, clause_component
 from index.search import SearchMode
 from ingest import Clause, Document, Level, Responsibility, Role
 from ingest.errors import NotFound
@@ -73,9 +74,26 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
     return {"query": query, "mode": mode, "answer": answer_json(found) if found else None,
             "asked_departments": list(dict.fromkeys([*searcher.names.find(query)[0], *(
                 searcher.names.canonicals_for(filters.department) if filters.department else ())])), "results": results, "facets": _facets(hits),
+            "cited_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.cited],
+            "not_found": outcome.not_found,
             "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
             "suggestions": [{"typed": typed, "name": name, "query": compact(query).replace(typed, name)}
                             for typed, name in outcome.suggestions]}
+
+
+def existing_examples(searcher: Searcher, examples: tuple[str, ...]) -> list[str]:
+    """The examples this store can answer: a citation whose document it holds, a department it knows,
+    other questions with at least one word the store's passages contain (the home page offers no
+    «民法典第三条» to a store without 民法典)."""
+    kept = []
+    for example in examples:
+        if citation_of(example) is not None:
+            found = resolve(searcher.store, example)
+            if found.clauses or (found.documents and not clause_component(example)):
+                kept.append(example)
+        elif searcher.names.find(example)[0] or searcher.bm25(example, 1):
+            kept.append(example)
+    return kept
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

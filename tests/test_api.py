@@ -178,6 +178,22 @@ def test_departments_alias_aware_with_counterparts(client):
     assert_error(client.get("/api/departments/不存在的委员会"), 404, "not_found")
 
 
+def test_a_citation_in_the_search_box_finds_its_document_or_clause_or_says_it_is_not_stored(client):
+    number = client.get("/api/search", params={"q": "国发〔2019〕3号"}).json()
+    assert [item["id"] for item in number["cited_documents"]] == ["国发-2019-3"] and number["not_found"] == ""
+    assert {result["doc_id"] for result in number["results"]} == {"国发-2019-3"}  # its clauses, in reading order
+    item = client.get("/api/search", params={"q": "国发〔2019〕3号第（五）项"}).json()
+    assert item["results"][0]["clause_id"] == "国发-2019-3.s4.p5"
+    absent = client.get("/api/search", params={"q": "国发〔2019〕3号第九十九条"}).json()
+    assert absent["not_found"] == "第九十九条" and absent["results"][0]["doc_id"] == "国发-2019-3"
+    law = client.get("/api/search", params={"q": "民法典第三条"}).json()
+    assert law["not_found"] == "《民法典》" and law["results"] == [] and law["cited_documents"] == []
+    assert "<h2>库中没有《民法典》</h2>" in client.get("/", params={"q": "民法典第三条"}).text
+    # the home page offers only examples this store answers: no 民法典 here
+    home = client.get("/").text
+    assert "民法典第三条" not in home and "国发〔2019〕3号" in home and "谁负责污泥处置？" in home
+
+
 def test_resolve(client):
     body = client.get("/api/resolve", params={"ref": "《武汉市减污降碳协同增效实施方案》第（十二）项"}).json()
     assert body["clauses"] == [f"{SEED_ID}.s4.p12"]
