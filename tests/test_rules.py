@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA, SEED
-from ingest import ingest_file, read_source
+from ingest import SourceText, ingest_file, parse_document, read_source
 from ingest.departments import Locality, canonical_name, learn_aliases
-from ingest.frontmatter import noise_patterns, parse_date
+from ingest.frontmatter import enactment_date, noise_patterns, parse_date, signature_date
 from ingest.headings import HEADING_PATTERNS, match_heading
 from ingest.markers import find_markers
 from ingest.normalize import chinese_number, matching_copy
@@ -153,6 +153,36 @@ def test_dates_and_numerals():
     assert parse_date("2023年5月11日") == "2023-05-11"
     assert parse_date("二〇一九年一月十二日") == "2019-01-12"
     assert [chinese_number(n) for n in ("十", "十二", "二十六", "一百零三", "两")] == [10, 12, 26, 103, 2]
+
+
+@pytest.mark.parametrize("line, date", [
+    ("（2020年5月28日第十三届全国人民代表大会第三次会议通过）", "2020-05-28"),
+    ("2020年5月28日 第十三届全国人民代表大会第三次会议通过", "2020-05-28"),
+    ("（1986年4月12日第六届全国人民代表大会第四次会议通过　根据2009年8月27日第十一届全国人民代表大会常务委员会"
+     "第十次会议《关于修改部分法律的决定》修正）", "1986-04-12"),
+    ("2018年11月6日中华人民共和国国务院令第706号公布", "2018-11-06"),
+    ("依照2006年10月31日第十届全国人民代表大会常务委员会第二十四次会议通过的《决定》和有关法律法规，批复如下：", ""),
+])
+def test_enactment_date_of_a_law_header(line, date):
+    assert enactment_date(line) == date
+
+
+def test_signature_before_the_annexes_gives_the_date():
+    # 国函〔2006〕38号 (corpus/state_council/46): the signature sits between 「附件：」 and the annex itself
+    blocks = ["同意组建2008年北京奥运会首都国际机场协调委员会。协调委员会不刻制印章，不正式行文。",
+              "附件：2008年北京奥运会首都国际机场协调委员会组建方案", "国务院", "二〇〇六年五月二十三日", "附件：",
+              "2008年北京奥运会首都国际机场", "协 调 委 员 会 组 建 方 案"]
+    assert signature_date(blocks) == "2006-05-23"
+    assert signature_date(["2019年1月16日", "（此件公开发布）"]) == ""  # a date without an issuer above it
+
+
+def test_documents_with_a_signature_before_annexes_or_a_law_header_have_a_date():
+    text = ("国务院关于同意建立国务院职业教育工作部际联席会议制度的批复\n国函〔2018〕144号\n教育部：\n"
+            "同意建立由国务院领导同志牵头负责的国务院职业教育工作部际联席会议制度。\n附件：国务院职业教育工作部际联席会议制度\n"
+            "国务院\n2018年11月20日\n（此件公开发布）\n附件\n国务院职业教育工作部际联席会议制度\n一、主要职责\n（一）统筹协调。")
+    document = parse_document(SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "t"))
+    assert document.date == "2018-11-20"
+    assert ingest_file(DATA / "civil_code_excerpt.md").date == "2020-05-28"  # 「2020年5月28日 第十三届…会议通过」
 
 
 def test_crawl_header_with_unknown_keys_and_one_word_chrome(tmp_path):
