@@ -8,9 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader, HTTPBearer
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
+from index.catalog import DocumentFilters, DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
@@ -112,12 +114,30 @@ def clause(library: LibraryDependency,
     return library.clause(clause_id)
 
 
+_BLANK_IS_NONE = BeforeValidator(lambda value: None if value == "" else value)  # a form's 「全部」 option sends ""
+
+
+def document_filters(q: Annotated[str, Query(max_length=200, description="标题或文号中的词（繁简、全半角不限）",
+                                             examples=["减污降碳"])] = "",
+                     level: Annotated[Level | None, Query(), _BLANK_IS_NONE] = None,
+                     issuer: Annotated[str | None, Query(max_length=200, description="发文机关（与文件所列相同）",
+                                                         examples=["国务院"])] = None,
+                     year: Annotated[int | None, Query(ge=1900, le=2200, description="成文日期的年份"), _BLANK_IS_NONE] = None,
+                     sort: Annotated[DocumentOrder, Query(description="date 日期（新的在前，默认）、title 标题、level 层级")]
+                     = DocumentOrder.DATE) -> DocumentFilters:
+    """The documents list's query parameters (the API's and the page's form): a bad value is a 422."""
+    return DocumentFilters(q.strip(), level, issuer or None, year, sort)
+
+
+DocumentFiltersDependency = Annotated[DocumentFilters, Depends(document_filters)]
+
+
 @router.get("/documents", response_model=list[models.DocumentSummaryPublic],
-            responses=error_models.error_responses(503))
-def documents(library: LibraryDependency) -> list[dict[str, Any]]:
-    """已导入的文件。"""
+            responses=error_models.error_responses(422, 503))
+def documents(library: LibraryDependency, filters: DocumentFiltersDependency) -> list[dict[str, Any]]:
+    """已导入的文件：可按标题或文号检索，按层级、发文机关、年份筛选，按日期、标题或层级排序。"""
     with library.reading() as searcher:
-        return documents_json(searcher.store)
+        return documents_json(searcher.store, filters)
 
 
 @router.get("/documents/{doc_id}", response_model=models.DocumentPagePublic,

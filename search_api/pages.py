@@ -17,14 +17,15 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from index.catalog import DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
 
 from .admission import client_of
-from .api import LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
+from .api import DocumentFiltersDependency, LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
 from .middleware import client_address
-from .views import departments_json, documents_json, matrix_view
+from .views import departments_json, documents_view, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -86,10 +87,10 @@ def clause_page(request: Request, library: LibraryDependency, clause_id: str,
 
 
 @router.get("/documents", response_class=HTMLResponse)
-def documents_page(request: Request, library: LibraryDependency) -> Response:
+def documents_page(request: Request, library: LibraryDependency, filters: DocumentFiltersDependency) -> Response:
     with library.reading() as searcher:
-        documents = documents_json(searcher.store)
-    return _render(request, "documents.html", documents=documents)
+        view = documents_view(searcher.store, filters)
+    return _render(request, "documents.html", **view, filters=filters, orders=list(DocumentOrder))
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
+from index.catalog import DocumentFilters, filter_documents, issuer_choices, list_documents, year_choices
 from index.crosscheck import CrossCheckRow
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
@@ -167,10 +168,22 @@ def departments_json(departments: list[DepartmentSummary]) -> list[dict[str, Any
              "documents": item.documents} for item in departments]
 
 
-def documents_json(store: Store) -> list[dict[str, Any]]:
+def documents_json(store: Store, filters: DocumentFilters = DocumentFilters()) -> list[dict[str, Any]]:
+    """The documents that pass `filters`, in their order, each with its clause and task counts."""
+    return _summaries(store, list_documents(store, filters))
+
+
+def documents_view(store: Store, filters: DocumentFilters) -> dict[str, Any]:
+    """The documents page: the filtered list, how many are stored, and the choices of its filters."""
+    every = store.documents()
+    return {"documents": _summaries(store, filter_documents(every, filters)), "total": len(every), "issuers": issuer_choices(every),
+            "years": year_choices(every)}
+
+
+def _summaries(store: Store, documents: list[Document]) -> list[dict[str, Any]]:
     counts = store.counts_by_document()
     return [{**document_json(document)["document"], "clauses": counts.get(document.id, (0, 0))[0],
-             "tasks": counts.get(document.id, (0, 0))[1]} for document in store.documents()]
+             "tasks": counts.get(document.id, (0, 0))[1]} for document in documents]
 
 
 @dataclass(frozen=True)

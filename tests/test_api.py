@@ -142,6 +142,36 @@ def test_documents_and_document_with_matrix_and_crosscheck(client):
     assert_error(client.get("/api/documents/nope"), 404, "not_found")
 
 
+def test_documents_list_searches_titles_and_numbers_in_either_script_and_width(client):
+    def ids(**params):
+        return [item["id"] for item in client.get("/api/documents", params=params).json()]
+    assert ids(q="減污降碳") == [SEED_ID, "环综合-2022-42", "鄂环发-2022-33"]  # Traditional; newest first, undated last
+    assert ids(q="国发［2019］3号") == ids(q="國發(2019)3號") == ids(q="国发〔2019〕3号") == ["国发-2019-3"]
+    assert ids(q="湖北 实施方案") == ["鄂环发-2022-33"]  # every word must match
+    assert ids(q="没有这个文件") == []
+
+
+def test_documents_list_filters_and_sorts(client):
+    def ids(**params):
+        return [item["id"] for item in client.get("/api/documents", params=params).json()]
+    assert ids(level="provincial") == ["鄂环发-2022-33"]
+    assert ids(issuer="国务院") == ["国发-2019-3"] and ids(year=2022) == ["环综合-2022-42"]
+    assert ids(sort="level") == ["环综合-2022-42", "国发-2019-3", "鄂环发-2022-33", SEED_ID]
+    titles = [item["title"] for item in client.get("/api/documents", params={"sort": "title"}).json()]
+    assert titles == sorted(titles)
+    assert ids(level="", year="", q="") == ids()  # the page's form sends its 「全部」 options as empty values
+    for params in ({"sort": "newest"}, {"level": "city"}, {"year": "2022年"}, {"year": 1800}, {"q": "长" * 201}):
+        assert_error(client.get("/api/documents", params=params), 422, "invalid_request")
+
+
+def test_documents_page_form_keeps_the_chosen_filters(client):
+    page = client.get("/documents", params={"q": "减污降碳", "level": "national", "year": "", "sort": "title"})
+    assert page.status_code == 200
+    assert 'value="减污降碳"' in page.text and '<option value="national" selected>' in page.text
+    assert '<option value="title" selected>' in page.text and "已导入的文件（1 / 4）" in page.text
+    assert "减污降碳协同增效实施方案" in page.text and "湖北省" not in page.text.split("<table", 1)[1]
+
+
 def test_departments_alias_aware_with_counterparts(client):
     listed = {item["canonical"]: item for item in client.get("/api/departments").json()}
     assert listed["武汉市发展和改革委员会"]["roles"]["lead"] >= 5
