@@ -3,7 +3,7 @@
 A query `q` matches a title or a 文号 on the matching copy (Simplified, half-width, no spaces), so
 「武漢市」 finds 武汉市… and 「国办发[2018]117号」, 「国办发（2018）117号」 or 「国办发2018117号」 find 国办发〔2018〕117号;
 every word of `q` must match. The other filters are exact: a level, an issuer as printed (compared on
-the matching copy), a year of the document's date. Sorting: newest first (undated last), by title, or
+the matching copy), a year of the document's date, a validity (the one that holds: index.reads). Sorting: newest first (undated last), by title, or
 by level (national first, newest first within a level).
 
 The filters run over `Store.documents()`, one header row per document: the cost grows with the
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ingest import Document, Level
 from ingest.normalize import compact
+from ingest.records import Validity
 
 from .store import Store
 
@@ -42,6 +43,7 @@ class DocumentFilters:
     level: Level | None = None
     issuer: str | None = None
     year: int | None = None
+    validity: Validity | None = None
     order: DocumentOrder = DocumentOrder.DATE
 
 
@@ -61,6 +63,8 @@ def matches(document: Document, filters: DocumentFilters) -> bool:
     if filters.issuer and compact(filters.issuer) not in {compact(name) for name in document.issuers}:
         return False
     if filters.year is not None and document.date[:4] != f"{filters.year:04d}":
+        return False
+    if filters.validity is not None and document.validity != filters.validity:
         return False
     words = [match_key(word) for word in filters.q.split()]
     return all(word in match_key(document.title) or word in match_key(document.doc_number) for word in words if word)

@@ -37,6 +37,7 @@ from index.search import QueryLimits, SearchMode
 from index.upkeep import check_store, reclaim
 from ingest import InputError, ParseError
 from ingest.errors import DocumentConflict, FileTooLarge, StoreError
+from ingest.records import Validity
 from ingest.readers import reader_for
 
 from . import exports
@@ -48,7 +49,7 @@ from .settings import Settings
 from .builder import SnapshotBuilder
 from .snapshots import Readers, Snapshot
 from .uploads import Ingested, UploadWorker, lower_priority
-from .views import DocumentPage, clause_view, department_view, search_view
+from .views import DocumentPage, clause_view, department_view, search_view, validity_json
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
@@ -259,6 +260,12 @@ class Library:
                                    f"请加参数 replace={ingested.doc_id}（网页上填写「替换的文件 ID」）")
         self.embedder.wake()
         return Upload(ingested.status, ingested.doc_id, ingested.title, ingested.clauses, ingested.replaced)
+
+    def set_validity(self, doc_id: str, validity: Validity | None, actor: str) -> dict:
+        """Staff's validity of a document (None: clear it); returns `validity_json` of the document after."""
+        self._write(lambda store: store.set_validity(doc_id, validity, actor), touched=[])
+        with self.reading() as searcher:
+            return validity_json(searcher.store.document_header(doc_id), searcher.store.validity_mark(doc_id))
 
     def delete(self, doc_id: str) -> None:
         """Delete a document, then its uploaded original (if it came by upload and no other document has it)."""

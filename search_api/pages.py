@@ -21,6 +21,7 @@ from index.catalog import DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
+from ingest.records import Validity
 
 from .admission import client_of
 from .api import DocumentFiltersDependency, LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
@@ -29,11 +30,12 @@ from .views import departments_json, documents_view, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level and role names
+LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level, role and validity names
 ROLE_TEXT = {role.value: role.label for role in Role}
+VALIDITY_TEXT = {validity.value: validity.label for validity in Validity}
 EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
             "《武汉市减污降碳协同增效实施方案》第（十二）项", "農村生活污水治理")
-templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT)
+templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT, VALIDITY_TEXT=VALIDITY_TEXT)
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -9,6 +9,7 @@ from typing import Any
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.catalog import DocumentFilters, filter_documents, issuer_choices, list_documents, year_choices
 from index.crosscheck import CrossCheckRow
+from index.rows import ValidityMark
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
 from index.query import DepartmentNames, document_place
@@ -20,7 +21,7 @@ from ingest.normalize import compact
 from .derived import CrossCheck
 
 _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
-                  "format", "encoding", "addressees")
+                  "format", "encoding", "addressees", "validity")
 
 
 def department_json(item: Responsibility) -> dict[str, str | None]:
@@ -184,6 +185,12 @@ def _summaries(store: Store, documents: list[Document]) -> list[dict[str, Any]]:
     counts = store.counts_by_document()
     return [{**document_json(document)["document"], "clauses": counts.get(document.id, (0, 0))[0],
              "tasks": counts.get(document.id, (0, 0))[1]} for document in documents]
+
+
+def validity_json(document: Document, mark: ValidityMark | None) -> dict[str, Any]:
+    """A document's validity that holds, and staff's mark (who set what, when) if there is one."""
+    return {"id": document.id, "validity": document.validity,
+            "mark": {"validity": mark.validity, "actor": mark.actor, "marked_at": mark.marked_at} if mark else None}
 
 
 @dataclass(frozen=True)

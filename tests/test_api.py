@@ -172,6 +172,27 @@ def test_documents_page_form_keeps_the_chosen_filters(client):
     assert "减污降碳协同增效实施方案" in page.text and "湖北省" not in page.text.split("<table", 1)[1]
 
 
+def test_staff_set_validity_with_the_token_and_the_list_filters_on_it(writable):
+    path = f"/api/documents/{SEED_ID}/validity"
+    assert writable.get("/api/documents").json()[0]["validity"] == "unknown"  # the seed says nothing of it
+    assert_error(writable.put(path, json={"validity": "repealed"}), 401, "unauthorized")
+    assert_error(writable.put(path, json={"validity": "gone"}, headers=auth()), 422, "invalid_request")
+    assert_error(writable.put("/api/documents/nope/validity", json={"validity": "valid"}, headers=auth()), 404, "not_found")
+    body = writable.put(path, json={"validity": "repealed"}, headers=auth()).json()
+    assert body["validity"] == "repealed" and body["mark"]["validity"] == "repealed"
+    assert body["mark"]["actor"].startswith("api:") and body["mark"]["marked_at"]
+    assert [item["id"] for item in writable.get("/api/documents", params={"validity": "repealed"}).json()] == [SEED_ID]
+    assert writable.get("/api/documents", params={"validity": "valid"}).json() == []
+    assert writable.get(f"/api/documents/{SEED_ID}").json()["document"]["validity"] == "repealed"
+    page = writable.get(f"/documents/{SEED_ID}").text
+    assert '<span class="validity validity-repealed" id="validity">已废止</span>' in page
+    listed = writable.get("/documents", params={"validity": "repealed"}).text
+    assert '<option value="repealed" selected>' in listed and '<td class="validity-repealed">已废止</td>' in listed
+    cleared = writable.put(path, json={"validity": None}, headers=auth()).json()
+    assert cleared == {"id": SEED_ID, "validity": "unknown", "mark": None}
+    assert_error(writable.get("/api/documents", params={"validity": "有效"}), 422, "invalid_request")
+
+
 def test_departments_alias_aware_with_counterparts(client):
     listed = {item["canonical"]: item for item in client.get("/api/departments").json()}
     assert listed["武汉市发展和改革委员会"]["roles"]["lead"] >= 5

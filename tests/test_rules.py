@@ -10,7 +10,9 @@ from ingest.departments import Locality, canonical_name, learn_aliases
 from ingest.frontmatter import enactment_date, noise_patterns, parse_date, signature_date
 from ingest.headings import HEADING_PATTERNS, match_heading
 from ingest.markers import find_markers
-from ingest.normalize import chinese_number, matching_copy
+from ingest.normalize import chinese_number, compact, matching_copy
+from ingest.records import Change, Validity
+from ingest.validity import IN_FORCE, read_validity
 from ingest.readers import decode_text
 
 HEADING_EXAMPLES = {
@@ -212,3 +214,33 @@ def test_a_given_level_is_checked():
     assert level("national") is Level.NATIONAL and level("市级") is Level.MUNICIPAL
     with pytest.raises(ParseError, match="national、provincial"):
         level("中央")
+
+
+IN_FORCE_EXAMPLES = {"effective_from": "本条例自2019年3月1日起施行。", "law_header": "2021年1月1日 施行"}
+
+
+@pytest.mark.parametrize("name", IN_FORCE, ids=str)
+def test_in_force_pattern(name):
+    assert IN_FORCE[name].search(compact(IN_FORCE_EXAMPLES[name]))
+    assert read_validity("测试", [IN_FORCE_EXAMPLES[name]]) == (Validity.VALID, ())
+
+
+@pytest.mark.parametrize("text, changes", [
+    ("1991年3月4日国务院发布的《专利代理暂行规定》同时废止。", [("专利代理暂行规定", "repealed")]),
+    ("《甲办法》和《乙规定》自本办法施行之日起废止。", [("甲办法", "repealed"), ("乙规定", "repealed")]),
+    ("国务院决定废止《丙条例》。", [("丙条例", "repealed")]),
+    ("国务院决定对《全国年节及纪念日放假办法》作如下修改：", [("全国年节及纪念日放假办法", "amended")]),
+    ("依照《中华人民共和国立法法》，修改或废止不相适应的法律规范。", []),
+    ("根据《丁法》制定本办法。", []),
+])
+def test_repeals_and_amendments_named_in_the_text(text, changes):
+    validity, found = read_validity("测试", [text])
+    assert [(change.title, change.validity) for change in found] == changes and validity == Validity.UNKNOWN
+
+
+def test_a_stated_validity_wins_and_an_unknown_value_is_ignored():
+    assert read_validity("测试", ["本办法自印发之日起施行。"], "已废止")[0] == Validity.REPEALED
+    assert read_validity("测试", [], "现行有效")[0] == Validity.VALID
+    assert read_validity("测试", [], "尚未确定")[0] == Validity.UNKNOWN
+    assert read_validity("国务院关于修改《甲条例》的决定", [])[1] == (Change("甲条例", Validity.AMENDED),)
+    assert ingest_file(DATA / "civil_code_excerpt.md").validity == Validity.VALID  # 「2021年1月1日 施行」
