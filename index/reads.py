@@ -20,8 +20,8 @@ from ingest.errors import NotFound
 from ingest.normalize import citation_key
 from ingest.records import Change, Validity
 
-from .rows import (DOCUMENT_FIELDS, Duty, TwinLink, UnitRow, ValidityMark, citation_from_json, clause_from_row,
-                   document_from_row, loads, target_from_json)
+from .rows import (DOCUMENT_FIELDS, ClauseText, Duty, Replacement, TwinLink, UnitRow, ValidityMark, citation_from_json,
+                   clause_from_row, document_from_row, loads, target_from_json)
 from .vector_reads import VectorReads, chunks, marks
 
 _UNIT_NAMES = "r.clause_id = u.clause_id AND (r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1)"
@@ -144,6 +144,19 @@ class StoreReads(VectorReads):
     def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
         """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
         return self._load_clauses(f"c.id IN ({marks(clause_ids)})", tuple(clause_ids)) if clause_ids else {}
+
+    def clause_texts(self, doc_id: str) -> tuple[ClauseText, ...]:
+        """A document's clauses in reading order, their text only (what a version's history compares)."""
+        return tuple(ClauseText(*row) for row in self._connection.execute(
+            "SELECT id, number, title, text FROM clauses WHERE doc_id = ? ORDER BY ordinal", (doc_id,)))
+
+    def replaced_versions(self, doc_id: str) -> list[tuple[Replacement, tuple[ClauseText, ...]]]:
+        """Each replacement of a document, oldest first, with the clauses of the version it replaced
+        (none for a replacement recorded before format 5 kept them)."""
+        rows = self._connection.execute("SELECT rowid, * FROM replacements WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        return [(Replacement(*row[1:]), tuple(ClauseText(*clause) for clause in self._connection.execute(
+            "SELECT clause_id, number, title, text FROM replaced_clauses WHERE replacement = ? ORDER BY ordinal", (row[0],))))
+            for row in rows.fetchall()]
 
     def clause_paths(self, doc_ids: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
         """(clause id, numbering path) of the documents' clauses in reading order."""

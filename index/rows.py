@@ -48,6 +48,16 @@ class ValidityMark:
     marked_at: str  # ISO 8601, UTC
 
 
+@dataclass(frozen=True)
+class ClauseText:
+    """A clause of a version, as a history compares it: its id (its numbering path), number, title, text."""
+
+    id: str
+    number: str
+    title: str
+    text: str
+
+
 class Outcome(enum.StrEnum):
     """What putting a document (or ingesting a file) did."""
 

@@ -216,11 +216,13 @@ class Store(StoreReads, TwinWrites, ValidityWrites):
                 return Outcome.EXISTS
             if row is not None and document.date and row[1] and document.date < row[1]:
                 return Outcome.OLDER
-            if row is not None:
-                self._delete(document.id)
-                connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            if row is not None:  # the old version's clauses are kept as its history, then it goes
+                replacement = connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
                     document.id, datetime.now(timezone.utc).isoformat(timespec="seconds"), actor or "unknown",
-                    row[0], row[2], document.sha256, document.title))
+                    row[0], row[2], document.sha256, document.title)).lastrowid
+                connection.execute("INSERT INTO replaced_clauses SELECT ?, ordinal, id, number, title, text FROM clauses "
+                                   "WHERE doc_id = ?", (replacement, document.id))
+                self._delete(document.id)
             self._insert(document, units)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))

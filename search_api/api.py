@@ -19,7 +19,7 @@ from ingest import Level, Role
 from ingest.errors import FileTooLarge, NotFound
 from ingest.records import Validity
 
-from . import error_models, models
+from . import document_models, error_models, models
 from .admission import client_of, until_disconnected
 from .auth import token_from_headers
 from .library import Library, Upload
@@ -164,10 +164,17 @@ async def upload(request: Request, library: LibraryDependency,
     return upload_json(result)
 
 
-@router.put("/documents/{doc_id}/validity", dependencies=[Depends(require_token)], response_model=models.ValidityPublic,
+@router.get("/documents/{doc_id}/history", response_model=document_models.HistoryPublic,
+            responses=error_models.error_responses(404, 503))
+def history(library: LibraryDependency, doc_id: DocId) -> dict[str, Any]:
+    """一个文件的版本历史：被新版本替换的旧版本（新的在前），以及逐条的新增、删除、修改。"""
+    return library.history(doc_id)
+
+
+@router.put("/documents/{doc_id}/validity", dependencies=[Depends(require_token)], response_model=document_models.ValidityPublic,
             responses=error_models.error_responses(400, 401, 403, 404, 422, 429, 503))
 def set_validity(library: LibraryDependency, request: Request, doc_id: DocId,
-                 body: models.ValidityRequest) -> dict[str, Any]:
+                 body: document_models.ValidityRequest) -> dict[str, Any]:
     """设定一个文件的有效性（需要令牌）：valid 有效、amended 已修订、repealed 已废止、unknown 未知；null 取消设定。
     设定优先于文本和较新文件的判断，文件换新版本后仍保留。"""
     return library.set_validity(doc_id, body.validity, actor=f"api:{client_address(request.scope)}")

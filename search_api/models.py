@@ -18,17 +18,16 @@ from pydantic import Field
 from index.rows import Outcome
 from index.search import SearchMode
 from ingest import Level, Role
-from ingest.records import LeadBasis, Validity
+from ingest.records import LeadBasis
 
 from .derived import CrossCheckStatus
+from .document_models import ValidityText
 from .error_models import PublicModel
 
 RoleText = Annotated[Role, Field(description="角色：" + "、".join(f"{role.value} {role.label}" for role in Role),
                                  examples=["lead"])]
 LevelText = Annotated[Level, Field(description="层级：" + "、".join(f"{level.value} {level.label}" for level in Level),
                                    examples=["municipal"])]
-ValidityText = Annotated[Validity, Field(description="有效性：" + "、".join(f"{item.value} {item.label}" for item in Validity),
-                                         examples=["valid"])]
 RoleCounts = Annotated[dict[Role, int], Field(description="各角色（lead/co/support/inherited）的条款数，只列有的角色")]
 
 
@@ -289,25 +288,6 @@ class UploadPublic(PublicModel):
     clauses: int
     permalink: str = Field(description="文件页面的地址")
     replaced: ReplacedPublic | None = Field(description="替换时：被替换的版本；否则为 null")
-
-
-class ValidityRequest(PublicModel):
-    """PUT /api/documents/{doc_id}/validity 的请求体。"""
-
-    validity: Validity | None = Field(description="设定的有效性；null 取消设定，恢复按文本和较新文件判断",
-                                      examples=["repealed"])
-
-
-class ValidityMarkPublic(PublicModel):
-    validity: ValidityText
-    actor: str = Field(description="谁设定的，如 api:127.0.0.1")
-    marked_at: str = Field(description="设定时间（UTC，ISO 8601）")
-
-
-class ValidityPublic(PublicModel):
-    id: str = Field(description="文件 ID")
-    validity: ValidityText = Field(description="现在的有效性（设定之后）")
-    mark: ValidityMarkPublic | None = Field(description="工作人员的设定；没有为 null")
 
 
 class DeletedPublic(PublicModel):

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from index.catalog import DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
+from index.versions import ClauseChangeKind
 from ingest import Level, Role
 from ingest.records import Validity
 
@@ -33,6 +34,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level, role and validity names
 ROLE_TEXT = {role.value: role.label for role in Role}
 VALIDITY_TEXT = {validity.value: validity.label for validity in Validity}
+CHANGE_TEXT = {kind.value: kind.label for kind in ClauseChangeKind}
 EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
             "《武汉市减污降碳协同增效实施方案》第（十二）项", "農村生活污水治理")
 templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT, VALIDITY_TEXT=VALIDITY_TEXT)
@@ -101,6 +103,11 @@ def document_page(request: Request, library: LibraryDependency, doc_id: str, off
     page = library.document_page(doc_id, offset, page_limit(library, limit))
     return _render(request, "document.html", document=page.document, page=page, matrix=matrix_view(page.document),
                    related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status)
+
+
+@router.get("/documents/{doc_id}/history", response_class=HTMLResponse)
+def history_page(request: Request, library: LibraryDependency, doc_id: str) -> Response:
+    return _render(request, "history.html", history=library.history(doc_id), CHANGE_TEXT=CHANGE_TEXT)
 
 
 @router.get("/departments", response_class=HTMLResponse)

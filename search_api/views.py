@@ -10,6 +10,7 @@ from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.catalog import DocumentFilters, filter_documents, issuer_choices, list_documents, year_choices
 from index.crosscheck import CrossCheckRow
 from index.rows import ValidityMark
+from index.versions import Version
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
 from index.query import DepartmentNames, document_place
@@ -191,6 +192,14 @@ def validity_json(document: Document, mark: ValidityMark | None) -> dict[str, An
     """A document's validity that holds, and staff's mark (who set what, when) if there is one."""
     return {"id": document.id, "validity": document.validity,
             "mark": {"validity": mark.validity, "actor": mark.actor, "marked_at": mark.marked_at} if mark else None}
+
+
+def history_json(document: Document, versions: list[Version]) -> dict[str, Any]:
+    """A document's replaced versions, newest first, each with its clause-level changes."""
+    return {"id": document.id, "title": document.title, "versions": [
+        {**{key: value for key, value in asdict(version.replacement).items() if key != "doc_id"},
+         "recorded": version.recorded, "changes": [asdict(change) for change in version.changes]}
+        for version in versions]}
 
 
 @dataclass(frozen=True)

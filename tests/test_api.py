@@ -438,6 +438,17 @@ def test_an_upload_replaces_a_stored_document_only_when_asked_and_it_is_recorded
     assert record.actor.startswith("api") and record.old_sha256 == old_sha and record.new_sha256 != old_sha
     uploads = Path(writable.app.state.settings.home) / "uploads"
     assert [path.stem for path in uploads.iterdir()] == [record.new_sha256]
+    history = writable.get(f"/api/documents/{doc_id}/history").json()
+    (version,) = history["versions"]
+    assert version["old_sha256"] == old_sha and version["recorded"] is True
+    (change,) = version["changes"]
+    assert change["kind"] == "changed" and change["number"] == "（二）" and "进学校" in change["new_text"]
+    assert "进学校" not in change["old_text"]
+    page = writable.get(f"/documents/{doc_id}/history").text
+    assert '<tr class="change-changed"><td>修改</td>' in page and "进学校" in page
+    assert '/history">版本历史</a>' in writable.get(f"/documents/{doc_id}").text
+    assert writable.get(f"/api/documents/{SEED_ID}/history").json()["versions"] == []
+    assert_error(writable.get("/api/documents/nope/history"), 404, "not_found")
 
 
 def test_an_upload_carrying_a_stored_doc_number_does_not_replace_that_document(tmp_path):

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import CORPUS, RULE_DOC, SEED
 from index import Store, ingest_paths
+from index.rows import ClauseText
+from index.versions import ClauseChangeKind, clause_diff, document_history
 from ingest import Document, SourceText, ingest_file, parse_document
 from ingest.errors import NotFound, StoreError
 from ingest.records import Change, Validity
@@ -321,6 +323,7 @@ def test_a_format_4_store_gets_validity_from_its_stored_text_when_opened(tmp_pat
         connection.execute("ALTER TABLE documents DROP COLUMN validity")
         connection.execute("DROP TABLE document_changes")
         connection.execute("DROP TABLE validity_marks")
+        connection.execute("DROP TABLE replaced_clauses")
         connection.execute("UPDATE meta SET value = '4' WHERE key = 'format_version'")
     with Store.open(home) as store:
         assert {document.id: document.validity for document in store.documents()} == {
@@ -328,3 +331,32 @@ def test_a_format_4_store_gets_validity_from_its_stored_text_when_opened(tmp_pat
         assert store._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0] == "5"
         store.put_document(_regulation("另一个办法", "2024-05-01", "", "本办法自2024年6月1日起施行。"))
         assert store.document_header("另一个办法").validity == Validity.VALID
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+def test_a_new_version_keeps_the_old_as_history_with_a_clause_diff(store, tmp_path, seed):
+    ingest_paths(store, [SEED])
+    changed = tmp_path / SEED.name
+    text = SEED.read_text(encoding="utf-8")
+    changed.write_text(text.replace("提高工業用水效率", "大力提高工業用水效率").rsplit("\n(二十六)", 1)[0] + "\n",
+                       encoding="utf-8")
+    ingest_paths(store, [changed])
+    (version,) = document_history(store, seed.id)
+    assert version.recorded and version.replacement.old_sha256 == seed.sha256
+    assert [(change.kind, change.clause_id.rsplit(".", 2)[-2:]) for change in version.changes] == [
+        (ClauseChangeKind.CHANGED, ["s4", "p12"]), (ClauseChangeKind.REMOVED, ["s7", "p26"])]
+    water = version.changes[0]
+    assert "大力提高工業用水效率" in water.new_text and "大力" not in water.old_text and water.number == "(十二)"
+    assert len(store.replaced_versions(seed.id)[0][1]) == len(seed.clauses)
+    assert document_history(store, "没有这个文件") == []
+
+
+def test_clause_diff_ignores_spacing_and_script_and_orders_removed_last():
+    old = (ClauseText("d.s1", "一、", "总体要求", "坚持 系统观念。"), ClauseText("d.s2", "二、", "任务", "加強监管。"),
+           ClauseText("d.s3", "三、", "保障", "加强组织领导。"))
+    new = (ClauseText("d.s1", "一、", "总体要求", "坚持系统观念。"), ClauseText("d.s2", "二、", "任务", "加强监管。"),
+           ClauseText("d.s4", "四、", "附则", "自印发之日起施行。"))
+    assert [(change.kind, change.clause_id) for change in clause_diff(old, new)] == [
+        (ClauseChangeKind.ADDED, "d.s4"), (ClauseChangeKind.REMOVED, "d.s3")]
+    assert clause_diff(new, new) == ()
