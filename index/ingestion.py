@@ -1,6 +1,6 @@
 """Ingest files and folders into a store: per-file results, one transaction per document.
 
-A folder may carry a `MANIFEST.tsv` (columns: file, title, doc_number, issuer, date, level, source,
+A folder may carry a `MANIFEST.tsv` (columns: file, title, doc_number, issuer, date, level, source, validity,
 sha256, provenance) whose values override what is read from the files: the bundled corpus uses it
 for documents whose text does not print their 文号 or issuer.
 
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.tsv"
 # Files in a folder that describe the folder rather than being documents of it.
 _FOLDER_NOTES = ("readme", "provenance", "license", "changelog", "manifest", "filelist", "_index")
-_OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source")
+_OVERRIDE_COLUMNS = ("title", "doc_number", "issuer", "date", "level", "source", "validity")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from dataclasses import replace
 
 from ingest import Citation, Clause, Document, Level, Responsibility, Role, Target
 from ingest.errors import NotFound
+from ingest.normalize import citation_key
+from ingest.records import Change, Validity
 
-from .rows import (DOCUMENT_FIELDS, Duty, TwinLink, UnitRow, citation_from_json, clause_from_row, document_from_row, loads,
-                   target_from_json)
+from .rows import (DOCUMENT_FIELDS, ClauseText, Duty, Replacement, TwinLink, UnitRow, ValidityMark, citation_from_json,
+                   clause_from_row, document_from_row, loads, target_from_json)
 from .vector_reads import VectorReads, chunks, marks
 
 _UNIT_NAMES = "r.clause_id = u.clause_id AND (r.task_ordinal = u.task_ordinal OR r.task_ordinal = -1 OR u.task_ordinal = -1)"
@@ -34,9 +36,28 @@ class StoreReads(VectorReads):
     # -- documents and clauses -------------------------------------------------------------------
 
     def documents(self) -> list[Document]:
-        """Every document, without clauses, ordered by id."""
+        """Every document, without clauses, aliases or changes, ordered by id; each with the validity that
+        holds (`_in_force`)."""
         rows = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents ORDER BY id")
-        return [document_from_row(row) for row in rows]
+        return self._in_force([document_from_row(row) for row in rows])
+
+    def _in_force(self, documents: list[Document]) -> list[Document]:
+        """The documents with the validity that holds: staff's mark; else 已废止 or 已修订 when another
+        stored document, not older than it, names its title in a change (repealed before amended); else
+        what its own text or manifest said. Titles compare as citations do (`citation_key`)."""
+        marks = dict(self._connection.execute("SELECT doc_id, validity FROM validity_marks").fetchall())
+        changed: dict[str, list[tuple[str, str, str]]] = {}  # title key → (validity, changing document, its date)
+        for title, validity, doc_id, date in self._connection.execute(
+                "SELECT c.title, c.validity, c.doc_id, d.date FROM document_changes c JOIN documents d ON d.id = c.doc_id"):
+            changed.setdefault(citation_key(title), []).append((validity, doc_id, date))
+        held = []
+        for document in documents:
+            effects = {validity for validity, doc_id, date in changed.get(citation_key(document.title), ())
+                       if doc_id != document.id and not (date and document.date and date < document.date)}
+            validity = marks.get(document.id) or next((value for value in (Validity.REPEALED, Validity.AMENDED)
+                                                       if value in effects), document.validity)
+            held.append(replace(document, validity=Validity(validity)))
+        return held
 
     def twins(self, clause_ids: list[str]) -> dict[str, tuple[TwinLink, ...]]:
         """Clause id → its twins in other documents, most similar first (clauses without twins absent)."""
@@ -56,14 +77,21 @@ class StoreReads(VectorReads):
         return replace(header, clauses=tuple(self._load_clauses("c.doc_id = ?", (doc_id,)).values()))
 
     def document_header(self, doc_id: str) -> Document:
-        """A document's fields and aliases, without its clauses (cheap however long the document is)."""
+        """A document's fields, aliases and changes, without its clauses (cheap however long the document is)."""
         row = self._connection.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
                                        (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件的 ID")
         aliases = self._connection.execute("SELECT alias, canonical FROM aliases WHERE doc_id = ? ORDER BY alias",
                                            (doc_id,)).fetchall()
-        return document_from_row(row, aliases=tuple(map(tuple, aliases)))
+        changes = tuple(Change(title, Validity(validity)) for title, validity in self._connection.execute(
+            "SELECT title, validity FROM document_changes WHERE doc_id = ? ORDER BY ordinal", (doc_id,)))
+        return self._in_force([replace(document_from_row(row, aliases=tuple(map(tuple, aliases))), changes=changes)])[0]
+
+    def validity_mark(self, doc_id: str) -> ValidityMark | None:
+        """Staff's validity of a document, who set it and when; None when staff set none."""
+        row = self._connection.execute("SELECT * FROM validity_marks WHERE doc_id = ?", (doc_id,)).fetchone()
+        return ValidityMark(row[0], Validity(row[1]), row[2], row[3]) if row else None
 
     def document_titles(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """Document id → title: of the given documents (those that exist), or of all."""
@@ -116,6 +144,19 @@ class StoreReads(VectorReads):
     def clauses(self, clause_ids: list[str]) -> dict[str, Clause]:
         """The given clauses with their tasks and responsibilities, by id (missing ids are left out)."""
         return self._load_clauses(f"c.id IN ({marks(clause_ids)})", tuple(clause_ids)) if clause_ids else {}
+
+    def clause_texts(self, doc_id: str) -> tuple[ClauseText, ...]:
+        """A document's clauses in reading order, their text only (what a version's history compares)."""
+        return tuple(ClauseText(*row) for row in self._connection.execute(
+            "SELECT id, number, title, text FROM clauses WHERE doc_id = ? ORDER BY ordinal", (doc_id,)))
+
+    def replaced_versions(self, doc_id: str) -> list[tuple[Replacement, tuple[ClauseText, ...]]]:
+        """Each replacement of a document, oldest first, with the clauses of the version it replaced
+        (none for a replacement recorded before format 5 kept them)."""
+        rows = self._connection.execute("SELECT rowid, * FROM replacements WHERE doc_id = ? ORDER BY rowid", (doc_id,))
+        return [(Replacement(*row[1:]), tuple(ClauseText(*clause) for clause in self._connection.execute(
+            "SELECT clause_id, number, title, text FROM replaced_clauses WHERE replacement = ? ORDER BY ordinal", (row[0],))))
+            for row in rows.fetchall()]
 
     def clause_paths(self, doc_ids: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
         """(clause id, numbering path) of the documents' clauses in reading order."""

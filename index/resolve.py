@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ingest.frontmatter import DOC_NUMBER
 from ingest.identity import document_id
-from ingest.normalize import chinese_number, compact
+from ingest.normalize import chinese_number, citation_key, compact
 
 from .store import Store
 
@@ -75,12 +75,6 @@ def clause_component(text: str) -> str | None:
     return f"s{chinese_number(match['section'])}"
 
 
-def title_key(title: str) -> str:
-    """A title for comparison: Simplified, no spaces, no 《》“”, and no 「中华人民共和国」 anywhere, since
-    citations write both 《民法典》 and 《中华人民共和国民法典》."""
-    return re.sub(r"[《》〈〉“”\"]", "", compact(title)).replace("中华人民共和国", "")
-
-
 def find_documents(store: Store, name: str) -> tuple[str, ...]:
     """Documents named by a 文号, a whole title, or a short title that a stored title ends with."""
     if not compact(name).strip("《》"):
@@ -89,11 +83,11 @@ def find_documents(store: Store, name: str) -> tuple[str, ...]:
     if number := DOC_NUMBER.search(compact(name)):
         wanted = document_id(number.group(), "")
         return tuple(doc_id for doc_id, _ in rows if doc_id == wanted)
-    key = title_key(name)
-    exact = [doc_id for doc_id, title in rows if title_key(title) == key or doc_id == document_id("", name)]
+    key = citation_key(name)
+    exact = [doc_id for doc_id, title in rows if citation_key(title) == key or doc_id == document_id("", name)]
     if exact or len(key) < 3 or key in _SHORT_FORMS:
         return tuple(exact)
-    return tuple(doc_id for doc_id, title in rows if title_key(title).endswith(key))
+    return tuple(doc_id for doc_id, title in rows if citation_key(title).endswith(key))
 
 
 def resolve(store: Store, reference: str, *, within: str | None = None,

@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 
 from ingest import Citation, Clause, Document, Level, Responsibility, Role, Target, Task
+from ingest.records import Validity
 
 DOCUMENT_FIELDS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
-                   "format", "encoding", "addressees")
+                   "format", "encoding", "addressees", "validity")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,26 @@ class Replacement:
     old_title: str
     new_sha256: str
     new_title: str
+
+
+@dataclass(frozen=True)
+class ValidityMark:
+    """A validity staff set for a document (`Store.set_validity`)."""
+
+    doc_id: str
+    validity: Validity
+    actor: str  # who set it: "api:CLIENT-ADDRESS"
+    marked_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
+class ClauseText:
+    """A clause of a version, as a history compares it: its id (its numbering path), number, title, text."""
+
+    id: str
+    number: str
+    title: str
+    text: str
 
 
 class Outcome(enum.StrEnum):
@@ -101,6 +122,7 @@ def document_from_row(row: tuple, clauses: tuple[Clause, ...] = (), aliases: tup
     fields = dict(zip(DOCUMENT_FIELDS, row))
     fields["issuers"] = tuple(json.loads(fields["issuers"]))
     fields["level"] = Level(fields["level"])
+    fields["validity"] = Validity(fields["validity"])
     return Document(**fields, aliases=aliases, clauses=clauses)
 
 

@@ -1,12 +1,23 @@
--- policykb store, format 4 (older stores are migrated on open: format 2 → 3, tasks gained kind and deadline; 3 → 4, twins). SQLite in WAL mode; the source of truth for every derived index.
+-- policykb store, format 5 (older stores are migrated on open: format 2 → 3, tasks gained kind and deadline; 3 → 4, twins;
+-- 4 → 5, validity: documents.validity, document_changes, validity_marks; replaced versions' clauses). SQLite in WAL mode; the source of truth for every derived index.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_number TEXT NOT NULL, issuers TEXT NOT NULL,
     date TEXT NOT NULL, level TEXT NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL,
     script TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL, addressees TEXT NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL, validity TEXT NOT NULL DEFAULT 'unknown'
 );
 CREATE INDEX IF NOT EXISTS documents_sha256 ON documents (sha256);
+-- The older documents a document repeals or amends (validity 'repealed' or 'amended'), named by title as printed.
+CREATE TABLE IF NOT EXISTS document_changes (
+    doc_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE, ordinal INTEGER NOT NULL,
+    title TEXT NOT NULL, validity TEXT NOT NULL, PRIMARY KEY (doc_id, ordinal)
+);
+-- Validity set by staff (PUT /api/documents/{id}/validity): wins over the text; kept when a new version
+-- replaces the document (no foreign key), removed with the document.
+CREATE TABLE IF NOT EXISTS validity_marks (
+    doc_id TEXT PRIMARY KEY, validity TEXT NOT NULL, actor TEXT NOT NULL, marked_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS clauses (
     id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, kind TEXT NOT NULL, number TEXT NOT NULL, path TEXT NOT NULL,
@@ -53,6 +64,12 @@ CREATE TABLE IF NOT EXISTS replacements (
     old_title TEXT NOT NULL, new_sha256 TEXT NOT NULL, new_title TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replacements_doc ON replacements (doc_id, replaced_at);
+-- The clauses of the version a replacement replaced (replacements.rowid): the document's history, which
+-- index/versions.py compares clause by clause. Kept like the replacements.
+CREATE TABLE IF NOT EXISTS replaced_clauses (
+    replacement INTEGER NOT NULL, ordinal INTEGER NOT NULL, clause_id TEXT NOT NULL, number TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (replacement, ordinal)
+);
 -- The store's history: one row per data version (meta.data_version), with a random token. Derived
 -- files name the version they were saved at; a version missing here or with another token is not ours.
 CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, token TEXT NOT NULL);

@@ -17,8 +17,9 @@ Several connections may read one store at once (WAL: `open_reader`, one per thre
 pins a reader to the snapshot of the moment until `end_read`. Upkeep's policy (when to check, when to
 give space back) is in upkeep.py; its statements are here.
 
-The store is the one door to the data: its writes are here, its reads in reads.py (which `Store`
-inherits); no other module holds the connection or writes SQL.
+The store is the one door to the data: its writes are here (twins' in twin_store.py, validity's in
+validity_store.py), its reads in reads.py (which `Store` inherits); no other module holds the connection
+or writes SQL.
 """
 
 from __future__ import annotations
@@ -41,16 +42,17 @@ from .reads import StoreReads
 from .rows import DOCUMENT_FIELDS, Outcome, Replacement, StoreVersion, dumps
 from .segment import Segmenter, segmenter
 from .twin_store import TwinWrites
+from .validity_store import ValidityWrites
 from .units import Unit, document_units
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 STORE_FILE = "policykb.sqlite3"
 _VERSIONS_KEPT = 100_000  # history rows kept for the manifest check (an older index file is rebuilt)
 BUSY = ("database is locked", "database is busy", "database table is locked")  # SQLite's messages
 
 
-class Store(StoreReads, TwinWrites):
+class Store(StoreReads, TwinWrites, ValidityWrites):
     """A policykb store in one SQLite file. Use `Store.open(home)`; close it when done.
 
     One connection, usable from any thread but not from two at once: a service gives each request a
@@ -130,6 +132,11 @@ class Store(StoreReads, TwinWrites):
                 self._simplify_passages()
                 for doc_id in doc_ids:
                     self._link_twins(doc_id)
+                self._connection.execute("UPDATE meta SET value = '4' WHERE key = 'format_version'")
+            format_version = 4
+        if format_version == 4:  # format 4 → 5: validity, read again from the stored text
+            with self._transaction():
+                self._add_validity()
                 self._connection.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
         elif format_version != FORMAT_VERSION:
             raise StoreError(f"{self.path} 的格式版本是 {row[0]}，本程序只读 {FORMAT_VERSION}；"
@@ -209,11 +216,13 @@ class Store(StoreReads, TwinWrites):
                 return Outcome.EXISTS
             if row is not None and document.date and row[1] and document.date < row[1]:
                 return Outcome.OLDER
-            if row is not None:
-                self._delete(document.id)
-                connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            if row is not None:  # the old version's clauses are kept as its history, then it goes
+                replacement = connection.execute("INSERT INTO replacements VALUES (?, ?, ?, ?, ?, ?, ?)", (
                     document.id, datetime.now(timezone.utc).isoformat(timespec="seconds"), actor or "unknown",
-                    row[0], row[2], document.sha256, document.title))
+                    row[0], row[2], document.sha256, document.title)).lastrowid
+                connection.execute("INSERT INTO replaced_clauses SELECT ?, ordinal, id, number, title, text FROM clauses "
+                                   "WHERE doc_id = ?", (replacement, document.id))
+                self._delete(document.id)
             self._insert(document, units)
             self._bump_data_version()
         logger.info("%s %s (%d clauses)", "replaced" if row else "added", document.id, len(document.clauses))
@@ -232,6 +241,7 @@ class Store(StoreReads, TwinWrites):
         with self._transaction():
             if not self._delete(doc_id):
                 raise NotFound(f"没有文件 {doc_id}；用 policykb docs 查看已有文件")
+            self._connection.execute("DELETE FROM validity_marks WHERE doc_id = ?", (doc_id,))
             self._bump_data_version()
 
     def data_version(self) -> int:
@@ -294,8 +304,9 @@ class Store(StoreReads, TwinWrites):
         execute = self._connection.execute
         values = [getattr(document, name) for name in DOCUMENT_FIELDS]
         values[DOCUMENT_FIELDS.index("issuers")] = dumps(document.issuers)
-        execute(f"INSERT INTO documents VALUES ({', '.join('?' * (len(values) + 1))})",
-                (*values, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        execute(f"INSERT INTO documents ({', '.join(DOCUMENT_FIELDS)}, ingested_at) VALUES "
+                f"({', '.join('?' * (len(values) + 1))})", (*values, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        self._insert_changes(document.id, document.changes)
         for ordinal, clause in enumerate(document.clauses):
             execute("INSERT INTO clauses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 clause.id, document.id, ordinal, clause.kind, clause.number, dumps(clause.path),

@@ -25,6 +25,13 @@ _DATA = Path(__file__).parent / "data"
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,10}[〔\[［(（【]\d{4}[〕\]］)）】]\d+号|国令第\d+号")
 _DATE = re.compile(r"^(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})月"
                    r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})日$")
+# A date inside a sentence or a law's header: 「2020年5月28日」, 「二〇二二年六月十三日」 (digits or Chinese numerals).
+_DATE_IN_TEXT = re.compile(r"(?P<y>\d{4}|[〇零一二三四五六七八九]{4})年(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})月"
+                           r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})日")
+# A law's or regulation's header line, the date first and what happened on it last:
+# 「（2020年5月28日第十三届全国人民代表大会第三次会议通过）」, 「2018年11月6日中华人民共和国国务院令第706号公布」.
+_ENACTMENT = re.compile(r"^[(（]?" + _DATE_IN_TEXT.pattern + r"[^()（）。]{0,80}?(通过|公布|发布|批准)"
+                        r"([^()（）。]{0,200})?[)）]?$")
 _PUBLICATION_NOTE = re.compile(r"^\((此件|本件|本文)[^)]*\)$")
 # What a title line never starts with (a sentence of the notice) or ends with (a masthead: 「××市人民政府文件」).
 _NOT_TITLE = re.compile(r"^(为|按照|根据|经|现将|近日|近期|依据|在|从|自|截至)|文件$")
@@ -79,9 +86,34 @@ def doc_number_line(line: str) -> str:
 
 
 def parse_date(line: str) -> str:
+    """The ISO date of a line that is only a date (a signature's 「2022年6月13日」, 「二〇二二年六月十三日」)."""
     match = _DATE.match(compact(line))
-    if not match:
-        return ""
+    return _iso(match) if match else ""
+
+
+def enactment_date(line: str) -> str:
+    """The date a law's header line gives for its adoption or promulgation (the first date of the line:
+    later ones are amendments), or "" when the line is not such a header."""
+    match = _ENACTMENT.match(compact(line))
+    return _iso(match) if match else ""
+
+
+def signature_date(blocks: list[str]) -> str:
+    """The date of the first signature block anywhere in `blocks`: an issuer line directly followed by
+    a date line. A 国函 or 国办发 prints its signature before its annexes (「附件：…」 / 国务院 /
+    二〇〇六年十二月三十日 / 附件1. …), where neither the front matter nor the closing lines have it."""
+    for index in range(1, len(blocks)):
+        if (date := parse_date(blocks[index])) and _is_issuer_line(blocks[index - 1]):
+            return date
+    return ""
+
+
+def _is_issuer_line(line: str) -> bool:
+    copy = compact(line)
+    return len(copy) <= 60 and bool(_ORG_LINE.match(copy))
+
+
+def _iso(match: re.Match[str]) -> str:
     year = match.group("y")
     year = year if year.isdigit() else "".join(str(chinese_number(char)) for char in year)
     month, day = (chinese_number(match.group(key)) for key in ("m", "d"))

@@ -57,6 +57,12 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", matching_copy(text))
 
 
+def citation_key(title: str) -> str:
+    """A title for comparison with a citation: Simplified, no spaces, no 《》“”, and no 「中华人民共和国」
+    anywhere, since citations write both 《民法典》 and 《中华人民共和国民法典》."""
+    return re.sub(r"[《》〈〉“”\"]", "", compact(title)).replace("中华人民共和国", "")
+
+
 def detect_script(text: str) -> str:
     """`traditional` when converting to Simplified changes at least 2 % of the CJK characters."""
     sample = "".join(_CJK.findall(text))[:20000]

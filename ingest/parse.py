@@ -19,7 +19,7 @@ from typing import Mapping
 
 from . import departments
 from .errors import ParseError
-from .frontmatter import FrontMatter, is_noise, parse_front_matter, split_signature
+from .frontmatter import FrontMatter, enactment_date, is_noise, parse_front_matter, signature_date, split_signature
 from .headings import ARTICLE_CHILD_KINDS, match_heading, run_in_title
 from .identity import clause_id, document_id
 from .inline import split_inline_headings
@@ -29,6 +29,7 @@ from .normalize import compact, detect_script, matching_copy
 from .records import PRESUMED_BASIS, Clause, Document, Level, Responsibility, Role, SourceTable, SourceText, Task
 from .task_tables import columns_of, task_rows
 from .tagging import extract_citations, extract_targets, tag_clause
+from .validity import read_validity
 
 _SPECIAL_KINDS = ("notice", "preamble", "signature")
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class _Responsibilities:
 
 def parse_document(source: SourceText, overrides: Mapping[str, str] | None = None) -> Document:
     """Parse a read source into a Document. `overrides` (title, doc_number, issuer, date, level) win."""
-    # Metadata keys used: title, doc_number, issuer, date, level, source, part, province, page_title.
+    # Metadata keys used: title, doc_number, issuer, date, level, source, part, province, page_title, notes, validity.
     metadata = {**source.metadata, **(overrides or {})}
     task_table_of = {row: table for table in source.tables if columns_of(table) for row in range(table.start, table.end)}
     kept = [index for index, block in enumerate(source.blocks) if not is_noise(block)]
@@ -103,14 +104,25 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
     if not any(draft.originals for draft in drafts):
         raise ParseError(f"{source.source}: 没有识别出正文（只有页面杂讯或空行）")
     clauses = _clauses(doc_id, drafts, _Responsibilities(locality))
+    # 成文日期: given, signed under the notice or at the end, a law's header, or a signature before the annexes
+    date = metadata.get("date") or front.date or trailing_date or _enactment(
+        [*metadata.get("notes", "").splitlines(), *blocks[:first_heading]]) or signature_date(body)
+    validity, changes = read_validity(title, [*metadata.get("notes", "").splitlines(), *(c.text for c in clauses)],
+                                      metadata.get("validity", ""), source.source)
     return Document(
         id=doc_id, title=title, doc_number=doc_number, issuers=issuers,
-        date=metadata.get("date") or front.date or trailing_date,
+        date=date,
         level=_given_level(metadata.get("level"), source.source) or _level(
             city, province, doc_number, issuers, title, source.format),
         source=metadata.get("source") or source.source, sha256=source.sha256,
         script=detect_script("".join(source.blocks)), format=source.format, encoding=source.encoding,
-        addressees=front.addressees, aliases=tuple(sorted(learned.items())), clauses=clauses)
+        addressees=front.addressees, aliases=tuple(sorted(learned.items())), clauses=clauses, validity=validity,
+        changes=changes)
+
+
+def _enactment(front_blocks: list[str]) -> str:
+    """A law's date from its header line (「（2020年5月28日第十三届全国人民代表大会第三次会议通过）」)."""
+    return next((date for block in front_blocks if (date := enactment_date(block))), "")
 
 
 def _file_title(source: str) -> str:

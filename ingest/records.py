@@ -49,6 +49,21 @@ class Level(enum.StrEnum):
         return list(Level).index(self)
 
 
+class Validity(enum.StrEnum):
+    """Whether a document is in force: stated by its text (「自…起施行」), a manifest or staff, or found
+    from a newer document that repeals or amends it (index.reads)."""
+
+    VALID = "valid"  # 有效
+    AMENDED = "amended"  # 已修订: a newer document amends it
+    REPEALED = "repealed"  # 已废止
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return _VALIDITY_LABELS[self]
+
+
+_VALIDITY_LABELS = {Validity.VALID: "有效", Validity.AMENDED: "已修订", Validity.REPEALED: "已废止", Validity.UNKNOWN: "未知"}
 _ROLE_LABELS = {Role.LEAD: "牵头", Role.CO: "责任", Role.SUPPORT: "配合", Role.INHERITED: "承继"}
 _LEVEL_LABELS = {Level.NATIONAL: "国家", Level.PROVINCIAL: "省级", Level.MUNICIPAL: "市级", Level.DISTRICT: "区县",
                  Level.UNKNOWN: "未知"}
@@ -193,3 +208,14 @@ class Document:
     addressees: str = ""
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, canonical) pairs learned from this document
     clauses: tuple[Clause, ...] = ()
+    # As ingested: what its text or manifest says; as read from a store: what holds (index.reads)
+    validity: Validity = Validity.UNKNOWN
+    changes: tuple[Change, ...] = ()  # the older documents it repeals or amends
+
+
+@dataclass(frozen=True)
+class Change:
+    """A document this one repeals or amends, named as printed: 「1991年…发布的《专利代理暂行规定》同时废止」."""
+
+    title: str  # inside the 《》
+    validity: Validity  # REPEALED or AMENDED: what the named document becomes

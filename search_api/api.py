@@ -8,15 +8,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from fastapi.security import APIKeyHeader, HTTPBearer
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as ReceivedFile
 
+from index.catalog import DocumentFilters, DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
 from ingest import Level, Role
 from ingest.errors import FileTooLarge, NotFound
+from ingest.records import Validity
 
-from . import error_models, models
+from . import document_models, error_models, models
 from .admission import client_of, until_disconnected
 from .auth import token_from_headers
 from .library import Library, Upload
@@ -112,12 +115,31 @@ def clause(library: LibraryDependency,
     return library.clause(clause_id)
 
 
+_BLANK_IS_NONE = BeforeValidator(lambda value: None if value == "" else value)  # a form's 「全部」 option sends ""
+
+
+def document_filters(q: Annotated[str, Query(max_length=200, description="标题或文号中的词（繁简、全半角不限）",
+                                             examples=["减污降碳"])] = "",
+                     level: Annotated[Level | None, Query(), _BLANK_IS_NONE] = None,
+                     issuer: Annotated[str | None, Query(max_length=200, description="发文机关（与文件所列相同）",
+                                                         examples=["国务院"])] = None,
+                     year: Annotated[int | None, Query(ge=1900, le=2200, description="成文日期的年份"), _BLANK_IS_NONE] = None,
+                     validity: Annotated[Validity | None, Query(), _BLANK_IS_NONE] = None,
+                     sort: Annotated[DocumentOrder, Query(description="date 日期（新的在前，默认）、title 标题、level 层级")]
+                     = DocumentOrder.DATE) -> DocumentFilters:
+    """The documents list's query parameters (the API's and the page's form): a bad value is a 422."""
+    return DocumentFilters(q.strip(), level, issuer or None, year, validity, sort)
+
+
+DocumentFiltersDependency = Annotated[DocumentFilters, Depends(document_filters)]
+
+
 @router.get("/documents", response_model=list[models.DocumentSummaryPublic],
-            responses=error_models.error_responses(503))
-def documents(library: LibraryDependency) -> list[dict[str, Any]]:
-    """已导入的文件。"""
+            responses=error_models.error_responses(422, 503))
+def documents(library: LibraryDependency, filters: DocumentFiltersDependency) -> list[dict[str, Any]]:
+    """已导入的文件：可按标题或文号检索，按层级、发文机关、年份、有效性筛选，按日期、标题或层级排序。"""
     with library.reading() as searcher:
-        return documents_json(searcher.store)
+        return documents_json(searcher.store, filters)
 
 
 @router.get("/documents/{doc_id}", response_model=models.DocumentPagePublic,
@@ -140,6 +162,22 @@ async def upload(request: Request, library: LibraryDependency,
     result = await run_in_threadpool(library.add_upload, data, file.filename or "", replace_id=replace or None,
                                      actor=f"api:{client_address(request.scope)}")
     return upload_json(result)
+
+
+@router.get("/documents/{doc_id}/history", response_model=document_models.HistoryPublic,
+            responses=error_models.error_responses(404, 503))
+def history(library: LibraryDependency, doc_id: DocId) -> dict[str, Any]:
+    """一个文件的版本历史：被新版本替换的旧版本（新的在前），以及逐条的新增、删除、修改。"""
+    return library.history(doc_id)
+
+
+@router.put("/documents/{doc_id}/validity", dependencies=[Depends(require_token)], response_model=document_models.ValidityPublic,
+            responses=error_models.error_responses(400, 401, 403, 404, 422, 429, 503))
+def set_validity(library: LibraryDependency, request: Request, doc_id: DocId,
+                 body: document_models.ValidityRequest) -> dict[str, Any]:
+    """设定一个文件的有效性（需要令牌）：valid 有效、amended 已修订、repealed 已废止、unknown 未知；null 取消设定。
+    设定优先于文本和较新文件的判断，文件换新版本后仍保留。"""
+    return library.set_validity(doc_id, body.validity, actor=f"api:{client_address(request.scope)}")
 
 
 @router.delete("/documents/{doc_id}", dependencies=[Depends(require_token)], response_model=models.DeletedPublic,

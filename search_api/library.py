@@ -36,8 +36,10 @@ from index.directory import duty_clauses, find_department
 from index.rows import Outcome, Replacement
 from index.search import QueryLimits, SearchMode
 from index.upkeep import check_store, reclaim
+from index.versions import document_history
 from ingest import InputError, ParseError
 from ingest.errors import DocumentConflict, FileTooLarge, NotFound, StoreError
+from ingest.records import Validity
 from ingest.readers import reader_for
 
 from . import exports
@@ -49,7 +51,7 @@ from .settings import Settings
 from .builder import SnapshotBuilder
 from .snapshots import Readers, Snapshot
 from .uploads import Ingested, UploadWorker, lower_priority
-from .views import DocumentPage, clause_view, department_view, search_view
+from .views import DocumentPage, clause_view, department_view, history_json, search_view, validity_json
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
@@ -284,6 +286,17 @@ class Library:
                                    f"请加参数 replace={ingested.doc_id}（网页上填写「替换的文件 ID」）")
         self.embedder.wake()
         return Upload(ingested.status, ingested.doc_id, ingested.title, ingested.clauses, ingested.replaced)
+
+    def set_validity(self, doc_id: str, validity: Validity | None, actor: str) -> dict:
+        """Staff's validity of a document (None: clear it); returns `validity_json` of the document after."""
+        self._write(lambda store: store.set_validity(doc_id, validity, actor), touched=[])
+        with self.reading() as searcher:
+            return validity_json(searcher.store.document_header(doc_id), searcher.store.validity_mark(doc_id))
+
+    def history(self, doc_id: str) -> dict:
+        """`history_json` of a stored document: the versions newer ones replaced, with their clause changes."""
+        with self.reading() as searcher:
+            return history_json(searcher.store.document_header(doc_id), document_history(searcher.store, doc_id))
 
     def delete(self, doc_id: str) -> None:
         """Delete a document, then its uploaded original (if it came by upload and no other document has it)."""

@@ -22,6 +22,7 @@ from ingest.records import LeadBasis
 
 from .derived import CrossCheckStatus
 from .answer_models import AnswerPublic, LevelText, RoleText
+from .document_models import ValidityText
 from .error_models import PublicModel
 
 RoleCounts = Annotated[dict[Role, int], Field(description="各角色（lead/co/support/inherited）的条款数，只列有的角色")]
@@ -208,6 +209,8 @@ class DocumentHeaderPublic(PublicModel):
     format: str = Field(description="原文件格式，如 txt、docx、pdf、ofd")
     encoding: str
     addressees: str = Field(description="主送机关")
+    validity: ValidityText = Field(description="有效性：工作人员设定的；否则库中较新的文件废止或修订了它时为 repealed / amended；"
+                                               "否则按本文（「自…起施行」为 valid）或清单；都没有为 unknown")
 
 
 class DocumentSummaryPublic(DocumentHeaderPublic):

@@ -18,24 +18,29 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from index.catalog import DocumentOrder
 from index.resolve import resolve
 from index.search import SearchFilters, SearchMode
+from index.versions import ClauseChangeKind
 from ingest import Level, Role
 from ingest.normalize import to_simplified
+from ingest.records import Validity
 
 from .admission import client_of
-from .api import LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
+from .api import DocumentFiltersDependency, LibraryDependency, Limit, Offset, check_query, page_limit, read_upload
 from .middleware import client_address
-from .views import departments_json, documents_json, existing_examples, matrix_view
+from .views import departments_json, documents_view, existing_examples, matrix_view
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level and role names
+LEVEL_TEXT = {level.value: level.label for level in Level}  # the templates' level, role and validity names
 ROLE_TEXT = {role.value: role.label for role in Role}
+VALIDITY_TEXT = {validity.value: validity.label for validity in Validity}
+CHANGE_TEXT = {kind.value: kind.label for kind in ClauseChangeKind}
 # Offered on the home page where the store can answer them (views.existing_examples).
 EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是多少", "市水务局负责哪些任务", "民法典第三条",
             "《武汉市减污降碳协同增效实施方案》第（十二）项", "国发〔2019〕3号", "農村生活污水治理")
-templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT)
+templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT, VALIDITY_TEXT=VALIDITY_TEXT)
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -117,10 +122,10 @@ def clause_page(request: Request, library: LibraryDependency, clause_id: str,
 
 
 @router.get("/documents", response_class=HTMLResponse)
-def documents_page(request: Request, library: LibraryDependency) -> Response:
+def documents_page(request: Request, library: LibraryDependency, filters: DocumentFiltersDependency) -> Response:
     with library.reading() as searcher:
-        documents = documents_json(searcher.store)
-    return _render(request, "documents.html", documents=documents)
+        view = documents_view(searcher.store, filters)
+    return _render(request, "documents.html", **view, filters=filters, orders=list(DocumentOrder))
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
@@ -131,6 +136,11 @@ def document_page(request: Request, library: LibraryDependency, doc_id: str, off
                    related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status,
                    missing=page.crosscheck.missing,
                    higher=[other for other, _, level in page.related if level.rank < page.document.level.rank])
+
+
+@router.get("/documents/{doc_id}/history", response_class=HTMLResponse)
+def history_page(request: Request, library: LibraryDependency, doc_id: str) -> Response:
+    return _render(request, "history.html", history=library.history(doc_id), CHANGE_TEXT=CHANGE_TEXT)
 
 
 @router.get("/departments", response_class=HTMLResponse)

@@ -8,7 +8,10 @@ from typing import Any
 
 from index import Searcher, SearchFilters, SearchHit, Store, resolve
 from index.answer import Answer, Assignment, build_answer
+from index.catalog import DocumentFilters, filter_documents, issuer_choices, list_documents, year_choices
 from index.crosscheck import CrossCheckRow
+from index.rows import ValidityMark
+from index.versions import Version
 from index.directory import (DepartmentSummary, counterparts, department_duties, department_names, duty_roles,
                              find_department)
 from index.query import DepartmentNames, document_place
@@ -21,7 +24,7 @@ from ingest.normalize import compact
 from .derived import CrossCheck
 
 _DOCUMENT_KEYS = ("id", "title", "doc_number", "issuers", "date", "level", "source", "sha256", "script",
-                  "format", "encoding", "addressees")
+                  "format", "encoding", "addressees", "validity")
 
 
 def department_json(item: Responsibility) -> dict[str, str | None]:
@@ -203,10 +206,36 @@ def departments_json(departments: list[DepartmentSummary]) -> list[dict[str, Any
              "documents": item.documents} for item in departments]
 
 
-def documents_json(store: Store) -> list[dict[str, Any]]:
+def documents_json(store: Store, filters: DocumentFilters = DocumentFilters()) -> list[dict[str, Any]]:
+    """The documents that pass `filters`, in their order, each with its clause and task counts."""
+    return _summaries(store, list_documents(store, filters))
+
+
+def documents_view(store: Store, filters: DocumentFilters) -> dict[str, Any]:
+    """The documents page: the filtered list, how many are stored, and the choices of its filters."""
+    every = store.documents()
+    return {"documents": _summaries(store, filter_documents(every, filters)), "total": len(every), "issuers": issuer_choices(every),
+            "years": year_choices(every)}
+
+
+def _summaries(store: Store, documents: list[Document]) -> list[dict[str, Any]]:
     counts = store.counts_by_document()
     return [{**document_json(document)["document"], "clauses": counts.get(document.id, (0, 0))[0],
-             "tasks": counts.get(document.id, (0, 0))[1]} for document in store.documents()]
+             "tasks": counts.get(document.id, (0, 0))[1]} for document in documents]
+
+
+def validity_json(document: Document, mark: ValidityMark | None) -> dict[str, Any]:
+    """A document's validity that holds, and staff's mark (who set what, when) if there is one."""
+    return {"id": document.id, "validity": document.validity,
+            "mark": {"validity": mark.validity, "actor": mark.actor, "marked_at": mark.marked_at} if mark else None}
+
+
+def history_json(document: Document, versions: list[Version]) -> dict[str, Any]:
+    """A document's replaced versions, newest first, each with its clause-level changes."""
+    return {"id": document.id, "title": document.title, "versions": [
+        {**{key: value for key, value in asdict(version.replacement).items() if key != "doc_id"},
+         "recorded": version.recorded, "changes": [asdict(change) for change in version.changes]}
+        for version in versions]}
 
 
 @dataclass(frozen=True)

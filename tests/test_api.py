@@ -165,6 +165,57 @@ def test_documents_and_document_with_matrix_and_crosscheck(client):
     assert_error(client.get("/api/documents/nope"), 404, "not_found")
 
 
+def test_documents_list_searches_titles_and_numbers_in_either_script_and_width(client):
+    def ids(**params):
+        return [item["id"] for item in client.get("/api/documents", params=params).json()]
+    assert ids(q="減污降碳") == [SEED_ID, "环综合-2022-42", "鄂环发-2022-33"]  # Traditional; newest first, undated last
+    assert ids(q="国发［2019］3号") == ids(q="國發(2019)3號") == ids(q="国发〔2019〕3号") == ["国发-2019-3"]
+    assert ids(q="湖北 实施方案") == ["鄂环发-2022-33"]  # every word must match
+    assert ids(q="没有这个文件") == []
+
+
+def test_documents_list_filters_and_sorts(client):
+    def ids(**params):
+        return [item["id"] for item in client.get("/api/documents", params=params).json()]
+    assert ids(level="provincial") == ["鄂环发-2022-33"]
+    assert ids(issuer="国务院") == ["国发-2019-3"] and ids(year=2022) == ["环综合-2022-42"]
+    assert ids(sort="level") == ["环综合-2022-42", "国发-2019-3", "鄂环发-2022-33", SEED_ID]
+    titles = [item["title"] for item in client.get("/api/documents", params={"sort": "title"}).json()]
+    assert titles == sorted(titles)
+    assert ids(level="", year="", q="") == ids()  # the page's form sends its 「全部」 options as empty values
+    for params in ({"sort": "newest"}, {"level": "city"}, {"year": "2022年"}, {"year": 1800}, {"q": "长" * 201}):
+        assert_error(client.get("/api/documents", params=params), 422, "invalid_request")
+
+
+def test_documents_page_form_keeps_the_chosen_filters(client):
+    page = client.get("/documents", params={"q": "减污降碳", "level": "national", "year": "", "sort": "title"})
+    assert page.status_code == 200
+    assert 'value="减污降碳"' in page.text and '<option value="national" selected>' in page.text
+    assert '<option value="title" selected>' in page.text and "已导入的文件（1 / 4）" in page.text
+    assert "减污降碳协同增效实施方案" in page.text and "湖北省" not in page.text.split("<table", 1)[1]
+
+
+def test_staff_set_validity_with_the_token_and_the_list_filters_on_it(writable):
+    path = f"/api/documents/{SEED_ID}/validity"
+    assert writable.get("/api/documents").json()[0]["validity"] == "unknown"  # the seed says nothing of it
+    assert_error(writable.put(path, json={"validity": "repealed"}), 401, "unauthorized")
+    assert_error(writable.put(path, json={"validity": "gone"}, headers=auth()), 422, "invalid_request")
+    assert_error(writable.put("/api/documents/nope/validity", json={"validity": "valid"}, headers=auth()), 404, "not_found")
+    body = writable.put(path, json={"validity": "repealed"}, headers=auth()).json()
+    assert body["validity"] == "repealed" and body["mark"]["validity"] == "repealed"
+    assert body["mark"]["actor"].startswith("api:") and body["mark"]["marked_at"]
+    assert [item["id"] for item in writable.get("/api/documents", params={"validity": "repealed"}).json()] == [SEED_ID]
+    assert writable.get("/api/documents", params={"validity": "valid"}).json() == []
+    assert writable.get(f"/api/documents/{SEED_ID}").json()["document"]["validity"] == "repealed"
+    page = writable.get(f"/documents/{SEED_ID}").text
+    assert '<span class="validity validity-repealed" id="validity">已废止</span>' in page
+    listed = writable.get("/documents", params={"validity": "repealed"}).text
+    assert '<option value="repealed" selected>' in listed and '<td class="validity-repealed">已废止</td>' in listed
+    cleared = writable.put(path, json={"validity": None}, headers=auth()).json()
+    assert cleared == {"id": SEED_ID, "validity": "unknown", "mark": None}
+    assert_error(writable.get("/api/documents", params={"validity": "有效"}), 422, "invalid_request")
+
+
 def test_departments_alias_aware_with_counterparts(client):
     listed = {item["canonical"]: item for item in client.get("/api/departments").json()}
     assert listed["武汉市发展和改革委员会"]["roles"]["lead"] >= 5
@@ -479,6 +530,17 @@ def test_an_upload_replaces_a_stored_document_only_when_asked_and_it_is_recorded
     assert record.actor.startswith("api") and record.old_sha256 == old_sha and record.new_sha256 != old_sha
     uploads = Path(writable.app.state.settings.home) / "uploads"
     assert [path.stem for path in uploads.iterdir()] == [record.new_sha256]
+    history = writable.get(f"/api/documents/{doc_id}/history").json()
+    (version,) = history["versions"]
+    assert version["old_sha256"] == old_sha and version["recorded"] is True
+    (change,) = version["changes"]
+    assert change["kind"] == "changed" and change["number"] == "（二）" and "进学校" in change["new_text"]
+    assert "进学校" not in change["old_text"]
+    page = writable.get(f"/documents/{doc_id}/history").text
+    assert '<tr class="change-changed"><td>修改</td>' in page and "进学校" in page
+    assert '/history">版本历史</a>' in writable.get(f"/documents/{doc_id}").text
+    assert writable.get(f"/api/documents/{SEED_ID}/history").json()["versions"] == []
+    assert_error(writable.get("/api/documents/nope/history"), 404, "not_found")
 
 
 def test_an_upload_carrying_a_stored_doc_number_does_not_replace_that_document(tmp_path):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA, SEED
-from ingest import ingest_file, read_source
+from ingest import SourceText, ingest_file, parse_document, read_source
 from ingest.departments import Locality, canonical_name, learn_aliases
-from ingest.frontmatter import noise_patterns, parse_date
+from ingest.frontmatter import enactment_date, noise_patterns, parse_date, signature_date
 from ingest.headings import HEADING_PATTERNS, match_heading
 from ingest.markers import find_markers
-from ingest.normalize import chinese_number, matching_copy
+from ingest.normalize import chinese_number, compact, matching_copy
+from ingest.records import Change, Validity
+from ingest.validity import IN_FORCE, read_validity
 from ingest.readers import decode_text
 
 HEADING_EXAMPLES = {
@@ -155,6 +157,36 @@ def test_dates_and_numerals():
     assert [chinese_number(n) for n in ("十", "十二", "二十六", "一百零三", "两")] == [10, 12, 26, 103, 2]
 
 
+@pytest.mark.parametrize("line, date", [
+    ("（2020年5月28日第十三届全国人民代表大会第三次会议通过）", "2020-05-28"),
+    ("2020年5月28日 第十三届全国人民代表大会第三次会议通过", "2020-05-28"),
+    ("（1986年4月12日第六届全国人民代表大会第四次会议通过　根据2009年8月27日第十一届全国人民代表大会常务委员会"
+     "第十次会议《关于修改部分法律的决定》修正）", "1986-04-12"),
+    ("2018年11月6日中华人民共和国国务院令第706号公布", "2018-11-06"),
+    ("依照2006年10月31日第十届全国人民代表大会常务委员会第二十四次会议通过的《决定》和有关法律法规，批复如下：", ""),
+])
+def test_enactment_date_of_a_law_header(line, date):
+    assert enactment_date(line) == date
+
+
+def test_signature_before_the_annexes_gives_the_date():
+    # 国函〔2006〕38号 (corpus/state_council/46): the signature sits between 「附件：」 and the annex itself
+    blocks = ["同意组建2008年北京奥运会首都国际机场协调委员会。协调委员会不刻制印章，不正式行文。",
+              "附件：2008年北京奥运会首都国际机场协调委员会组建方案", "国务院", "二〇〇六年五月二十三日", "附件：",
+              "2008年北京奥运会首都国际机场", "协 调 委 员 会 组 建 方 案"]
+    assert signature_date(blocks) == "2006-05-23"
+    assert signature_date(["2019年1月16日", "（此件公开发布）"]) == ""  # a date without an issuer above it
+
+
+def test_documents_with_a_signature_before_annexes_or_a_law_header_have_a_date():
+    text = ("国务院关于同意建立国务院职业教育工作部际联席会议制度的批复\n国函〔2018〕144号\n教育部：\n"
+            "同意建立由国务院领导同志牵头负责的国务院职业教育工作部际联席会议制度。\n附件：国务院职业教育工作部际联席会议制度\n"
+            "国务院\n2018年11月20日\n（此件公开发布）\n附件\n国务院职业教育工作部际联席会议制度\n一、主要职责\n（一）统筹协调。")
+    document = parse_document(SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "t"))
+    assert document.date == "2018-11-20"
+    assert ingest_file(DATA / "civil_code_excerpt.md").date == "2020-05-28"  # 「2020年5月28日 第十三届…会议通过」
+
+
 def test_crawl_header_with_unknown_keys_and_one_word_chrome(tmp_path):
     page = tmp_path / "report.txt"
     page.write_text("标题: 2026年政府工作报告\n省份: 云南省\n来源URL(采集者记录): https://example.invalid/1\n----\n"
@@ -182,3 +214,33 @@ def test_a_given_level_is_checked():
     assert level("national") is Level.NATIONAL and level("市级") is Level.MUNICIPAL
     with pytest.raises(ParseError, match="national、provincial"):
         level("中央")
+
+
+IN_FORCE_EXAMPLES = {"effective_from": "本条例自2019年3月1日起施行。", "law_header": "2021年1月1日 施行"}
+
+
+@pytest.mark.parametrize("name", IN_FORCE, ids=str)
+def test_in_force_pattern(name):
+    assert IN_FORCE[name].search(compact(IN_FORCE_EXAMPLES[name]))
+    assert read_validity("测试", [IN_FORCE_EXAMPLES[name]]) == (Validity.VALID, ())
+
+
+@pytest.mark.parametrize("text, changes", [
+    ("1991年3月4日国务院发布的《专利代理暂行规定》同时废止。", [("专利代理暂行规定", "repealed")]),
+    ("《甲办法》和《乙规定》自本办法施行之日起废止。", [("甲办法", "repealed"), ("乙规定", "repealed")]),
+    ("国务院决定废止《丙条例》。", [("丙条例", "repealed")]),
+    ("国务院决定对《全国年节及纪念日放假办法》作如下修改：", [("全国年节及纪念日放假办法", "amended")]),
+    ("依照《中华人民共和国立法法》，修改或废止不相适应的法律规范。", []),
+    ("根据《丁法》制定本办法。", []),
+])
+def test_repeals_and_amendments_named_in_the_text(text, changes):
+    validity, found = read_validity("测试", [text])
+    assert [(change.title, change.validity) for change in found] == changes and validity == Validity.UNKNOWN
+
+
+def test_a_stated_validity_wins_and_an_unknown_value_is_ignored():
+    assert read_validity("测试", ["本办法自印发之日起施行。"], "已废止")[0] == Validity.REPEALED
+    assert read_validity("测试", [], "现行有效")[0] == Validity.VALID
+    assert read_validity("测试", [], "尚未确定")[0] == Validity.UNKNOWN
+    assert read_validity("国务院关于修改《甲条例》的决定", [])[1] == (Change("甲条例", Validity.AMENDED),)
+    assert ingest_file(DATA / "civil_code_excerpt.md").validity == Validity.VALID  # 「2021年1月1日 施行」

@@ -13,8 +13,11 @@ import pytest
 
 from conftest import CORPUS, RULE_DOC, SEED
 from index import Store, ingest_paths
-from ingest import ingest_file
+from index.rows import ClauseText
+from index.versions import ClauseChangeKind, clause_diff, document_history
+from ingest import Document, SourceText, ingest_file, parse_document
 from ingest.errors import NotFound, StoreError
+from ingest.records import Change, Validity
 from search_api.cli import main
 
 
@@ -252,3 +255,108 @@ def test_colliding_titles_through_the_cli_are_both_kept(tmp_path, capsys):
     assert "新增 2" in capsys.readouterr().out
     assert main(["--home", home, "docs", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+# -- validity ------------------------------------------------------------------------------------
+
+def _regulation(title: str, date: str, number: str, *articles: str) -> Document:
+    lines = (title, *(f"第{'一二三四五'[index]}条 {text}" for index, text in enumerate(articles)))
+    return parse_document(SourceText(lines, "txt", "utf-8", hashlib.sha256("".join(lines).encode()).hexdigest(), "t",
+                                     {"title": title, "date": date, "doc_number": number}))
+
+
+OLD_RULES = ("排污许可证管理暂行规定", "2016-12-23", "环水体〔2016〕186号", "为规范排污许可证管理，制定本规定。",
+             "本规定自印发之日起施行。")
+NEW_RULES = ("排污许可管理办法", "2024-04-01", "生态环境部令第32号", "为了规范排污许可管理，制定本办法。",
+             "本办法自2024年7月1日起施行。2016年12月23日原环境保护部印发的《排污许可证管理暂行规定》同时废止。")
+
+
+@pytest.mark.parametrize("order", ["old first", "new first"])
+def test_a_newer_document_that_repeals_an_older_one_marks_it_repealed_in_any_order(store, order):
+    old, new = _regulation(*OLD_RULES), _regulation(*NEW_RULES)
+    assert old.validity == new.validity == Validity.VALID  # each says when it takes effect
+    assert new.changes == (Change("排污许可证管理暂行规定", Validity.REPEALED),)
+    for document in ((old, new) if order == "old first" else (new, old)):
+        store.put_document(document)
+    held = {document.id: document.validity for document in store.documents()}
+    assert held == {old.id: Validity.REPEALED, new.id: Validity.VALID}
+    assert store.document_header(old.id).validity == Validity.REPEALED
+    assert store.document_header(new.id).changes == new.changes
+    store.delete_document(new.id)  # the repeal goes with the document that says it
+    assert store.document_header(old.id).validity == Validity.VALID
+
+
+def test_an_older_document_cannot_repeal_a_newer_one_and_amendments_are_read_from_the_title(store):
+    repealer = _regulation("排污许可管理旧办法", "2010-01-01", "环发〔2010〕1号", "《排污许可证管理暂行规定》同时废止。")
+    amender = _regulation("生态环境部关于修改《排污许可证管理暂行规定》的决定", "2018-01-10", "环境保护部令第48号",
+                          "本决定自公布之日起施行。")
+    for document in (_regulation(*OLD_RULES), repealer, amender):
+        store.put_document(document)
+    assert store.document_header("环水体-2016-186").validity == Validity.AMENDED
+
+
+def test_staff_validity_wins_is_kept_by_a_new_version_and_goes_with_the_document(store):
+    old, new = _regulation(*OLD_RULES), _regulation(*NEW_RULES)
+    store.put_document(old)
+    store.put_document(new)
+    store.set_validity(old.id, Validity.VALID, "api:127.0.0.1")
+    assert store.document_header(old.id).validity == Validity.VALID
+    assert store.validity_mark(old.id).actor == "api:127.0.0.1"
+    version = store.data_version()
+    store.put_document(dataclasses.replace(old, sha256="1" * 64))  # a new version of the old rules
+    assert store.document_header(old.id).validity == Validity.VALID and store.data_version() > version
+    store.set_validity(old.id, None, "api:127.0.0.1")
+    assert store.document_header(old.id).validity == Validity.REPEALED and store.validity_mark(old.id) is None
+    store.set_validity(new.id, Validity.AMENDED, "cli")
+    store.delete_document(new.id)
+    assert store.validity_mark(new.id) is None
+    with pytest.raises(NotFound):
+        store.set_validity("没有这个文件", Validity.VALID, "cli")
+
+
+def test_a_format_4_store_gets_validity_from_its_stored_text_when_opened(tmp_path):
+    home, old, new = tmp_path / "home", _regulation(*OLD_RULES), _regulation(*NEW_RULES)
+    with Store.open(home) as store:
+        store.put_document(old)
+        store.put_document(new)
+    with sqlite3.connect(home / "policykb.sqlite3") as connection:  # as a store written before validity
+        connection.execute("ALTER TABLE documents DROP COLUMN validity")
+        connection.execute("DROP TABLE document_changes")
+        connection.execute("DROP TABLE validity_marks")
+        connection.execute("DROP TABLE replaced_clauses")
+        connection.execute("UPDATE meta SET value = '4' WHERE key = 'format_version'")
+    with Store.open(home) as store:
+        assert {document.id: document.validity for document in store.documents()} == {
+            old.id: Validity.REPEALED, new.id: Validity.VALID}
+        assert store._connection.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()[0] == "5"
+        store.put_document(_regulation("另一个办法", "2024-05-01", "", "本办法自2024年6月1日起施行。"))
+        assert store.document_header("另一个办法").validity == Validity.VALID
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+def test_a_new_version_keeps_the_old_as_history_with_a_clause_diff(store, tmp_path, seed):
+    ingest_paths(store, [SEED])
+    changed = tmp_path / SEED.name
+    text = SEED.read_text(encoding="utf-8")
+    changed.write_text(text.replace("提高工業用水效率", "大力提高工業用水效率").rsplit("\n(二十六)", 1)[0] + "\n",
+                       encoding="utf-8")
+    ingest_paths(store, [changed])
+    (version,) = document_history(store, seed.id)
+    assert version.recorded and version.replacement.old_sha256 == seed.sha256
+    assert [(change.kind, change.clause_id.rsplit(".", 2)[-2:]) for change in version.changes] == [
+        (ClauseChangeKind.CHANGED, ["s4", "p12"]), (ClauseChangeKind.REMOVED, ["s7", "p26"])]
+    water = version.changes[0]
+    assert "大力提高工業用水效率" in water.new_text and "大力" not in water.old_text and water.number == "(十二)"
+    assert len(store.replaced_versions(seed.id)[0][1]) == len(seed.clauses)
+    assert document_history(store, "没有这个文件") == []
+
+
+def test_clause_diff_ignores_spacing_and_script_and_orders_removed_last():
+    old = (ClauseText("d.s1", "一、", "总体要求", "坚持 系统观念。"), ClauseText("d.s2", "二、", "任务", "加強监管。"),
+           ClauseText("d.s3", "三、", "保障", "加强组织领导。"))
+    new = (ClauseText("d.s1", "一、", "总体要求", "坚持系统观念。"), ClauseText("d.s2", "二、", "任务", "加强监管。"),
+           ClauseText("d.s4", "四、", "附则", "自印发之日起施行。"))
+    assert [(change.kind, change.clause_id) for change in clause_diff(old, new)] == [
+        (ClauseChangeKind.ADDED, "d.s4"), (ClauseChangeKind.REMOVED, "d.s3")]
+    assert clause_diff(new, new) == ()
