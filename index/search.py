@@ -3,7 +3,7 @@
     query ─► analyse (departments, «谁负责», references)
           ─► ranked unit lists: BM25 · dense · department responsibilities · resolved reference
              («谁负责 X»: only units that name responsible units, when any of the retrieved do)
-          ─► fusion (`_fuse`: normalised BM25 and cosine scores, ranks for the rest) ─► best unit per clause
+          ─► fusion (`fusion.fuse`: normalised BM25 and cosine scores, ranks for the rest) ─► best unit per clause
           ─► twins grouped (twins.py: one result per measure, its other levels in `twins`) ─► SearchHit
 
 A deployment's own place (`locality`, e.g. 武汉市) takes part as if the question named it, with its
@@ -30,6 +30,7 @@ from ingest.normalize import matching_copy
 
 from .dense import VectorIndex
 from .encoders import Encoder
+from .fusion import FusionWeights, fuse
 from .lexical import LexicalIndex, terms
 from .query import DepartmentNames, Places, QueryPlan, analyse, document_place
 from .relevance import Relevance, RelevanceFloor, content_terms, coverage, missing_years
@@ -60,25 +61,6 @@ class SearchFilters:
     tag: str | None = None
     level: Level | None = None
     year: int | None = None
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """What each list adds to a unit's fused score (`_fuse`). Chosen on the ranking set's development
-    split and the policy set (eval/README.md «Fusion»): lists with scores add weight × scale × the
-    normalised score, lists of ranks weight / (k + rank)."""
-
-    bm25: float = 1.0
-    dense: float = 1.0
-    department: float = 2.0  # a department the question names: its clauses, the lead's first
-    place: float = 1.0
-    target: float = 2.0  # an explicit «目标是多少» outweighs one retrieval list
-    reference: float = 10.0
-    locality: float = 1.0  # the deployment's own place, when the question names none
-    bm25_scale: float = 0.2  # what a list's best BM25 score adds
-    dense_scale: float = 0.1  # what a list's nearest passage adds
-    k: int = 10  # the constant of the rank lists
-    depth: int = 100  # how many units each list contributes
 
 
 @dataclass(frozen=True)
@@ -167,7 +149,7 @@ class Searcher:
         if plan.citation is not None and (cited := self._cited(plan, k, allowed)) is not None:
             return cited
         lists, scored, cosine = self._ranked_lists(plan, mode, allowed)
-        fused = _fuse(lists, scored, self.weights)
+        fused = fuse(lists, scored, self.weights)
         tokens = self.store.segmenter.tokens(plan.text)  # for the highlights and the coverage alike
         hits = self._hits(fused, plan, tokens, k, filtered=allowed is not None)
         suggestions = self.names.suggest(query)
@@ -192,7 +174,7 @@ class Searcher:
         clauses = reference.clauses if reference else ()
         if not clauses:
             clauses = tuple(clause for clause, _ in self.store.clause_paths(documents[:1])[:k * 2])
-        fused = _fuse({"reference": self._clause_units(clauses, allowed)}, {}, self.weights)
+        fused = fuse({"reference": self._clause_units(clauses, allowed)}, {}, self.weights)
         hits = self._hits(fused, plan, self.store.segmenter.tokens(plan.text), k, filtered=allowed is not None)
         titles = self.store.document_titles(list(documents))
         missing = citation.clause if citation.clause and not reference.clauses else ""
@@ -366,38 +348,6 @@ class Searcher:
         document = self.places.document(doc_id)
         return HitTwin(clause.id, doc_id, titles[doc_id], document.level, document_place(document),
                        clause.number, clause.title)
-
-
-def _fuse(lists: dict[str, list[int]], scored: dict[str, dict[int, float]], weights: FusionWeights
-          ) -> list[tuple[int, float, tuple[str, ...]]]:
-    """score(u) = Σ over the lists that hold u. A list with scores (BM25 and cosine, also inside a place)
-    adds weight × scale × its score normalised on the list (BM25 over the list's best, cosine min–max):
-    a near tie stays a near tie, where ranks would make it a full step. The deployment's locality
-    (asked of no place) is normalised on the whole collection's list, so its documents' best passage
-    adds in proportion to how well it matches, not in full because it is their best. A list of ranks only
-    (departments, targets, references, a place's vote) adds weight / (k + rank), as reciprocal-rank
-    fusion does."""
-    scores: dict[int, float] = {}
-    sources: dict[int, list[str]] = {}
-    for name, units in lists.items():
-        signal, kind = name.split(":")[0], name.split(":")[-1]
-        weight = getattr(weights, signal)  # place:bm25 and place:dense weigh as place, scaled as their kind
-        values = [scored[name][unit] for unit in units[:weights.depth]] if name in scored else None
-        if values:
-            high, low = max(values), min(values)
-            if signal == "locality" and scored.get(kind):  # measured against the whole collection's list
-                high, low = max(high, *scored[kind].values()), min(low, *scored[kind].values())
-            scale = weights.bm25_scale if kind == "bm25" else weights.dense_scale
-            for unit, value in zip(units, values):
-                normalised = value / high if kind == "bm25" else (value - low) / (high - low) if high > low else 1.0
-                scores[unit] = scores.get(unit, 0.0) + weight * scale * normalised
-                sources.setdefault(unit, []).append(name)
-            continue
-        for rank, unit in enumerate(units[:weights.depth], start=1):
-            scores[unit] = scores.get(unit, 0.0) + weight / (weights.k + rank)
-            sources.setdefault(unit, []).append(name)
-    ranked = sorted(scores, key=lambda unit: (-scores[unit], unit))
-    return [(unit, scores[unit], tuple(sources[unit])) for unit in ranked]
 
 
 def highlight(text: str, tokens: list[str]) -> str:

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ingest import Clause, Document, Responsibility, Role, Task
-from ingest.errors import FileTooLarge
+from index import Store
+from index.directory import duty_clauses
+from ingest.errors import FileTooLarge, NotFound
 from ingest.normalize import matching_copy
 from ingest.records import LeadBasis
 
@@ -80,6 +82,35 @@ class Ledger:
     @property
     def columns(self) -> tuple[str, ...]:
         return DEPARTMENT_COLUMNS if self.across_documents else COLUMNS
+
+
+_EXPORT_PAGE = 500  # clauses read at a time for an export
+
+
+def document_ledger(store: Store, doc_id: str, base_url: str, max_rows: int) -> Ledger:
+    """A document's 督查台账, its clauses read `_EXPORT_PAGE` at a time (FileTooLarge over `max_rows`)."""
+    header, total = store.document_header(doc_id), store.task_count(doc_id)
+    if total > max_rows:
+        raise FileTooLarge(f"《{header.title}》的督查台账有 {total} 行，超过导出上限 {max_rows} 行"
+                           "（POLICYKB_EXPORT_MAX_ROWS）；请用 policykb show --json 导出全部任务")
+    pages = (store.document_clauses(doc_id, start, _EXPORT_PAGE)
+             for start in range(0, store.clause_count(doc_id), _EXPORT_PAGE))
+    return Ledger(header.title, document_caption(header), task_rows((clause for page in pages for clause in page),
+                                                                    base_url))
+
+
+def department_ledger(store: Store, canonicals: tuple[str, ...], name: str, base_url: str, max_rows: int) -> Ledger:
+    """The 督查台账 of the departments `name` stands for, across documents (NotFound for none)."""
+    if not canonicals:
+        raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
+    title = "、".join(canonicals)
+    duties = sum(sum(store.duty_counts(canonical).values()) for canonical in canonicals)
+    if duties > max_rows:
+        raise FileTooLarge(f"{title}的督查台账有 {duties} 处职责，超过导出上限 {max_rows} 行"
+                           "（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
+    rows = at_most(department_rows(duty_clauses(store, canonicals, _EXPORT_PAGE), base_url), max_rows,
+                   f"{title}的督查台账超过导出上限 {max_rows} 行（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
+    return Ledger(title, f"{title}　{SHEET}", rows, across_documents=True)
 
 
 def document_caption(document: Document) -> str:

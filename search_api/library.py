@@ -32,13 +32,13 @@ from typing import Callable, Iterator, TypeVar
 
 from index import Encoder, Searcher, SearchFilters, Store, load_encoder
 from index.crosscheck import cross_check, missing_measures, related_documents
-from index.directory import duty_clauses, find_department
+from index.directory import find_department
 from index.rows import Outcome, Replacement
 from index.search import QueryLimits, SearchMode
 from index.upkeep import check_store, reclaim
 from index.versions import document_history
 from ingest import InputError, ParseError
-from ingest.errors import DocumentConflict, FileTooLarge, NotFound, StoreError
+from ingest.errors import DocumentConflict, StoreError
 from ingest.records import Validity
 from ingest.readers import reader_for
 
@@ -55,7 +55,6 @@ from .views import DocumentPage, clause_view, department_view, history_json, sea
 
 logger = logging.getLogger(__name__)
 UPLOADS = "uploads"
-_EXPORT_PAGE = 500  # clauses read at a time for an export
 _BACKGROUND_READERS = 2  # connections besides the requests': the maintenance thread's (a cross-check holds one
 # for seconds) and a writer's (it reads the documents related to what it wrote)
 _BUILD_TRIES = 5  # a snapshot's version moved on before its connections were reserved: try again
@@ -196,16 +195,8 @@ class Library:
         """(document title, its 督查台账 as xlsx or csv bytes), read from one snapshot a page at a time;
         refused over `export_max_rows` rows, stopped when `should_stop` says so (the client left)."""
         with self.long_work.admitted(client), self.reading() as searcher:
-            store = searcher.store
-            header, total = store.document_header(doc_id), store.task_count(doc_id)
-            if total > self.settings.export_max_rows:
-                raise FileTooLarge(f"《{header.title}》的督查台账有 {total} 行，超过导出上限 {self.settings.export_max_rows} 行"
-                                   "（POLICYKB_EXPORT_MAX_ROWS）；请用 policykb show --json 导出全部任务")
-            pages = (store.document_clauses(doc_id, start, _EXPORT_PAGE)
-                     for start in range(0, store.clause_count(doc_id), _EXPORT_PAGE))
-            rows = exports.task_rows((clause for page in pages for clause in page), base_url)
-            ledger = exports.Ledger(header.title, exports.document_caption(header), rows)
-            return header.title, self._write_ledger(ledger, kind, should_stop)
+            ledger = exports.document_ledger(searcher.store, doc_id, base_url, self.settings.export_max_rows)
+            return ledger.title, self._write_ledger(ledger, kind, should_stop)
 
     def department_table(self, name: str, base_url: str, kind: str, client: str,
                          should_stop: Callable[[], bool]) -> tuple[str, bytes]:
@@ -213,19 +204,10 @@ class Library:
         the name stands for, read a page at a time; refused over `export_max_rows` rows (NotFound for an
         unknown name)."""
         with self.long_work.admitted(client), self._reading() as (searcher, snapshot):
-            store, limit = searcher.store, self.settings.export_max_rows
-            canonicals = find_department({item.canonical for item in snapshot.departments}, searcher.names, name)
-            if not canonicals:
-                raise NotFound(f"没有部门「{name}」负责的条款；可以试试全称或常用简称，或查看部门列表 /departments")
-            title = "、".join(canonicals)
-            duties = sum(sum(store.duty_counts(canonical).values()) for canonical in canonicals)
-            if duties > limit:
-                raise FileTooLarge(f"{title}的督查台账有 {duties} 处职责，超过导出上限 {limit} 行"
-                                   "（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
-            rows = exports.at_most(exports.department_rows(duty_clauses(store, canonicals, _EXPORT_PAGE), base_url), limit,
-                                   f"{title}的督查台账超过导出上限 {limit} 行（POLICYKB_EXPORT_MAX_ROWS）；请按文件分别导出")
-            ledger = exports.Ledger(title, f"{title}　{exports.SHEET}", rows, across_documents=True)
-            return title, self._write_ledger(ledger, kind, should_stop)
+            known = {item.canonical for item in snapshot.departments}
+            ledger = exports.department_ledger(searcher.store, find_department(known, searcher.names, name), name,
+                                               base_url, self.settings.export_max_rows)
+            return ledger.title, self._write_ledger(ledger, kind, should_stop)
 
     def _write_ledger(self, ledger: exports.Ledger, kind: str, should_stop: Callable[[], bool]) -> bytes:
         buffer = io.BytesIO()

@@ -153,6 +153,8 @@ class SearchResultPublic(PublicModel):
     task: int = Field(description="命中的任务序号（条款内，0 起）")
     tags: list[str]
     targets: list[TargetPublic]
+    level: LevelText = Field(description="结果所在文件的层级")
+    place: str = Field(description="结果所在文件所属地方（武汉市、湖北省、全国）；不详为空")
 
 
 class NameCountPublic(PublicModel):

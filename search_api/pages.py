@@ -43,6 +43,17 @@ EXAMPLES = ("谁负责污泥处置？", "建筑垃圾资源化利用率目标是
 templates.env.globals.update(LEVEL_TEXT=LEVEL_TEXT, ROLE_TEXT=ROLE_TEXT, VALIDITY_TEXT=VALIDITY_TEXT)
 
 
+def level_tabs(hit: dict) -> list[dict]:
+    """A result and its twins as tabs, national first: {clause_id, label, current, doc_title, number}."""
+    members = [{**hit, "current": True}, *({**twin, "current": False} for twin in hit["twins"])]
+    members.sort(key=lambda item: (Level(item["level"]).rank, not item["current"]))
+    return [{"clause_id": item["clause_id"], "current": item["current"], "doc_title": item["doc_title"],
+             "number": item["number"], "label": item["place"] or LEVEL_TEXT[item["level"]]} for item in members]
+
+
+templates.env.globals["level_tabs"] = level_tabs
+
+
 def _render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 

@@ -72,7 +72,8 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
     outcome = searcher.find(query, max(k, facet_depth), filters, mode)  # the hits carry their clause's tags
     hits = list(outcome.hits)
     results = [{**hit_json(hit), "title": hit.title, "task": hit.task_ordinal, "tags": list(hit.tags),
-                "targets": [asdict(target) for target in hit.targets]} for hit in hits[:k]]
+                "targets": [asdict(target) for target in hit.targets], **_level_of(searcher, hit.doc_id)}
+               for hit in hits[:k]]
     found = build_answer(searcher.store, searcher.places, query, outcome.hits)
     return {"query": query, "mode": mode, "answer": answer_json(found) if found else None,
             "asked_departments": list(dict.fromkeys([*searcher.names.find(query)[0], *(
@@ -82,6 +83,11 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
             "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
             "suggestions": [{"typed": typed, "name": name, "query": compact(query).replace(typed, name)}
                             for typed, name in outcome.suggestions]}
+
+
+def _level_of(searcher: Searcher, doc_id: str) -> dict[str, Any]:
+    header = searcher.places.document(doc_id)
+    return {"level": header.level, "place": document_place(header)}
 
 
 def existing_examples(searcher: Searcher, examples: tuple[str, ...]) -> list[str]:

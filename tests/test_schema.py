@@ -77,7 +77,7 @@ def public_model(response_model):
 def test_every_api_json_route_has_a_response_model(app):
     routes = {route.name: route for route in iter_route_contexts(app.routes)
               if isinstance(route.original_route, APIRoute) and route.path.startswith("/api/")}
-    assert FILE_ROUTES <= set(routes) and len(routes) == 14, sorted(routes)
+    assert FILE_ROUTES <= set(routes) and len(routes) == 16, sorted(routes)
     for name, route in routes.items():
         if name in FILE_ROUTES:
             assert route.response_model is None and "json" not in route.response_class.media_type, name

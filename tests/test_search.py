@@ -13,7 +13,8 @@ from index import Store, ingest_paths
 from index.dense import VectorIndex, embed_missing, import_vectors, missing_units
 from index.encoders import E5Encoder
 from index.resolve import resolve
-from index.search import FusionWeights, Searcher, SearchFilters, _fuse, highlight
+from index.fusion import fuse
+from index.search import FusionWeights, Searcher, SearchFilters, highlight
 
 SEED_ID = "武汉市减污降碳协同增效实施方案"
 
@@ -81,7 +82,7 @@ def test_fusion_by_hand():
     weights = FusionWeights(department=1.0, k=60, bm25_scale=0.2, dense_scale=0.1)
     # Scored lists add their normalised scores (BM25 over the best, cosine min-max); ranked ones 1 / (k + rank).
     scored = {"bm25": {1: 8.0, 2: 6.0, 3: 2.0}, "dense": {3: 0.9, 1: 0.8}}
-    fused = _fuse({"bm25": [1, 2, 3], "dense": [3, 1], "department": [2, 3]}, scored, weights)
+    fused = fuse({"bm25": [1, 2, 3], "dense": [3, 1], "department": [2, 3]}, scored, weights)
     expected = {1: 0.2 * 1 + 0.1 * 0, 2: 0.2 * 0.75 + 1 / 61, 3: 0.2 * 0.25 + 0.1 * 1 + 1 / 62}
     assert [unit for unit, _, _ in fused] == [1, 2, 3]
     assert all(math.isclose(score, expected[unit]) for unit, score, _ in fused)

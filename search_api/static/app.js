@@ -59,3 +59,36 @@ if (uploadForm) {
     }
   });
 }
+
+// A result's level tabs (国家 / 湖北省 / 武汉市): the same measure in each level's document, read from
+// /api/clauses and shown in the result's place. Without JavaScript a tab is a link to the clause page.
+const ROLE_TEXT = { lead: "牵头", co: "责任", support: "配合", inherited: "承继" };
+const BASIS_TEXT = { presumed: "（推定）", rule: "（依规则）" };
+document.querySelectorAll(".level-tabs").forEach((tabs) => {
+  const panel = tabs.parentElement.querySelector(".level-panel");
+  tabs.addEventListener("click", async (event) => {
+    const tab = event.target.closest("a.level-tab");
+    if (!tab || event.ctrlKey || event.metaKey || event.shiftKey || tab.getAttribute("aria-selected") === "true") return;
+    event.preventDefault();
+    const response = await fetch("/api/clauses/" + encodeURIComponent(tab.dataset.clause));
+    if (!response.ok) {
+      window.location.href = tab.href;
+      return;
+    }
+    const clause = await response.json();
+    const link = (href, text, className) => Object.assign(document.createElement("a"), { href, textContent: text, className: className || "" });
+    const where = panel.querySelector(".where");
+    where.replaceChildren(link("/documents/" + encodeURIComponent(clause.doc_id), clause.doc_title),
+      ...clause.heading_path.map((item) => Object.assign(document.createElement("span"), { className: "crumb", textContent: item })));
+    panel.querySelector("h2").replaceChildren(link(clause.permalink, clause.number + clause.title, "permalink"));
+    panel.querySelector(".highlight").textContent = clause.text;
+    const chips = panel.querySelector(".chips") || panel.appendChild(Object.assign(document.createElement("span"), { className: "chips" }));
+    chips.replaceChildren(...clause.departments.slice(0, 12).map((item) => {
+      const chip = link("/departments/" + encodeURIComponent(item.canonical), " " + item.name, "chip role-" + item.role);
+      chip.prepend(Object.assign(document.createElement("b"), { className: "role-text",
+        textContent: ROLE_TEXT[item.role] + (item.role === "lead" ? BASIS_TEXT[item.lead_basis] || "" : "") }));
+      return chip;
+    }));
+    tabs.querySelectorAll("a.level-tab").forEach((other) => other.setAttribute("aria-selected", String(other === tab)));
+  });
+});
