@@ -222,3 +222,65 @@ def test_print_hides_the_search_form_and_prints_the_matrix_whole(sized):
     assert table <= wrap + 1 and width <= 700, (wrap, table, width)
     assert page.evaluate("getComputedStyle(document.querySelector('.matrix-wrap')).overflowX") == "visible"
     page.pdf(path=ARTIFACTS / "12-document-print.pdf", format="A4")
+
+
+# -- issue 16: the answer block, level tabs, the department asked about, citations, the documents list ----
+
+def test_the_answer_block_comes_first_with_roles_bases_and_levels(sized):
+    for width, height, name in ((1440, 900, "desktop"), (390, 844, "phone")):
+        page = sized(width, height)
+        page.goto("/?q=" + "武汉市谁负责污泥处置？")
+        text = page.inner_text("section.answer")
+        assert "「污泥处置」由谁负责" in text and "市生態環境局" in text and "按排序推定" in text
+        assert "属地落实" in text and "各區人民政府" in text and "污泥處置" in text
+        levels = page.inner_text("section.answer .levels")
+        assert levels.index("全国") < levels.index("湖北省") < levels.index("武汉市")
+        assert page.evaluate(TOP, "section.answer") < page.evaluate(TOP, "li.hit")
+        assert page.evaluate(TOP, "section.answer") < height  # on the first screen, phone included
+        page.screenshot(path=ARTIFACTS / f"10-answer-{name}.png")
+
+
+def test_level_tabs_show_the_same_measure_at_another_level_in_place(sized):
+    from playwright.sync_api import expect
+
+    page = sized(1440, 900)
+    page.goto("/?q=" + "武汉市谁负责污泥处置？")
+    first = page.locator("li.hit").first
+    tabs = first.locator("a.level-tab")
+    assert [tabs.nth(i).inner_text() for i in range(tabs.count())] == ["全国", "湖北省", "武汉市"]
+    assert first.locator("a.level-tab[aria-selected=true]").inner_text() == "武汉市"
+    first.locator("a.level-tab", has_text="全国").click()
+    expect(first.locator("a.level-tab[aria-selected=true]")).to_have_text("全国")
+    expect(first.locator(".where a").first).to_have_text("减污降碳协同增效实施方案")
+    assert "生态环境部" in first.locator(".chips").inner_text() and "/clauses/" in page.url + first.locator(
+        "h2 a").get_attribute("href")
+    page.screenshot(path=ARTIFACTS / "11-level-tab.png")
+
+
+def test_the_department_asked_about_is_marked_and_citations_say_what_is_missing(sized):
+    page = sized(1440, 900)
+    page.goto("/?q=" + "市水务局负责哪些任务")
+    asked = page.locator(".chip.asked")
+    assert asked.count() >= 3 and all("水務局" in asked.nth(i).inner_text() for i in range(asked.count()))
+    page.goto("/?q=" + "民法典第三条")
+    assert page.inner_text("section.empty h2") == "库中没有《民法典》"
+    assert page.input_value("input[name=q]") == "民法典第三条"
+    page.goto("/?q=" + "环综合〔2022〕42号")
+    assert "《减污降碳协同增效实施方案》" in page.inner_text("p.cited")
+    assert {page.inner_text(f"li.hit >> nth={i} >> .where a") for i in range(3)} == {"减污降碳协同增效实施方案"}
+    page.goto("/")  # the examples offered are ones this store answers: no 民法典 here
+    examples = page.locator("a.example").all_inner_texts()
+    assert "民法典第三条" not in examples and "谁负责污泥处置？" in examples
+
+
+def test_the_documents_list_filters_by_title_or_number_and_level(sized):
+    page = sized(390, 844)
+    page.goto("/documents")
+    assert page.locator("table.list tr").count() >= 4  # header + the three plans (and any upload of the tests above)
+    page.fill("form.list-filters input[name=q]", "鄂环发〔2022〕33号")
+    page.click("form.list-filters button")
+    page.wait_for_url("**/documents?*")
+    assert page.locator("table.list tr").count() == 2 and "湖北省" in page.inner_text("table.list")
+    page.goto("/documents?level=national")
+    assert page.locator("table.list tr").count() == 2
+    page.screenshot(path=ARTIFACTS / "12-documents-phone.png", full_page=True)
