@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -284,3 +285,41 @@ def test_the_documents_list_filters_by_title_or_number_and_level(sized):
     page.goto("/documents?level=national")
     assert page.locator("table.list tr").count() == 2
     page.screenshot(path=ARTIFACTS / "12-documents-phone.png", full_page=True)
+
+
+def test_the_cross_level_check_shows_no_counterpart_and_what_the_higher_level_has(sized):
+    page = sized(1440, 900)
+    for _ in range(60):  # computed in the background at start-up; the page says so while it is pending
+        page.goto(f"/documents/{SEED_ID}")
+        if page.locator("table.crosscheck").count():
+            break
+        page.wait_for_timeout(500)
+    assert page.locator("ul.missing li").count() >= 1 and "上级有、本级无" in page.inner_text("main")
+    assert "（二十八）" in page.inner_text("ul.missing")
+    page.screenshot(path=ARTIFACTS / "13-crosscheck.png", full_page=True)
+    page.goto("/documents/环综合-2022-42")
+    page.wait_for_selector("table.crosscheck")
+    row = page.locator("table.crosscheck tr", has_text="（二十八）")
+    assert "无对应措施" in row.inner_text()
+
+
+def test_a_new_version_keeps_the_old_one_as_history_with_a_clause_diff(sized):
+    page = sized(1440, 900)
+    versions = ["关于推进社区厨余垃圾处理的实施方案\n\n一、重点任务\n（一）推进厨余垃圾就地处理。（市城管执法委牵头）\n",
+                "关于推进社区厨余垃圾处理的实施方案\n\n一、重点任务\n（一）推进厨余垃圾就地处理和资源化利用。（市城管执法委牵头）\n"
+                "（二）建设社区堆肥点。（各区人民政府负责）\n"]
+    for number, text in enumerate(versions):
+        page.goto("/upload")
+        page.set_input_files("input[name=file]", files=[{"name": f"厨余-{number}.txt", "mimeType": "text/plain",
+                                                          "buffer": text.encode()}])
+        page.fill("input[name=token]", TOKEN)
+        if number:
+            page.fill("input[name=replace]", doc_id)
+        page.click("form#upload button")
+        page.wait_for_selector("#upload-result a")
+        doc_id = unquote(page.get_attribute("#upload-result a", "href").rsplit("/", 1)[-1])
+    page.goto(f"/documents/{doc_id}/history")
+    changes = page.inner_text("table.diff")
+    assert "资源化利用" in changes and "建设社区堆肥点" in changes
+    assert page.locator("tr.change-changed").count() >= 1 and page.locator("tr.change-added").count() >= 1
+    page.screenshot(path=ARTIFACTS / "14-history.png", full_page=True)
