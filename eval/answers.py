@@ -6,7 +6,10 @@ printed in its marker):
   asked with the place removed («武汉装配式建筑推广谁牵头» → «装配式建筑推广谁牵头»), as staff type it;
 - the ranking set's questions with a lead (eval/ranking/questions.tsv), `asked` (no place) and `named`,
   in its dev and test splits. The answer block was built without looking at the ranking set's test
-  split: those are the questions it was not developed on.
+  split;
+- answers/heldout.tsv, written by a helper session from the documents after the block was built and
+  scored once (`asked` about the Wuhan plan, `named` about the Wuhan, Hubei, national plans and State
+  Council documents): the questions it was not developed on.
 
 Each is answered with and without the deployment's locality (武汉市). Reported: the share of questions
 with an answer block, whose lead is the expected unit (compared as compact Simplified names), whose
@@ -30,6 +33,7 @@ from ingest.normalize import compact
 from .policy import QUESTIONS as POLICY_QUESTIONS, clause_id, load_questions
 from .ranking import LOCALITY, QUESTIONS as RANKING_QUESTIONS
 
+HELDOUT = Path(__file__).parent / "answers" / "heldout.tsv"
 _PLACE = re.compile(r"武汉市|武漢市|武汉|武漢")
 
 
@@ -42,7 +46,8 @@ class WhoQuestion:
     lead: str  # its lead as printed, Simplified
 
 
-def who_questions(policy: Path = POLICY_QUESTIONS, ranking: Path = RANKING_QUESTIONS) -> list[WhoQuestion]:
+def who_questions(policy: Path = POLICY_QUESTIONS, ranking: Path = RANKING_QUESTIONS,
+                  heldout: Path = HELDOUT) -> list[WhoQuestion]:
     questions = []
     for question in load_questions(policy):
         if question.type != "who" or not question.leads:
@@ -59,6 +64,10 @@ def who_questions(policy: Path = POLICY_QUESTIONS, ranking: Path = RANKING_QUEST
         if leads:
             short, lead = leads.split(";")[0].split("=")
             questions.append(WhoQuestion(qid, f"ranking-{kind}-{split}", query, clause_id(short), lead))
+    for line in heldout.read_text(encoding="utf-8").splitlines() if heldout.is_file() else ():
+        if line.strip() and not line.startswith("#"):
+            qid, kind, query, clause, lead = line.split("\t")[:5]
+            questions.append(WhoQuestion(qid, f"heldout-{kind}", query, clause, lead))
     return questions
 
 
