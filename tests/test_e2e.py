@@ -323,3 +323,16 @@ def test_a_new_version_keeps_the_old_one_as_history_with_a_clause_diff(sized):
     assert "资源化利用" in changes and "建设社区堆肥点" in changes
     assert page.locator("tr.change-changed").count() >= 1 and page.locator("tr.change-added").count() >= 1
     page.screenshot(path=ARTIFACTS / "14-history.png", full_page=True)
+
+
+def test_no_clause_found_offers_the_closest_documents_and_a_misspelt_unit_is_corrected(sized):
+    page = sized(390, 844)
+    page.goto("/?q=" + "2035年煤炭占能源消费的比重要降到多少")
+    assert "没有找到" in page.inner_text("section.empty h2") and page.locator("li.hit").count() == 0
+    assert "减污降碳协同增效实施方案" in page.inner_text("section.empty")  # the closest documents, apart
+    assert page.input_value("input[name=q]") == "2035年煤炭占能源消费的比重要降到多少"
+    page.screenshot(path=ARTIFACTS / "15-empty-phone.png")
+    page.goto("/?q=" + "市水物局负责哪些任务")
+    page.click("p.suggestion a")
+    page.wait_for_selector("li.hit")
+    assert "市水务局" in page.input_value("input[name=q]") and page.locator(".chip.asked").count() >= 1
