@@ -23,6 +23,7 @@ Writes eval/results/ocr-bench.json. Timings are wall-clock on whatever machine r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -137,6 +138,15 @@ def measure(scan: Path, text: Path, options: ReadOptions, work: Path) -> dict:
             "min_line_confidence": min(confidences), **outline(scanned, text_document)}
 
 
+def _cpu_model() -> str:
+    """The processor, so that figures from two machines are not compared as if from one."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.ocr_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--dpi", type=int, default=150)
@@ -147,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="policykb-ocr-bench-") as folder:
         work = Path(folder)
         text_pdf, scan_pdf = make_seed_pdfs(work, arguments.dpi)
-        results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+        results = {"machine": {"cpus": os.cpu_count(), "cpu_model": _cpu_model(), "python": platform.python_version(),
                                "load_average_at_start": os.getloadavg()[0]}, "dpi": arguments.dpi,
                    "seed_scan": measure(scan_pdf, text_pdf, options, work)}
         shared_scan, shared_text = (arguments.shared / name for name in SHARED_SCAN)
