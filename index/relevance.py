@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ingest.normalize import matching_copy
+
 # Words that ask rather than name what is asked about: they carry no evidence either way.
 _QUESTION_WORDS = frozenset("""
 怎么 怎样 怎么样 如何 什么 哪些 哪个 哪里 哪儿 多少 几 吗 呢 吧 啊 么 咋 啥 是否 有没有 能不能 可以 可不可以 要不要
@@ -72,6 +74,33 @@ def missing_years(question: str, results: Iterable[str]) -> tuple[str, ...]:
     asked = dict.fromkeys(_YEAR.findall(question))
     found = {year for text in results for year in _YEAR.findall(text)}
     return tuple(year for year in asked if year not in found)
+
+
+_NUMBER = r"[\d.零〇一二三四五六七八九十百千万两几]+"
+# A question asking for an amount of a kind (how much money, how long, how many mu), and what a passage
+# states when it gives one: 「罚多少钱」 is not answered by a plan that states no sum. The questions are
+# matched on their jieba words joined by spaces, so a unit is a whole word (「多少天然气」 asks no time).
+# A span of years is 「三年」「10年」, never a year of the calendar (「2025年」「二〇二五年」).
+_QUANTITIES = (
+    (re.compile(r"多少钱|罚\s*多少|罚款\S{0,2}\s*(标准|多少)|(补贴|奖励?|贴息|收费|费用?|价格|门票)\s*((?!比例|比重)\S+\s*){0,2}多少"
+                r"|怎么\s*收费|(收费|补贴)\s*标准"),
+     re.compile(rf"{_NUMBER}\s*(元|万元|亿元|倍)")),
+    (re.compile(r"多久|多长\s*时间|(几|多少)\s*个?\s*(工作日|天|日|月)(?=\s|$)|几天"),
+     re.compile(rf"{_NUMBER}\s*个?(工作日|日|天|个月|周|小时)|((?<!\d)\d{{1,2}}|(?<![〇零一二三四五六七八九十\d])[一二三四五六七八九十两半]+)\s*个?年(?!度)")),
+    (re.compile(r"多少\s*(万\s*)?亩(?=\s|$)"), re.compile(rf"{_NUMBER}\s*(万)?亩")),
+)
+
+
+def missing_quantity(question_words: str, results: Iterable[str]) -> bool:
+    """The question (its words, space-separated) asks for an amount of a kind — a sum, a time limit, an
+    area — that none of the results states: they are about its subject, not about what is asked of it."""
+    texts: list[str] | None = None
+    for asked, stated in _QUANTITIES:
+        if asked.search(question_words):
+            texts = [matching_copy(text) for text in results] if texts is None else texts  # 萬畝 → 万亩
+            if not any(stated.search(text) for text in texts):
+                return True
+    return False
 
 
 def content_terms(query_terms: Iterable[str]) -> list[str]:

@@ -33,7 +33,7 @@ from .encoders import Encoder
 from .fusion import FusionWeights, fuse
 from .lexical import LexicalIndex, terms
 from .query import DepartmentNames, Places, QueryPlan, analyse, document_place
-from .relevance import Relevance, RelevanceFloor, content_terms, coverage, missing_years
+from .relevance import Relevance, RelevanceFloor, content_terms, coverage, missing_quantity, missing_years
 from .rows import TwinLink
 from .store import Store
 
@@ -158,7 +158,7 @@ class Searcher:
         relevance = Relevance(self._coverage(tokens, fused), cosine)
         shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
         if (self.floor.admits(relevance, self.encoder.name if self.encoder and "dense" in lists else None)
-                and not missing_years(query, shown)):
+                and not missing_years(query, shown) and not missing_quantity(" ".join(self.store.segmenter.words(query)), shown)):
             return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
         return SearchOutcome((), relevance, closest, suggestions)

@@ -119,6 +119,12 @@ def test_a_question_the_collection_cannot_answer_gets_no_clause(store, encoder):
         outcome = searcher.find(question, k=10)
         assert outcome.hits == () and outcome.relevance is not None, question
         assert outcome.closest, "the closest documents are offered apart"
+    # It asks for an amount of a kind (a fine, a time limit) that none of the first results states.
+    for question in ("建筑垃圾乱倒被抓到罚多少钱", "固体废物跨省转移审批要多久"):
+        assert searcher.find(question, k=10).hits == (), question
+    # …and stated in Traditional (「10萬畝」), or a unit that is part of another word (天然气), it answers.
+    assert searcher.find("武汉到2025年要植树造林多少亩", k=10).hits[0].clause_id == f"{SEED_ID}.s3.p10"
+    assert searcher.find("到2025年武汉一年要用多少天然气", k=10).hits
     answered = searcher.find("谁负责污泥处置？", k=10)
     assert answered.hits and answered.relevance.coverage >= searcher.floor.floor.coverage
     # Department questions are structured matches: never cut, however few words they share.
