@@ -284,6 +284,10 @@ def test_the_documents_list_filters_by_title_or_number_and_level(sized):
     assert page.locator("table.list tr").count() == 2 and "湖北省" in page.inner_text("table.list")
     page.goto("/documents?level=national")
     assert page.locator("table.list tr").count() == 2
+    # on a phone each document is a card whose cells say what they are, and nothing overflows sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("getComputedStyle(document.querySelector('td[data-label=\"文号\"]'), '::before').content") \
+        == '"文号："'
     page.screenshot(path=ARTIFACTS / "12-documents-phone.png", full_page=True)
 
 
