@@ -67,6 +67,8 @@ def document_history(store: Store, doc_id: str) -> list[Version]:
     """The versions of a stored document that newer ones replaced, newest first, each diffed against
     the version that replaced it (the last against the stored one)."""
     versions = store.replaced_versions(doc_id)
+    if not versions:
+        return []  # never replaced: the stored clauses are not read
     following = [clauses for _, clauses in versions[1:]] + [store.clause_texts(doc_id)]
     history = [Version(replacement, clause_diff(clauses, newer) if clauses else (), bool(clauses))
                for (replacement, clauses), newer in zip(versions, following)]

@@ -146,7 +146,8 @@ def document_page(request: Request, library: LibraryDependency, doc_id: str, off
     return _render(request, "document.html", document=page.document, page=page, matrix=matrix_view(page.document),
                    related=page.related, crosscheck=page.crosscheck.rows, crosscheck_status=page.crosscheck.status,
                    missing=page.crosscheck.missing,
-                   higher=[other for other, _, level in page.related if level.rank < page.document.level.rank])
+                   higher=[other for other, _, level in page.related if level.rank < page.document.level.rank],
+                   history=library.history(doc_id) if offset == 0 else None, CHANGE_TEXT=CHANGE_TEXT)
 
 
 @router.get("/documents/{doc_id}/history", response_class=HTMLResponse)

@@ -312,17 +312,21 @@ def test_a_new_version_keeps_the_old_one_as_history_with_a_clause_diff(sized):
     versions = ["关于推进社区厨余垃圾处理的实施方案\n\n一、重点任务\n（一）推进厨余垃圾就地处理。（市城管执法委牵头）\n",
                 "关于推进社区厨余垃圾处理的实施方案\n\n一、重点任务\n（一）推进厨余垃圾就地处理和资源化利用。（市城管执法委牵头）\n"
                 "（二）建设社区堆肥点。（各区人民政府负责）\n"]
+    doc_id = ""
     for number, text in enumerate(versions):
         page.goto("/upload")
         page.set_input_files("input[name=file]", files=[{"name": f"厨余-{number}.txt", "mimeType": "text/plain",
                                                           "buffer": text.encode()}])
         page.fill("input[name=token]", TOKEN)
-        if number:
+        if doc_id:
             page.fill("input[name=replace]", doc_id)
         page.click("form#upload button")
         page.wait_for_selector("#upload-result a")
         doc_id = unquote(page.get_attribute("#upload-result a", "href").rsplit("/", 1)[-1])
-    page.goto(f"/documents/{doc_id}/history")
+    page.goto(f"/documents/{doc_id}")  # the document page says what changed, and links to the clause diff
+    assert "新增 1 条，删除 0 条，修改 1 条" in page.inner_text("section.changes")
+    page.click("section.changes >> text=逐条对比与全部版本")
+    page.wait_for_url("**/history")
     changes = page.inner_text("table.diff")
     assert "资源化利用" in changes and "建设社区堆肥点" in changes
     assert page.locator("tr.change-changed").count() >= 1 and page.locator("tr.change-added").count() >= 1
