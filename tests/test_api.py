@@ -210,7 +210,7 @@ def test_staff_set_validity_with_the_token_and_the_list_filters_on_it(writable):
     page = writable.get(f"/documents/{SEED_ID}").text
     assert '<span class="validity validity-repealed" id="validity">已废止</span>' in page
     listed = writable.get("/documents", params={"validity": "repealed"}).text
-    assert '<option value="repealed" selected>' in listed and '<td class="validity-repealed">已废止</td>' in listed
+    assert '<option value="repealed" selected>' in listed and '<td data-label="有效性" class="validity-repealed">已废止</td>' in listed
     cleared = writable.put(path, json={"validity": None}, headers=auth()).json()
     assert cleared == {"id": SEED_ID, "validity": "unknown", "mark": None}
     assert_error(writable.get("/api/documents", params={"validity": "有效"}), 422, "invalid_request")
