@@ -109,6 +109,7 @@ class SearchOutcome:
     suggestions: tuple[tuple[str, str], ...] = ()  # (as typed, known name): 「市水物局」 → 市水务局
     cited: tuple[tuple[str, str], ...] = ()  # (doc id, title) of the documents a citation query names
     not_found: str = ""  # what a citation query names that the store lacks: 《民法典》, or 第三条 of a cited document
+    departments: tuple[str, ...] = ()  # canonical names of the departments the question names
 
 
 class Searcher:
@@ -154,14 +155,14 @@ class Searcher:
         hits = self._hits(fused, plan, tokens, k, filtered=allowed is not None)
         suggestions = self.names.suggest(query)
         if plan.departments or plan.reference or not hits:
-            return SearchOutcome(tuple(hits), None, suggestions=suggestions)
+            return SearchOutcome(tuple(hits), None, suggestions=suggestions, departments=plan.departments)
         relevance = Relevance(self._coverage(tokens, fused), cosine)
         shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
         if (self.floor.admits(relevance, self.encoder.name if self.encoder and "dense" in lists else None)
                 and not missing_years(query, shown) and not missing_quantity(" ".join(self.store.segmenter.words(query)), shown)):
-            return SearchOutcome(tuple(hits), relevance, suggestions=suggestions)
+            return SearchOutcome(tuple(hits), relevance, suggestions=suggestions, departments=plan.departments)
         closest = tuple(dict.fromkeys((hit.doc_id, hit.doc_title) for hit in hits))[:_CLOSEST_DOCUMENTS]
-        return SearchOutcome((), relevance, closest, suggestions)
+        return SearchOutcome((), relevance, closest, suggestions, departments=plan.departments)
 
     def _cited(self, plan: QueryPlan, k: int, allowed: set[int] | None) -> SearchOutcome | None:
         """A query that is only a citation: the clause it names, else the first clauses of the document it
@@ -179,7 +180,7 @@ class Searcher:
         titles = self.store.document_titles(list(documents))
         missing = citation.clause if citation.clause and not reference.clauses else ""
         return SearchOutcome(tuple(hits), None, cited=tuple((doc, titles[doc]) for doc in documents if doc in titles),
-                             not_found=missing)
+                             not_found=missing, departments=plan.departments)
 
     def _coverage(self, tokens: list[str], fused: list[tuple[int, float, tuple[str, ...]]]) -> float:
         first = [unit for unit, _, _ in fused[:self.floor.results_read]]

@@ -76,8 +76,9 @@ def search_view(searcher: Searcher, query: str, k: int, filters: SearchFilters, 
                for hit in hits[:k]]
     found = build_answer(searcher.store, searcher.places, query, outcome.hits)
     return {"query": query, "mode": mode, "answer": answer_json(found) if found else None,
-            "asked_departments": list(dict.fromkeys([*searcher.names.find(query)[0], *(
-                searcher.names.canonicals_for(filters.department) if filters.department else ())])), "results": results, "facets": _facets(hits),
+            "asked_departments": list(dict.fromkeys([*outcome.departments, *(
+                searcher.names.canonicals_for(filters.department) if filters.department else ())])),
+            "results": results, "facets": _facets(hits),
             "cited_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.cited],
             "not_found": outcome.not_found,
             "closest_documents": [{"id": doc_id, "title": title} for doc_id, title in outcome.closest],
