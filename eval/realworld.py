@@ -95,10 +95,17 @@ def _tasks(document: Document) -> list[Task]:
     return [task for clause in document.clauses for task in clause.tasks]
 
 
+_IN_TEXT = frozenset({"sentence", "duty"})  # marker styles that assign their own sentence or paragraph
+
+
 def _match(item: GoldItem, tasks: list[tuple[str, Task]]) -> Task | None:
+    """The shortest task holding the item's anchor, among tasks of the item's family first: a closing
+    marker's item is anchored at its measure's start, which may lie in a sentence with a marker of its own
+    (「…由A牵头负责…。（牵头单位：A；责任单位：B）」 is two items)."""
     anchor = key(item.anchor)
-    candidates = [(len(text), index) for index, (text, task) in enumerate(tasks) if anchor in text and task.departments]
-    return tasks[min(candidates)[1]][1] if candidates else None
+    candidates = [((task.kind in _IN_TEXT) != (item.style in _IN_TEXT), len(text), index)
+                  for index, (text, task) in enumerate(tasks) if anchor in text and task.departments]
+    return tasks[min(candidates)[2]][1] if candidates else None
 
 
 def score_items(items: list[GoldItem], corpus: Path) -> tuple[list[dict], dict[str, dict]]:

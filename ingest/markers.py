@@ -12,6 +12,7 @@ A parenthesis is a marker only when every segment parses and every name is shape
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -27,12 +28,14 @@ _SENTENCE_END = re.compile(r"[。;!?\n]")
 # or clause, then optionally 「会同/联合C、D…」 (support) or 「，E按职责承担/配合…」.
 # 「牵头」 followed by a noun is part of a name or a role word: 医联体牵头医院, 牵头单位.
 _NOT_A_NAME = r"(?!人|单位|部门|医院|学校|机构|企业|处室|科室)"
-_SENTENCE_VERB = (rf"牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|负责(?!人|同志)|共同|"
+_SENTENCE_VERB = (rf"牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|"
+                  r"(?:具体|主要|统一|全面)?负责(?!人|同志)|共同|"
                   r"(?:按照?(?:各自)?职责)?分别")
-_BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?)(?P<verb>{_SENTENCE_VERB})")
+_MODAL = r"(?:要|将|应当?|须|必须|需要?)?"  # 「区商务局要牵头…」
+_BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?){_MODAL}(?P<verb>{_SENTENCE_VERB})")
 _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
-                      rf"(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
-                      r"(?:具体|主要|统一|全面)?负责(?!人|同志)|(?:要|将)?会同(?!意)|(?:要|将)联合|"
+                      rf"{_MODAL}(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
+                      r"(?:具体|主要|统一|全面)?负责(?!人|同志)|会同(?!意)|联合(?!国)|"
                       r"发挥[^,;。]{0,30}?(?:牵头|统筹|协调|主导)[^,;。]{0,8}?作用)")
 # 「会同B、C…」: the verb, then the partners — the shortest unit list that a verb phrase follows (`_partners`).
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)")
@@ -42,10 +45,19 @@ _VERB_NEXT = re.compile(r"共同|一起|开展|做好|推进|建立|制定|制�
                         r"负责|出台|编制|抓好|进行|继续|提出|处理|统筹|按照|依据|根据|结合|对|就|向|在|将|于|及时|认真|切实|"
                         r"积极|进一步|抓紧|尽快|采取|作出|做出|指导|督促|协调|审核|组建|设立|成立|召开|举办|部署|安排|探索|"
                         r"提供|完成|形成|确定|明确|细化|深入|全面|广泛|定期|适时|联合|每年|逐步|另行|分别|同步|做")
-_THEN = re.compile(r"[^,;。]*?,\s*(?P<units>[^,;。:()]{2,40}?)(?:按照?(?:各自)?职责|按职能)?"
-                   r"(?P<verb>承担|配合|参与|协助|负责)")
+# How a role verb is qualified: 「按职责分工」「按照各自职责」「依职责」「共同」「积极」…
+_ROLE_MANNER = r"(?:(?:按照?|依照?|根据)(?:各自)?(?:职责|职能)(?:分工)?|分工|共同|积极|分别|密切|主动|全力)*"
+_THEN = re.compile(rf"[^,;。]*?,\s*(?P<units>[^,;。:()]{{2,40}}?){_ROLE_MANNER}"
+                   r"(?P<verb>承担|配合|参与|协助|负责|推进|落实|实施)")
 _LEAD_THEN_SUPPORT = re.compile(rf"(?:^|(?<=[。;,]))\s*(?P<lead>[^,;。:()由]{{2,40}}?)牵头{_NOT_A_NAME}\s*[,、]\s*"
-                                r"(?P<units>[^,;。:()]{2,80}?)(?:共同|积极|按职责)?(?P<verb>配合|参与|协助)")
+                                rf"(?P<units>[^,;。:()]{{2,80}}?){_ROLE_MANNER}(?P<verb>配合|参与|协助)")
+# 「A要加强统筹，会同B、C…」: a subject whose first verb phrase is followed by 会同 its partners.
+_SUBJECT_THEN_WITH = re.compile(r"(?:^|(?<=[。;\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,40}?)(?:要|将|应当?|须)"
+                                r"[^,;。:()]{1,20}?,\s*(?:并|同时)?(?P<verb>会同|联合)(?!意|国)")
+# A sentence that is nothing but units and their roles closes a measure as a parenthesis would:
+# 「由A、B按职责分工负责。」「A牵头负责，B、C等部门按职责分工配合。」「上述工作由A牵头，B按职责推进。」
+_CLOSING_SENTENCE = re.compile(r"(?:^|(?<=[。;!?\n]))[ \t]*(?:(?:以上|上述|此项|该项|本项|相关|各项)(?:工作|任务|措施)?由)?"
+                               r"(?P<body>[^。;!?\n]{4,200}?)[ \t]*(?=[。;!?\n]|$)")
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
@@ -77,9 +89,9 @@ def find_markers(original: str, copy: str) -> list[Marker]:
     """All responsibility markers of a text, in order. `copy` is its matching copy (same length)."""
     found = [*_paren_markers(original, copy), *_line_markers(original, copy), *_duty_markers(original, copy)]
     taken = [(marker.start, marker.end) for marker in found] + _parentheses(copy)  # no sentence marker in an aside
-    found += [marker for marker in _sentence_markers(original, copy)
+    found += [marker for marker in (*_closing_sentences(original, copy), *_sentence_markers(original, copy))
               if not any(start < marker.end and marker.start < end for start, end in taken)]
-    found.sort(key=lambda marker: marker.start)
+    found.sort(key=lambda marker: (marker.start, -marker.end))
     result: list[Marker] = []
     for marker in found:
         if not result or marker.start >= result[-1].end:
@@ -137,7 +149,7 @@ def _parse_parenthesis(original: str, copy: str, start: int, end: int, bare: boo
 # --- labelled lines after a task -------------------------------------------------------------------
 
 _LINE_START = re.compile(r"(?:^|(?<=[。;])|(?<=[^\d\s]\.))[ \t]*(?=(?:牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办)"
-                         r"(?:单位|部门|处室|科室|机构)\s*:)", re.MULTILINE)
+                         r"(?:单位|部门|处室|科室|机构)\s*(?::|为))", re.MULTILINE)
 
 
 def _line_markers(original: str, copy: str) -> list[Marker]:
@@ -200,6 +212,8 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
         tail = _WITH.match(copy, match.end() - 2 if verb.endswith(("会同", "联合")) else match.end())
         if tail and (partners := _partners(original, copy, tail.end())):
             others, end = partners
+        elif verb == "联合":  # 「A、B联合印发」: 联合 assigns only with its partners
+            continue
         elif verb_class == LEAD and (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
             # 「A牵头…，B按职责承担…」; but 「A负责X，B负责Y」 are two assignments
             then_class = SUPPORT if then.group("verb") in SUPPORT_WORDS else LISTED
@@ -208,14 +222,42 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
             if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
                 others, end = candidates, then.end()
         markers.append(_sentence_marker(original, copy, match.start("units"), end, (*lead, *others)))
+    for match in _SUBJECT_THEN_WITH.finditer(copy):
+        lead = unit_list(original, copy, match.start("units"), match.end("units"), LEAD, 0, match.group("verb"))
+        partners = _partners(original, copy, match.end())
+        if lead and partners and all(_sentence_unit(item.name) for item in lead):
+            markers.append(_sentence_marker(original, copy, match.start("units"), partners[1], (*lead, *partners[0])))
     for match in _LEAD_THEN_SUPPORT.finditer(copy):
         lead = unit_list(original, copy, match.start("lead"), match.end("lead"), LEAD, 0, "牵头")
         support = unit_list(original, copy, match.start("units"), match.end("units"), SUPPORT, 0, match.group("verb"))
         if lead and support and all(_sentence_unit(item.name) for item in (*lead, *support)):
             markers.append(_sentence_marker(original, copy, match.start("lead"), match.end(), (*lead, *support)))
     markers.sort(key=lambda marker: (marker.start, -marker.end))
-    return [marker for index, marker in enumerate(markers)
-            if not any(other.start <= marker.start and marker.end <= other.end for other in markers[:index])]
+    markers = [marker for index, marker in enumerate(markers)
+               if not any(other.start <= marker.start and marker.end <= other.end for other in markers[:index])]
+    # 「A负责X，B负责Y。」: two markers of one sentence share it at the second one's units
+    for index in range(len(markers) - 1):
+        first, second = markers[index], markers[index + 1]
+        if first.task_start == second.task_start and first.end <= second.start:
+            markers[index] = dataclasses.replace(first, task_end=second.start)
+            markers[index + 1] = dataclasses.replace(second, task_start=second.start)
+    return markers
+
+
+def _closing_sentences(original: str, copy: str) -> list[Marker]:
+    """Sentences that parse wholly as roles of units (`_CLOSING_SENTENCE`): like a parenthesis, they
+    close the measure before them. Every segment needs a verb or label, so a bare list of names (a
+    signature, a list of members) is not one."""
+    markers = []
+    for match in _CLOSING_SENTENCE.finditer(copy):
+        parsed = parse_segments(original, copy, match.start("body"), match.end("body"))
+        if parsed is None or not parsed.assignments or parsed.labelled \
+                or not all(_sentence_unit(item.name, generic=item.verb_class == SUPPORT) for item in parsed.assignments):
+            continue
+        markers.append(Marker(match.start("body"), match.end("body"), original[match.start("body"):match.end("body")],
+                              parsed.assignments, parsed.lead_rule, parsed.onwards, parsed.inherited, "sentence",
+                              parsed.deadline, parsed.per_group))
+    return markers
 
 
 def _partners(original: str, copy: str, start: int) -> tuple[list[Assignment], int] | None:

@@ -262,7 +262,9 @@ def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tup
 def _tasks(text: str, copy: str, draft: _Draft, state: _Responsibilities) -> tuple[Task, ...]:
     tasks, previous_end = [], 0
     markers = find_markers(text, copy)
-    if draft.kind == "article":  # a law's duties are cited by article, not split into tasks
+    if draft.kind == "article" and not state.locality.own_prefix:
+        # a national law's duties are cited by article, not split into tasks (STARD's laypeople ask the law
+        # by article); a local 办法's 「区发展改革部门负责兑现第三条」 are tasks like a plan's
         markers = [marker for marker in markers if marker.kind not in ("sentence", "duty")]
     # 「（列第一位者为牵头单位，下同）」 or 「各项任务中排在第一位的为牵头单位」 outside any marker: a rule for every
     # later marker of the document

@@ -24,13 +24,13 @@ from .departments import looks_like_body, names_a_body, split_distributive
 LEAD, LISTED, SUPPORT = "lead", "listed", "support"
 SUPPORT_WORDS = ("配合", "参与", "协助", "协办", "支持", "协同")
 # A verb phrase closing a segment: optional manner words, a core verb, optional object words.
-_MANNER = r"(?:按照?|根据|依据|依照|结合|各自|职责|职能|分工|分别|共同|具体|统筹|切实|积极|认真|做好|负责)*"
+_MANNER = r"(?:按照?|根据|依据|依照?|结合|各自|职责|职能|分工|分别|共同|具体|统筹|切实|积极|认真|做好|负责)*"
 _CORE = (r"牵头负责|负责牵头|牵头抓总|牵头|主责|负总责|负责落实|负责实施|负责推进|负责|落实|组织实施|"
          r"推进实施|具体实施|实施|推进|推动|指导推动|督促指导|指导|承担|抓好|配合|参与|协助|协办|支持|协同")
 _VERB = re.compile(rf"(?P<verb>{_MANNER}(?:{_CORE})(?:落实|负责|推进|实施|推动|完成)?(?:相关工作|有关工作|工作)?)$")
 # 「牵头单位：」 「责任部门:」 「配合单位：」 「责任处室：」 …
 LABEL = re.compile(r"(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
-                   r"(?:单位|部门|处室|科室|机构|领导)\s*[:：]")
+                   r"(?:单位|部门|处室|科室|机构|领导)\s*(?:[:：]|为(?=\S))")  # 「牵头单位为A」 too
 DEADLINE_LABEL = re.compile(r"(?:完成|办结)?(?:时限|时间节点|时间|期限)\s*[:：]")
 _OTHER_LABEL = re.compile(r"(?:适用范围|备注|说明)\s*[:：]")
 _LABEL_CLASS = {"牵头": LEAD, "主责": LEAD, "主办": LEAD, "配合": SUPPORT, "协办": SUPPORT,
