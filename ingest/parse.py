@@ -103,7 +103,8 @@ def parse_document(source: SourceText, overrides: Mapping[str, str] | None = Non
     drafts = _drafts(front, body, trailing_signature, body_tables)
     if not any(draft.originals for draft in drafts):
         raise ParseError(f"{source.source}: 没有识别出正文（只有页面杂讯或空行）")
-    clauses = _clauses(doc_id, drafts, _Responsibilities(locality))
+    rule, per_group = _noted_rule(drafts)
+    clauses = _clauses(doc_id, drafts, _Responsibilities(locality, rule, per_group))
     # 成文日期: given, signed under the notice or at the end, a law's header, or a signature before the annexes
     date = metadata.get("date") or front.date or trailing_date or _enactment(
         [*metadata.get("notes", "").splitlines(), *blocks[:first_heading]]) or signature_date(body)
@@ -245,7 +246,7 @@ def _clauses(doc_id: str, drafts: list[_Draft], state: _Responsibilities) -> tup
         prose_text = "\n".join(draft.originals[index] for index in prose)
         prose_copy = "\n".join(draft.copies[index] for index in prose)
         tasks = _tasks(prose_text, prose_copy, draft, state) if draft.kind != "signature" else ()
-        tasks += tuple(task for table in draft.tables for task in _table_tasks(table, state.locality))
+        tasks += tuple(task for table in draft.tables for task in _table_tasks(table, state))
         applies = (state.inherited and draft.kind not in _SPECIAL_KINDS and len(draft.path) >= state.inherited_depth)
         topics, measures = tag_clause(copy)
         targets = extract_targets(text, copy)
@@ -328,14 +329,32 @@ def _roles(assignments: tuple[Assignment, ...], rule: str, locality: departments
     return tuple(result.values())
 
 
-def _table_tasks(table: SourceTable, locality: departments.Locality) -> list[Task]:
-    """One task per row of a task table, roles from the column headers (basis 「table:牵头单位」)."""
+def _table_tasks(table: SourceTable, state: _Responsibilities) -> list[Task]:
+    """One task per row of a task table, roles from the column headers (basis 「table:牵头单位」); a
+    「责任单位」 column's first unit leads by the rule its header or the document states, if any."""
+    header_rule = next((match for row in table.rows[:2] for cell in row
+                        if (match := LEAD_FIRST_RULE.search(matching_copy(cell)))), None)
+    rule = header_rule.group("rule") if header_rule else state.lead_rule
     tasks = []
     for row in task_rows(table):
         assignments = tuple(Assignment(name, (), role, 0, f"table:{header}") for name, role, header in row.units)
         marker = "；".join(f"{header}：{name}" for name, _, header in row.units)
-        tasks.append(Task(row.text, marker, _roles(assignments, "", locality), "table", row.deadline))
+        tasks.append(Task(row.text, marker, _roles(assignments, rule, state.locality), "table", row.deadline))
     return tasks
+
+
+_NOTE = re.compile(r"(?:^|\n)\s*(?:注|备注|说明)\s*(?:\d\s*)?[:：.、]?[^\n]{0,40}?$")
+
+
+def _noted_rule(drafts: list[_Draft]) -> tuple[str, bool]:
+    """A lead rule the document states in a note (「注：各项任务排在第一位的为牵头单位」), wherever the note
+    stands (often under the annex table, after the measures it governs): it holds for the whole document."""
+    for draft in drafts:
+        for original, copy in zip(draft.originals, draft.copies):
+            for match in LEAD_FIRST_RULE.finditer(copy):
+                if _NOTE.search(copy[:match.start()]):
+                    return original[match.start("rule"):match.end("rule")], bool(match.group("scope"))
+    return "", False
 
 
 def _inherited(marker: Marker, draft: _Draft, locality: departments.Locality) -> tuple[Responsibility, ...]:

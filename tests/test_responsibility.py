@@ -234,3 +234,61 @@ def test_inline_enumerations_of_a_normal_document_stay_whole():
     source = SourceText(tuple(text.split("\n")), "txt", "utf-8", "0" * 64, "test", {"title": "测试方案"})
     assert [clause.path for clause in parse_document(source).clauses] == [
         ("s1",), ("s1", "p1"), ("s1", "p2"), ("s2",), ("s2", "p1")]
+
+
+# Assignments written in running text, without brackets (examples written like real plans' sentences).
+UNBRACKETED = {
+    "a closing sentence": ("推进老旧小区改造。由市农业农村局、市水务局按职责分工负责。",
+                           [[("市农业农村局", "lead"), ("市水务局", "co")]]),
+    "lead then support with 分工": ("开展专项检查。市商务局牵头负责，市市场监管局、市税务局等部门按职责分工配合。",
+                                   [[("市商务局", "lead"), ("市市场监管局", "support"), ("市税务局", "support")]]),
+    "上述工作由": ("加强成品油市场整治。上述工作由区商务委牵头，区公安分局、区市场监管局等部门按照职责分工共同推进。",
+                  [[("区商务委", "lead"), ("区公安分局", "co"), ("区市场监管局", "co")]]),
+    "依职责": ("做好绿化养护。市城管委、市园林绿化局依职责负责。", [[("市城管委", "lead"), ("市园林绿化局", "co")]]),
+    "a modal before 牵头": ("区商务局要牵头做好成品油市场整治工作。", [[("区商务局", "lead")]]),
+    "由…具体负责": ("此项工作由区应急管理局具体负责。", [[("区应急管理局", "lead")]]),
+    "a first clause, then 会同": ("市卫生健康委要加强统筹，会同市医保局、市财政局完善筹资机制。",
+                                [[("市卫生健康委", "lead"), ("市医保局", "support"), ("市财政局", "support")]]),
+    "联合 with partners": ("省科技厅联合省教育厅开展科技人才专项行动。", [[("省科技厅", "lead"), ("省教育厅", "support")]]),
+    "labels with 为": ("建立监测平台。牵头单位为市经信局，配合单位为市发改委。",
+                      [[("市经信局", "lead"), ("市发改委", "support")]]),
+    "two duties of one sentence": ("市统计局负责能源数据的统计和发布，市发改委负责碳排放核算。",
+                                  [[("市统计局", "lead")], [("市发改委", "lead")]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNBRACKETED))
+def test_unbracketed_form(name):
+    text, expected = UNBRACKETED[name]
+    tasks = _tasks("一、任务\n（一）做好工作。" + text)
+    assert [[(item.name, item.role) for item in task.departments] for task in tasks] == expected
+
+
+def test_two_duties_of_one_sentence_each_keep_their_part():
+    first, second = _tasks("一、任务\n（一）市统计局负责能源数据的统计和发布，市发改委负责碳排放核算。")
+    assert "碳排放" not in first.text and second.text.startswith("市发改委负责碳排放核算")
+
+
+@pytest.mark.parametrize("text", [
+    "市财政局要加大资金支持力度，保障工作经费。",
+    "各有关部门要按照职责分工，抓好贯彻落实。",
+    "市发展改革委、市生态环境局要加强统筹协调，定期调度工作进展。",
+    "市发展改革委、市财政局联合印发通知。",
+    "建立工作专班，由区政府分管领导任组长。",
+])
+def test_running_text_without_a_role_stays_text(text):
+    assert _tasks("一、任务\n（一）" + text) == []
+
+
+@pytest.mark.parametrize("note", ["注：各项任务中排名第一的为牵头单位。", "备注：第一个单位为牵头单位。"])
+def test_a_note_states_the_lead_rule_for_the_whole_document(note):
+    (task,) = _tasks(f"一、任务\n（一）做好工作。（市发改委、市财政局负责）\n{note}")
+    assert task.departments[0].lead_basis is LeadBasis.RULE
+
+
+def test_a_local_rule_article_duties_are_tasks_but_a_national_law_keeps_them_whole():
+    text = "第一章 总则\n第一条 为了促进绿色发展，制定本办法。\n第二条 区发展改革部门负责兑现第三条，区水务部门负责兑现第四条。"
+    assert [task.departments[0].name for task in _tasks(text, "广州市黄埔区促进绿色低碳发展办法")] == \
+        ["区发展改革部门", "区水务部门"]
+    law = "第一章 总则\n第一条 为了规范管理，制定本法。\n第二条 国务院生态环境主管部门负责全国的监督管理工作。"
+    assert _tasks(law, "中华人民共和国测试法") == []
