@@ -16,7 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from .departments import looks_like_unit
+from .departments import looks_like_unit, names_a_body
 from .segments import (DEADLINE_LABEL, LABEL, LEAD, LISTED, SUPPORT, SUPPORT_WORDS, Assignment, parse_segments,
                        unit_list)
 
@@ -61,7 +61,7 @@ _CLOSING_SENTENCE = re.compile(r"(?:^|(?<=[。;!?\n]))[ \t]*(?:(?:以上|上述|
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
-_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25})\s*:\s*(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
+_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25}?)(?:的?(?:主要|工作)?职责)?\s*(?P<colon>:|。|——|—)\s*(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
                    r"指导|做好|加强|依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|对|依据|根据|结合|"
                    r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
                    r"持续|深入|不断|进一步|重点|着力|切实|认真|会商|负))")
@@ -291,19 +291,42 @@ def _sentence_marker(original: str, copy: str, start: int, end: int, assignments
 
 
 def _duty_markers(original: str, copy: str) -> list[Marker]:
-    """「区商务委：负责…」 paragraphs: the unit before the colon is responsible for what follows."""
+    """「区商务委：负责…」 paragraphs: the unit before the colon (or 。/——, or 「…职责：」) is responsible for
+    what follows on its line; a unit alone on its line (「区商务委：」) for the duty lines under it, up to
+    the next such line."""
     markers = []
     for line in re.finditer(r"^.+$", copy, re.MULTILINE):
-        match = _DUTY.match(copy, line.start(), line.end())
+        end = line.end()
+        if _UNIT_ALONE.fullmatch(copy, line.start(), end) and _ALONE_DUTY.match(copy, end):
+            end = _duties_end(copy, end)
+        match = _DUTY.match(copy, line.start(), end)
         if not match or LABEL.match(copy, line.start() + len(match.group(0)) - len(match.group(0).lstrip())):
             continue
         units = unit_list(original, copy, match.start("unit"), match.end("unit"), LISTED, 0, "")
-        if not units or not all(looks_like_unit(item.name) for item in units):
+        # after 。 or —— the name must be a placed or known body: a measure's run-in title ends with 。 too
+        shaped = looks_like_unit if match.group("colon") == ":" else names_a_body
+        if not units or not all(shaped(item.name) for item in units):
             continue
-        duty = copy[match.end():line.end()]
-        role = _DUTY_ROLE.match(duty)
+        role = _DUTY_ROLE.match(copy, match.end(), end)
         verb_class = LEAD if role and role.group("lead") else SUPPORT if role else LISTED
         units = [Assignment(item.name, item.includes, verb_class, 0, role.group(0) if role else "") for item in units]
         markers.append(Marker(match.start("unit"), match.end(), original[match.start("unit"):match.end()],
-                              tuple(units), kind="duty", task_start=match.end(), task_end=line.end()))
+                              tuple(units), kind="duty", task_start=match.end(), task_end=end))
     return markers
+
+
+# Under a unit alone, the first line states a role (a salutation 「各区人民政府：」 is followed by prose).
+_ALONE_DUTY = re.compile(r"\s*(?:\d{1,2}[.、]|\(\d{1,2}\))?\s*(?:负责|牵头|配合|协助|参与|承担|会同)")
+_UNIT_ALONE = re.compile(r"\s*[^:,;。()\s]{2,25}?(?:的?(?:主要|工作)?职责)?\s*:\s*")
+
+
+def _duties_end(copy: str, start: int) -> int:
+    """Where the duty lines under a unit standing alone end: before the next unit alone, or a heading-like
+    blank, or the text's end."""
+    position = start
+    while (newline := copy.find("\n", position + 1)) != -1:
+        following = copy[newline + 1:copy.find("\n", newline + 1) if copy.find("\n", newline + 1) != -1 else len(copy)]
+        if not following.strip() or _UNIT_ALONE.fullmatch(following) or _DUTY.match(following):
+            return newline
+        position = newline
+    return len(copy)

@@ -292,3 +292,18 @@ def test_a_local_rule_article_duties_are_tasks_but_a_national_law_keeps_them_who
         ["区发展改革部门", "区水务部门"]
     law = "第一章 总则\n第一条 为了规范管理，制定本法。\n第二条 国务院生态环境主管部门负责全国的监督管理工作。"
     assert _tasks(law, "中华人民共和国测试法") == []
+
+
+def test_duties_under_a_unit_standing_alone_and_after_a_full_stop():
+    text = ("一、职责分工\n（一）区市场监管局。负责加油站计量器具的监督检查。\n（二）区应急局职责：负责经营许可的审查。\n"
+            "二、成员单位职责\n区公安分局：\n负责依法打击违法犯罪行为。\n负责涉案油品的查扣。\n区税务局：\n负责税收征管。")
+    tasks = _tasks(text, "重庆市綦江区测试专项行动方案")
+    assert [(task.departments[0].name, task.text) for task in tasks] == [
+        ("区市场监管局", "负责加油站计量器具的监督检查。"), ("区应急局", "负责经营许可的审查。"),
+        ("区公安分局", "负责依法打击违法犯罪行为。\n负责涉案油品的查扣。"), ("区税务局", "负责税收征管。")]
+
+
+@pytest.mark.parametrize("text", ["（一）培育绿色低碳科技领军企业。支持创新基础好的企业发展。",
+                                  "各区人民政府：\n根据国务院要求，现将方案印发给你们。"])
+def test_a_run_in_title_or_a_salutation_is_not_a_duty(text):
+    assert _tasks("一、任务\n" + text) == []
