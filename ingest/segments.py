@@ -29,8 +29,10 @@ _CORE = (r"牵头负责|负责牵头|牵头抓总|牵头|主责|负总责|负责
          r"推进实施|具体实施|实施|推进|推动|指导推动|督促指导|指导|承担|抓好|配合|参与|协助|协办|支持|协同")
 _VERB = re.compile(rf"(?P<verb>{_MANNER}(?:{_CORE})(?:落实|负责|推进|实施|推动|完成)?(?:相关工作|有关工作|工作)?)$")
 # 「牵头单位：」 「责任部门:」 「配合单位：」 「责任处室：」 …
-LABEL = re.compile(r"(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
-                   r"(?:单位|部门|处室|科室|机构|领导)\s*(?:[:：]|为(?=\S))")  # 「牵头单位为A」 too
+_LABEL_PREFIX = re.compile(r"(?:主要|具体|其他|共同)$")
+# 「牵头单位为A」「主要责任单位：」「牵头部门（单位）：」「责任主体：」 too
+LABEL = re.compile(r"(?:主要|具体|其他|共同)?(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
+                   r"(?:单位|部门|处室|科室|机构|领导|主体)(?:\((?:单位|部门)\))?\s*(?:[:：]|为(?=\S))")
 DEADLINE_LABEL = re.compile(r"(?:完成|办结)?(?:时限|时间节点|时间|期限)\s*[:：]")
 _OTHER_LABEL = re.compile(r"(?:适用范围|备注|说明)\s*[:：]")
 _LABEL_CLASS = {"牵头": LEAD, "主责": LEAD, "主办": LEAD, "配合": SUPPORT, "协办": SUPPORT,
@@ -44,6 +46,8 @@ INHERIT_RULE = re.compile(r"以下均需(?P<units>.+?)(?:负责)?落实\s*,?\s*�
 _LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室处])(?:和|及)|及(?=各)|和(?=各)")
 _TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
+# A role noted after a name in a list: 「市住建局（牵头）、市发改委」
+_ROLE_NOTE = re.compile(r"[〈(](?P<role>牵头(?:单位|部门)?|主责|配合|协办|参与|协助|支持)[〉)]\s*$")
 
 
 @dataclass(frozen=True)
@@ -173,8 +177,9 @@ def _segments(copy: str, start: int, end: int, cuts: list[tuple[int, int]]) -> l
             # 「A牵头、B配合」: a 、 after a verb phrase separates segments, not units
             pieces.append((piece_start, position, ";" if char == ";" else ","))
             piece_start = position + 1
-        elif depth == 0 and position > piece_start and (LABEL.match(copy, position) or DEADLINE_LABEL.match(
-                copy, position) and not DEADLINE_LABEL.match(copy, position - 2)) and copy[position - 1] not in "、":
+        elif depth == 0 and position > piece_start and (LABEL.match(copy, position) and not _LABEL_PREFIX.search(
+                copy, piece_start, position) or DEADLINE_LABEL.match(copy, position)
+                and not DEADLINE_LABEL.match(copy, position - 2)) and copy[position - 1] not in "、":
             pieces.append((piece_start, position, ";"))
             piece_start = position
         position += 1
@@ -211,6 +216,8 @@ _LAYOUT_DEBRIS = re.compile(r"^\s*[0-9A-Za-z０-９Ａ-Ｚａ-ｚ \u3000]+\n")
 
 def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group: int,
           label: str) -> list[Assignment]:
+    if note := _ROLE_NOTE.search(copy, start, end):
+        verb_class, label, end = _LABEL_CLASS.get(note.group("role")[:2], LISTED), note.group("role"), note.start()
     name, includes = original[start:end], ()
     if match := _INCLUDES.search(copy, start, end):
         includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)

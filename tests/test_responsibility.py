@@ -307,3 +307,14 @@ def test_duties_under_a_unit_standing_alone_and_after_a_full_stop():
                                   "各区人民政府：\n根据国务院要求，现将方案印发给你们。"])
 def test_a_run_in_title_or_a_salutation_is_not_a_duty(text):
     assert _tasks("一、任务\n" + text) == []
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ("责任单位：市住建局（牵头）、市发改委", [("市住建局", "lead"), ("市发改委", "co")]),
+    ("主要责任单位：市工信局、市住建局", [("市工信局", "lead"), ("市住建局", "co")]),
+    ("牵头部门（单位）：市住建局\n配合部门（单位）：市财政局", [("市住建局", "lead"), ("市财政局", "support")]),
+    ("责任主体：各区人民政府", [("各区人民政府", "lead")]),
+])
+def test_label_lines_in_more_wordings(lines, expected):
+    (task,) = _tasks(f"一、任务\n（一）推进绿色建筑。\n{lines}")
+    assert [(item.name, item.role) for item in task.departments] == expected
