@@ -20,7 +20,7 @@ from .records import SourceTable
 
 # Header words → the role class of a unit column (as markers.py's classes).
 _UNIT_HEADER = re.compile(r"(?P<role>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办)"
-                          r"(?:单位|部门|处室|科室|机构|领导)")
+                          r"(?:单位|部门|处室|科室|机构)")  # not 责任领导 / 责任人: people, not units
 _ROLE_CLASS = {"牵头": "lead", "主责": "lead", "主办": "lead", "配合": "support", "协办": "support",
                "参与": "support", "协助": "support", "支持": "support"}
 _TASK_HEADER = re.compile(r"任务|事项|内容|措施|举措|工作|项目|目标|要求")
@@ -50,7 +50,7 @@ def columns_of(table: SourceTable) -> tuple[int, tuple[Column, ...]] | None:
     for index, row in enumerate(table.rows[:_HEADER_ROWS]):
         columns = []
         for position, cell in enumerate(row):
-            header = compact(cell)
+            header = re.sub(r"[(（〔][^)）〕]*[)）〕]", "", compact(cell))  # 「责任单位（列第一位的为牵头单位）」
             if len(header) > 16:
                 continue
             if match := _UNIT_HEADER.search(header):
@@ -81,11 +81,21 @@ def task_rows(table: SourceTable) -> list[TableRow]:
         texts = list(dict.fromkeys(text for column in columns if column.kind == "task" and (text := cell(column))))
         if not texts:
             continue
-        units = tuple((name, column.role, column.header) for column in columns if column.kind == "unit"
+        units = tuple(_noted(name, column) for column in columns if column.kind == "unit"
                       for name in split_cell(cell(column)))
         deadline = next((text for column in columns if column.kind == "deadline" and (text := cell(column))), "")
         rows.append(TableRow("：".join(texts), units, deadline, index))
     return rows
+
+
+_ROLE_NOTE = re.compile(r"[(（〈](?P<role>牵头|主责|配合|协办|参与|协助|支持)(?:单位|部门)?[)）〉]\s*$")
+
+
+def _noted(name: str, column: Column) -> tuple[str, str, str]:
+    """(name, role class, header) of a cell's name; a role noted after it (「市住建局（牵头）」) wins."""
+    if note := _ROLE_NOTE.search(name):
+        return name[:note.start()].strip(), _ROLE_CLASS[note.group("role")], column.header
+    return name, column.role, column.header
 
 
 def split_cell(text: str) -> list[str]:

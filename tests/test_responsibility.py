@@ -318,3 +318,13 @@ def test_a_run_in_title_or_a_salutation_is_not_a_duty(text):
 def test_label_lines_in_more_wordings(lines, expected):
     (task,) = _tasks(f"一、任务\n（一）推进绿色建筑。\n{lines}")
     assert [(item.name, item.role) for item in task.departments] == expected
+
+
+def test_a_table_header_rule_a_noted_role_and_a_column_of_people():
+    rows = (("序号", "工作任务", "责任单位（排在第一位的为牵头单位，下同）", "责任领导", "时间节点"),
+            ("1", "推进绿色建筑", "市住建局、市发改委（配合）", "张三", "2025年"))
+    text = "一、工作任务\n附件：重点任务分工表\n" + "\n".join("　".join(row) for row in rows)
+    (task,) = [task for task in _tasks(text, "苏州市测试实施方案", (SourceTable(rows, 2, 2 + len(rows)),))
+               if task.kind == "table"]
+    assert [(item.name, item.role) for item in task.departments] == [("市住建局", "lead"), ("市发改委", "support")]
+    assert task.departments[0].lead_basis is LeadBasis.RULE
