@@ -148,9 +148,9 @@ def _parse_parenthesis(original: str, copy: str, start: int, end: int, bare: boo
 
 # --- labelled lines after a task -------------------------------------------------------------------
 
-_LINE_START = re.compile(r"(?:^|(?<=[。;])|(?<=[^\d\s]\.))[ \t]*(?=(?:主要|具体|其他|共同)?"
+_LINE_START = re.compile(r"(?:^|(?<=[。;])|(?<=[^\d\s]\.))[ \t]*(?=【?(?:主要|具体|其他|共同)?"
                          r"(?:牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办)"
-                         r"(?:单位|部门|处室|科室|机构|主体)(?:\((?:单位|部门)\))?\s*(?::|为))", re.MULTILINE)
+                         r"(?:单位|部门|处室|科室|机构|主体)(?:\((?:单位|部门)\))?\s*(?::|为|】))", re.MULTILINE)
 
 
 def _line_markers(original: str, copy: str) -> list[Marker]:

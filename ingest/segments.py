@@ -14,10 +14,11 @@ spans, so names are cut from the original text.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
-from .departments import looks_like_body, names_a_body, split_distributive
+from .departments import looks_like_body, looks_like_unit, names_a_body, split_distributive
 
 # Role classes a verb or label gives: "lead" (stated lead), "listed" (responsible; the first listed is
 # the presumed or ruled lead unless a lead is stated), "support".
@@ -25,14 +26,14 @@ LEAD, LISTED, SUPPORT = "lead", "listed", "support"
 SUPPORT_WORDS = ("配合", "参与", "协助", "协办", "支持", "协同")
 # A verb phrase closing a segment: optional manner words, a core verb, optional object words.
 _MANNER = r"(?:按照?|根据|依据|依照?|结合|各自|职责|职能|分工|分别|共同|具体|统筹|切实|积极|认真|做好|负责)*"
-_CORE = (r"牵头负责|负责牵头|牵头抓总|牵头|主责|负总责|负责落实|负责实施|负责推进|负责|落实|组织实施|"
+_CORE = (r"牵头负责|负责牵头|牵头抓总|牵头|主责|负总责|负责落实|负责实施|负责推进|负责|落实|组织实施|统筹推进|统筹协调|统筹|"
          r"推进实施|具体实施|实施|推进|推动|指导推动|督促指导|指导|承担|抓好|配合|参与|协助|协办|支持|协同")
 _VERB = re.compile(rf"(?P<verb>{_MANNER}(?:{_CORE})(?:落实|负责|推进|实施|推动|完成)?(?:相关工作|有关工作|工作)?)$")
 # 「牵头单位：」 「责任部门:」 「配合单位：」 「责任处室：」 …
 _LABEL_PREFIX = re.compile(r"(?:主要|具体|其他|共同)$")
 # 「牵头单位为A」「主要责任单位：」「牵头部门（单位）：」「责任主体：」 too
-LABEL = re.compile(r"(?:主要|具体|其他|共同)?(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
-                   r"(?:单位|部门|处室|科室|机构|领导|主体)(?:\((?:单位|部门)\))?\s*(?:[:：]|为(?=\S))")
+LABEL = re.compile(r"【?(?:主要|具体|其他|共同)?(?P<label>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办|主管)"
+                   r"(?:单位|部门|处室|科室|机构|领导|主体)(?:\((?:单位|部门)\))?\s*(?:[:：]|为(?=\S)|】)")
 DEADLINE_LABEL = re.compile(r"(?:完成|办结)?(?:时限|时间节点|时间|期限)\s*[:：]")
 _OTHER_LABEL = re.compile(r"(?:适用范围|备注|说明)\s*[:：]")
 _LABEL_CLASS = {"牵头": LEAD, "主责": LEAD, "主办": LEAD, "配合": SUPPORT, "协办": SUPPORT,
@@ -43,9 +44,14 @@ LEAD_FIRST_RULE = re.compile(r"(?P<rule>(?P<scope>两省市?|各省市?|双方|�
                              r"(?:者|的)?(?:部门|单位)?(?:为|是|负责)?牵头(?:单位|部门)?)"
                              r"(?P<onwards>\s*[,;]?\s*下同)?")
 INHERIT_RULE = re.compile(r"以下均需(?P<units>.+?)(?:负责)?落实\s*,?\s*不再列出")
-_LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室处])(?:和|及)|及(?=各)|和(?=各)")
+# 、 , 以及; 和/及 after an institutional ending (not 「党委和政府」, one body); spaces between names as a PDF
+# prints them (「市发改委 市财政局」).
+_LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室处])(?:和|及)(?!(?:人民)?政府)|及(?=各)|和(?=各)|"
+                             r"(?<=[局委部厅办署院府会室处联行关司心])[ \u3000]+(?=[^\s等])")
 _TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
+# A unit named with another it stands for: 「各区政府〈管委会〉」 (kept as an inclusion)
+_ALSO = re.compile(r"[〈(](?P<what>[^〉)、,]{2,12})[〉)]\s*$")
 # A role noted after a name in a list: 「市住建局（牵头）、市发改委」
 _ROLE_NOTE = re.compile(r"[〈(](?P<role>牵头(?:单位|部门)?|主责|配合|协办|参与|协助|支持)[〉)]\s*$")
 
@@ -120,7 +126,8 @@ def parse_segments(original: str, copy: str, start: int, end: int, bare: bool = 
             if pending is not None:  # 「A，B配合」: a verbless segment before joins this one
                 lead_in = pending
                 pending = None
-            units = unit_list(original, copy, lead_in, verb.start(), verb_class, group, verb.group("verb"))
+            units = _with_partners(original, copy, lead_in, verb.start(), group) or \
+                unit_list(original, copy, lead_in, verb.start(), verb_class, group, verb.group("verb"))
         elif label_class and lead_in < segment_end:
             units = unit_list(original, copy, lead_in, segment_end, label_class, group, label)
         elif not label_class and lead_in < segment_end:
@@ -148,6 +155,19 @@ def parse_segments(original: str, copy: str, start: int, end: int, bare: bool = 
     return Segments(tuple(assignments), inherited, lead_rule, onwards, per_group, deadline, labelled)
 
 
+def _with_partners(original: str, copy: str, start: int, end: int, group: int) -> list[Assignment]:
+    """「A会同B负责」 inside a marker: A leads, B supports ([] when the segment holds no 会同); several units
+    before 会同 (「A、B会同C负责」) are listed, the first leading by rule or convention."""
+    at = copy.find("会同", start, end)
+    if at <= start:
+        return []
+    lead = unit_list(original, copy, start, at, LEAD, group, "会同")
+    if len(lead) > 1:
+        lead = [dataclasses.replace(item, verb_class=LISTED, label="") for item in lead]
+    partners = unit_list(original, copy, at + 2, end, SUPPORT, group, "会同")
+    return [*lead, *partners] if lead and partners else []
+
+
 def _bracketed(copy: str, rule_start: int, rule_end: int, end: int) -> tuple[int, int]:
     """The span to cut for a rule: with the brackets around it when they hold nothing else
     (「责任单位：A、B（列第一位者为牵头单位，下同）」)."""
@@ -171,6 +191,11 @@ def _segments(copy: str, start: int, end: int, cuts: list[tuple[int, int]]) -> l
             position = piece_start = cut
             continue
         char = copy[position]
+        if depth == 0 and char == "【" and (label := LABEL.match(copy, position)):  # 「【牵头单位】A【配合单位】B」
+            if piece_start < position:
+                pieces.append((piece_start, position, ";"))
+            piece_start, position = position, label.end()
+            continue
         depth += char in "〈(〔【"
         depth -= char in "〉)〕】"
         if depth == 0 and (char in ",;。" or char == "、" and _VERB.search(copy, piece_start, position)):
@@ -219,7 +244,8 @@ def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group
     if note := _ROLE_NOTE.search(copy, start, end):
         verb_class, label, end = _LABEL_CLASS.get(note.group("role")[:2], LISTED), note.group("role"), note.start()
     name, includes = original[start:end], ()
-    if match := _INCLUDES.search(copy, start, end):
+    match = _INCLUDES.search(copy, start, end) or _ALSO.search(copy, start, end)
+    if match and (match.re is _INCLUDES or looks_like_unit(match.group("what"))):
         includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)
         name = original[start:match.start()] + original[match.end():end]
     name = _LAYOUT_DEBRIS.sub("", name)

@@ -328,3 +328,17 @@ def test_a_table_header_rule_a_noted_role_and_a_column_of_people():
                if task.kind == "table"]
     assert [(item.name, item.role) for item in task.departments] == [("市住建局", "lead"), ("市发改委", "support")]
     assert task.departments[0].lead_basis is LeadBasis.RULE
+
+
+@pytest.mark.parametrize("marker, expected", [
+    ("【牵头单位】市住建局【配合单位】市财政局", [("市住建局", "lead"), ("市财政局", "support")]),
+    ("（市委组织部、市人社局，各县（市、区）党委和政府）", [("市委组织部", "lead"), ("市人社局", "co"),
+                                                ("各县（市、区）党委和政府", "co")]),
+    ("（市发改委 市财政局 市统计局按职责分工负责）", [("市发改委", "lead"), ("市财政局", "co"), ("市统计局", "co")]),
+    ("（市商务局会同市财政局负责）", [("市商务局", "lead"), ("市财政局", "support")]),
+    ("（市发改委统筹，各区政府负责实施）", [("市发改委", "lead"), ("各区政府", "co")]),
+    ("（市城市管理局、各区政府〈管委会〉负责）", [("市城市管理局", "lead"), ("各区政府", "co")]),
+])
+def test_closing_markers_in_more_wordings(marker, expected):
+    (task,) = _tasks(f"一、任务\n（一）推进绿色建筑。{marker}")
+    assert [(item.name, item.role) for item in task.departments] == expected
