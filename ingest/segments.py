@@ -159,7 +159,9 @@ def _with_partners(original: str, copy: str, start: int, end: int, group: int) -
     """「A会同B负责」 inside a marker: A leads, B supports ([] when the segment holds no 会同); several units
     before 会同 (「A、B会同C负责」) are listed, the first leading by rule or convention."""
     at = copy.find("会同", start, end)
-    if at <= start:
+    if at == start:  # 「A牵头，会同B组织实施」: the segment after the lead's
+        return unit_list(original, copy, at + 2, end, SUPPORT, group, "会同")
+    if at < start:
         return []
     lead = unit_list(original, copy, start, at, LEAD, group, "会同")
     if len(lead) > 1:
