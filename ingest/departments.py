@@ -115,7 +115,7 @@ def district_of(title: str, issuers: tuple[str, ...]) -> str:
 def clean_name(name: str) -> str:
     """Compact Simplified form with trailing 等/有关部门 removed: the key all look-ups use."""
     key = compact(name)
-    cleaned = _TRAILING.sub("", key)
+    cleaned = _TRAILING.sub("", re.sub(r"(?<=.{2})(?:\([^)]*\)|〈[^〉]*〉|〔[^〕]*〕)$", "", key))  # an alias: 市发改委(市能源局)
     return cleaned if len(cleaned) >= 2 else key
 
 

@@ -32,8 +32,9 @@ _SENTENCE_VERB = (rf"牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对
                   r"(?:具体|主要|统一|全面)?负责(?!人|同志)|共同|会同(?!意)|"
                   r"(?:按照?(?:各自)?职责)?分别")
 _MODAL = r"(?:要|将|应当?|须|必须|需要?)?"  # 「区商务局要牵头…」
-_BY = re.compile(rf"由(?P<units>[^,;。:()由]{{2,80}}?){_MODAL}(?P<verb>{_SENTENCE_VERB})")
-_SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>[^,;。:()由对\n]{2,60}?)"
+_NAMES = r"(?:[^,;。:()由]|\([^(),;。]{1,12}\))"  # unit names, with a short alias in brackets: 市发展改革委(市能源局)
+_BY = re.compile(rf"由(?P<units>{_NAMES}{{2,80}}?){_MODAL}(?P<verb>{_SENTENCE_VERB})")
+_SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>(?:[^,;。:()由对\n]|\([^(),;。\n]{1,12}\)){2,60}?)"
                       rf"{_MODAL}(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
                       r"(?:具体|主要|统一|全面)?负责(?!人|同志)|会同(?!意)|联合(?!国)|作为牵头(?:单位|部门)|"
                       r"发挥[^,;。]{0,30}?(?:牵头|统筹|协调|主导)[^,;。]{0,8}?作用)")
@@ -88,9 +89,11 @@ class Marker:
 def find_markers(original: str, copy: str) -> list[Marker]:
     """All responsibility markers of a text, in order. `copy` is its matching copy (same length)."""
     found = [*_paren_markers(original, copy), *_line_markers(original, copy), *_duty_markers(original, copy)]
-    taken = [(marker.start, marker.end) for marker in found] + _parentheses(copy)  # no sentence marker in an aside
+    taken = [(marker.start, marker.end) for marker in found]
+    asides = _parentheses(copy)  # no sentence marker inside an aside (one may hold a unit's alias)
     found += [marker for marker in (*_closing_sentences(original, copy), *_sentence_markers(original, copy))
-              if not any(start < marker.end and marker.start < end for start, end in taken)]
+              if not any(start < marker.end and marker.start < end for start, end in taken)
+              and not any(start < marker.start < end for start, end in asides)]
     found.sort(key=lambda marker: (marker.start, -marker.end))
     result: list[Marker] = []
     for marker in found:

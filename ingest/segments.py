@@ -18,7 +18,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from .departments import looks_like_body, looks_like_unit, names_a_body, split_distributive
+from .departments import looks_like_body, names_a_body, split_distributive
 
 # Role classes a verb or label gives: "lead" (stated lead), "listed" (responsible; the first listed is
 # the presumed or ruled lead unless a lead is stated), "support".
@@ -50,8 +50,6 @@ _LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室�
                              r"(?<=[局委部厅办署院府会室处联行关司心])[ \u3000]+(?=[^\s等])")
 _TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
-# A unit named with another it stands for: 「各区政府〈管委会〉」 (kept as an inclusion)
-_ALSO = re.compile(r"[〈(](?P<what>[^〉)、,]{2,12})[〉)]\s*$")
 # A role noted after a name in a list: 「市住建局（牵头）、市发改委」
 _ROLE_NOTE = re.compile(r"[〈(](?P<role>牵头(?:单位|部门)?|主责|配合|协办|参与|协助|支持)[〉)]\s*$")
 
@@ -246,8 +244,7 @@ def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group
     if note := _ROLE_NOTE.search(copy, start, end):
         verb_class, label, end = _LABEL_CLASS.get(note.group("role")[:2], LISTED), note.group("role"), note.start()
     name, includes = original[start:end], ()
-    match = _INCLUDES.search(copy, start, end) or _ALSO.search(copy, start, end)
-    if match and (match.re is _INCLUDES or looks_like_unit(match.group("what"))):
+    if match := _INCLUDES.search(copy, start, end):
         includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)
         name = original[start:match.start()] + original[match.end():end]
     name = _LAYOUT_DEBRIS.sub("", name)
