@@ -4,7 +4,9 @@
               closing a sentence group (after 。；, or before 。；/the end of a paragraph)
     line      labelled lines after a task:  牵头单位：A  /  责任单位：B、C  /  完成时限：2022年2月底前
     sentence  running text: 由A牵头，会同B、C…  /  A牵头，B、C配合  /  A对…负总责，B按职责承担…  /  A要会同B
-    duty      a paragraph opening with a unit and a colon:  区商务委：负责…
+              or a sentence of nothing but units and roles, closing a measure:  由A、B按职责分工负责。
+    duty      a paragraph opening with a unit and a colon:  区商务委：负责…  /  区商务委职责：…  /  区商务委：
+              alone on its line over the duty lines under it
 
 A parenthesis is a marker only when every segment parses and every name is shaped like a unit, so
 「（以下简称…）」「（2023—2025年）」「（含…）」 stay text; no sentence marker is read inside an aside.
@@ -62,7 +64,8 @@ _CLOSING_SENTENCE = re.compile(r"(?:^|(?<=[。;!?\n]))[ \t]*(?:(?:以上|上述|
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
-_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25}?)(?:的?(?:主要|工作)?职责)?\s*(?P<colon>:|。|——|—)\s*(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
+_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25}?)(?:的?(?:主要|工作)?职责)?\s*(?P<colon>:|。|——|—)\s*"
+                   r"(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
                    r"指导|做好|加强|依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|对|依据|根据|结合|"
                    r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
                    r"持续|深入|不断|进一步|重点|着力|切实|认真|会商|负))")
@@ -325,8 +328,8 @@ _UNIT_ALONE = re.compile(r"\s*[^:,;。()\s]{2,25}?(?:的?(?:主要|工作)?职�
 
 
 def _duties_end(copy: str, start: int) -> int:
-    """Where the duty lines under a unit standing alone end: before the next unit alone, or a heading-like
-    blank, or the text's end."""
+    """Where the duty lines under a unit standing alone end: before the next unit alone or duty line, a
+    blank line, or the text's end."""
     position = start
     while (newline := copy.find("\n", position + 1)) != -1:
         following = copy[newline + 1:copy.find("\n", newline + 1) if copy.find("\n", newline + 1) != -1 else len(copy)]

@@ -51,7 +51,7 @@ _LIST_SEPARATOR = re.compile(r"、|,|以及|(?<=[局委部厅办署院府会室�
 _TRAILING_ETC = re.compile(r"\s*等(?:市级|省级|区级|县级|各级)?(?:有关|相关|其他)?(?:部门和单位|部门|单位|机构)?$")
 _INCLUDES = re.compile(r"[〈(]含(?P<what>[^〉)]+)[〉)]")
 # A role noted after a name in a list: 「市住建局（牵头）、市发改委」
-_ROLE_NOTE = re.compile(r"[〈(](?P<role>牵头(?:单位|部门)?|主责|配合|协办|参与|协助|支持)[〉)]\s*$")
+ROLE_NOTE = re.compile(r"[〈(（](?P<role>牵头|主责|配合|协办|参与|协助|支持)(?:单位|部门)?[〉)）]\s*$")
 
 
 @dataclass(frozen=True)
@@ -241,8 +241,8 @@ _LAYOUT_DEBRIS = re.compile(r"^\s*[0-9A-Za-z０-９Ａ-Ｚａ-ｚ \u3000]+\n")
 
 def _unit(original: str, copy: str, start: int, end: int, verb_class: str, group: int,
           label: str) -> list[Assignment]:
-    if note := _ROLE_NOTE.search(copy, start, end):
-        verb_class, label, end = _LABEL_CLASS.get(note.group("role")[:2], LISTED), note.group("role"), note.start()
+    if note := ROLE_NOTE.search(copy, start, end):
+        verb_class, label, end = _LABEL_CLASS.get(note.group("role"), LISTED), note.group("role"), note.start()
     name, includes = original[start:end], ()
     if match := _INCLUDES.search(copy, start, end):
         includes = tuple(part for part in re.split("[、,，]", original[match.start("what"):match.end("what")]) if part)

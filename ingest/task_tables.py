@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .normalize import compact
 from .records import SourceTable
+from .segments import ROLE_NOTE
 
 # Header words → the role class of a unit column (as markers.py's classes).
 _UNIT_HEADER = re.compile(r"(?P<role>牵头|主责|主办|责任|负责|配合|协办|参与|协助|支持|实施|承办)"
@@ -88,12 +89,9 @@ def task_rows(table: SourceTable) -> list[TableRow]:
     return rows
 
 
-_ROLE_NOTE = re.compile(r"[(（〈](?P<role>牵头|主责|配合|协办|参与|协助|支持)(?:单位|部门)?[)）〉]\s*$")
-
-
 def _noted(name: str, column: Column) -> tuple[str, str, str]:
     """(name, role class, header) of a cell's name; a role noted after it (「市住建局（牵头）」) wins."""
-    if note := _ROLE_NOTE.search(name):
+    if note := ROLE_NOTE.search(name):
         return name[:note.start()].strip(), _ROLE_CLASS[note.group("role")], column.header
     return name, column.role, column.header
 
