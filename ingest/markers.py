@@ -33,12 +33,13 @@ _NOT_A_NAME = r"(?!人|单位|部门|医院|学校|机构|企业|处室|科室)"
 _SENTENCE_VERB = (rf"牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{1,40}?负总责|共同负责|分别负责|"
                   r"(?:具体|主要|统一|全面)?负责(?!人|同志)|共同|会同(?!意)|"
                   r"(?:按照?(?:各自)?职责)?分别")
-_MODAL = r"(?:要|将|应当?|须|必须|需要?)?"  # 「区商务局要牵头…」
+_MODAL = r"(?:要|将|应当?|须|必须|需要?)?(?:切实|认真|积极|主动)?"  # 「区商务局要牵头…」「A要切实履行牵头职责」
 _NAMES = r"(?:[^,;。:()由]|\([^(),;。]{1,12}\))"  # unit names, with a short alias in brackets: 市发展改革委(市能源局)
 _BY = re.compile(rf"由(?P<units>{_NAMES}{{2,80}}?){_MODAL}(?P<verb>{_SENTENCE_VERB})")
 _SUBJECT = re.compile(r"(?:^|(?<=[。;,\n]))[ \t]*(?P<units>(?:[^,;。:()由对\n]|\([^(),;。\n]{1,12}\)){2,60}?)"
                       rf"{_MODAL}(?P<verb>牵头负责|负责牵头|牵头{_NOT_A_NAME}|负总责|对[^,;。]{{1,40}}?负总责|共同负责|分别负责|"
-                      r"(?:具体|主要|统一|全面)?负责(?!人|同志)|会同(?!意)|联合(?!国)|作为牵头(?:单位|部门)|"
+                      r"(?:具体|主要|统一|全面)?负责(?!人|同志)|会同(?!意)|联合(?!国)|(?:作为|为|是)牵头(?:单位|部门)|"
+                      r"(?:履行|承担)牵头(?:职责|责任)|"
                       r"发挥[^,;。]{0,30}?(?:牵头|统筹|协调|主导)[^,;。]{0,8}?作用)")
 # 「会同B、C…」: the verb, then the partners — the shortest unit list that a verb phrase follows (`_partners`).
 _WITH = re.compile(r"\s*,?\s*(?:会同|联合|协调|组织|商|指导)")
@@ -51,7 +52,7 @@ _VERB_NEXT = re.compile(r"共同|一起|开展|做好|推进|建立|制定|制�
 # How a role verb is qualified: 「按职责分工」「按照各自职责」「依职责」「共同」「积极」…
 _ROLE_MANNER = r"(?:(?:按照?|依照?|根据)(?:各自)?(?:职责|职能)(?:分工)?|分工|共同|积极|分别|密切|主动|全力)*"
 _THEN = re.compile(rf"[^,;。]*?,\s*(?P<units>[^,;。:()]{{2,40}}?){_ROLE_MANNER}"
-                   r"(?P<verb>承担|配合|参与|协助|负责|推进|(?:抓好|做好)?落实|实施)")
+                   r"(?P<verb>承担|配合|参与|协助|负责|推进|(?:抓好|做好)?落实|实施|为(?:配合|参与|责任)(?:单位|部门))")
 _LEAD_THEN_SUPPORT = re.compile(rf"(?:(?:^|(?<=[。;,]))\s*|由)(?P<lead>[^,;。:()由]{{2,40}}?)牵头{_NOT_A_NAME}\s*[,、]\s*"
                                 rf"(?P<units>[^,;。:()]{{2,80}}?){_ROLE_MANNER}(?P<verb>配合|参与|协助)")
 # 「A要加强统筹，会同B、C…」: a subject whose first verb phrase is followed by 会同 its partners.
@@ -223,7 +224,7 @@ def _sentence_markers(original: str, copy: str) -> list[Marker]:
             continue
         elif verb_class == LEAD and (then := _THEN.match(copy, match.end())) and then.end() - match.end() < 80:
             # 「A牵头…，B按职责承担…」; but 「A负责X，B负责Y」 are two assignments
-            then_class = SUPPORT if then.group("verb") in SUPPORT_WORDS else LISTED
+            then_class = SUPPORT if any(word in then.group("verb") for word in SUPPORT_WORDS) else LISTED
             candidates = unit_list(original, copy, then.start("units"), then.end("units"), then_class, 0,
                                 then.group("verb") if then_class == SUPPORT else "")
             if candidates and all(_sentence_unit(item.name, generic=True) for item in candidates):
