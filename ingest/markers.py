@@ -182,6 +182,20 @@ _DEADLINE_VALUE = re.compile(r"\s*(?:(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?
                              r"(?:前|之前|以前)?|长期(?:坚持)?|持续推进|持续开展|常态化推进)")
 
 
+def _flattened_end(copy: str, start: int, end: int) -> int | None:
+    """In text that lost its line breaks, a label line ends at the first space that neither another label
+    nor a unit name follows (「责任单位：A，B 本通知自印发之日起实施」); None when the line has no such space."""
+    for space in re.finditer(r"[ \t\u3000]+", copy[start:end]):
+        after = start + space.end()
+        following = re.match(r"[^\s,;。、:]+", copy[after:end])
+        if after >= end or not following:
+            continue
+        if LABEL.match(copy, after) or DEADLINE_LABEL.match(copy, after) or looks_like_unit(following.group(0)):
+            continue
+        return start + space.start()
+    return None
+
+
 def _line_run_end(copy: str, start: int) -> int:
     """The end of a run of label lines: the first line that starts with no label (a wrapped unit list
     continues a line when the line before ends with 、 or has no closing punctuation). In text that
@@ -193,6 +207,8 @@ def _line_run_end(copy: str, start: int) -> int:
     position = start
     while True:
         newline = copy.find("\n", position)
+        if (spaced := _flattened_end(copy, position, len(copy) if newline == -1 else newline)) is not None:
+            return spaced
         if newline == -1:
             return len(copy.rstrip())
         line = copy[position:newline].rstrip()

@@ -351,3 +351,10 @@ def test_a_table_header_rule_a_noted_role_and_a_column_of_people():
 def test_closing_markers_in_more_wordings(marker, expected):
     (task,) = _tasks(f"一、任务\n（一）推进绿色建筑。{marker}")
     assert [(item.name, item.role) for item in task.departments] == expected
+
+
+def test_a_label_line_in_text_that_lost_its_line_breaks_ends_at_the_prose():
+    text = ("一、任务 （一）提升社会公众的碳汇意识。 牵头单位：市林业局 责任单位：市委宣传部，市发改委、科协 "
+            "本通知自印发之日起实施。")
+    (task,) = _tasks(text, "三明市测试通知")
+    assert [item.name for item in task.departments] == ["市林业局", "市委宣传部", "市发改委", "科协"]
