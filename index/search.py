@@ -99,6 +99,7 @@ class SearchHit:
     tags: tuple[str, ...] = ()  # the clause's topics and measures
     targets: tuple[Target, ...] = ()
     twins: tuple[HitTwin, ...] = ()  # the same measure in documents of other levels, national first
+    kind: str = ""  # the clause's heading kind: article (第X条 of a law), section, item, …
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,10 @@ class Searcher:
         suggestions = self.names.suggest(query)
         if plan.departments or plan.reference or not hits:
             return SearchOutcome(tuple(hits), None, suggestions=suggestions, departments=plan.departments)
-        relevance = Relevance(self._coverage(tokens, fused), cosine)
-        shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in hits[:self.floor.results_read]]
+        first = hits[:self.floor.results_read]
+        relevance = Relevance(self._coverage(tokens, fused), cosine, worded="bm25" in lists,
+                              law=any(hit.kind == "article" for hit in first))
+        shown = [" ".join((hit.doc_title, *hit.heading_path, hit.text)) for hit in first]
         if (self.floor.admits(relevance, self.encoder.name if self.encoder and "dense" in lists else None)
                 and not missing_years(query, shown) and not missing_quantity(" ".join(self.store.segmenter.words(query)), shown)):
             return SearchOutcome(tuple(hits), relevance, suggestions=suggestions, departments=plan.departments)
@@ -327,7 +330,7 @@ class Searcher:
             hits.append(SearchHit(shown, doc_id, titles[doc_id], clause.number, clause.heading_path,
                                   clause.title, clause.text, highlight(text, tokens), clause.departments,
                                   score, ordinal, sources, (*clause.topics, *clause.measures), clause.targets,
-                                  shown_twins))
+                                  shown_twins, clause.kind))
         return hits
 
     def _twin_groups(self, clause_ids: list[str]) -> dict[str, list[TwinLink]]:

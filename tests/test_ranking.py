@@ -126,9 +126,21 @@ def test_a_question_the_collection_cannot_answer_gets_no_clause(store, encoder):
     assert searcher.find("武汉到2025年要植树造林多少亩", k=10).hits[0].clause_id == f"{SEED_ID}.s3.p10"
     assert searcher.find("到2025年武汉一年要用多少天然气", k=10).hits
     answered = searcher.find("谁负责污泥处置？", k=10)
-    assert answered.hits and answered.relevance.coverage >= searcher.floor.floor.coverage
+    assert answered.hits and answered.relevance.coverage >= searcher.floor.floor.needed(answered.relevance)
     # Department questions are structured matches: never cut, however few words they share.
     assert searcher.find("市水务局负责哪些任务", k=10).hits
+
+
+def test_the_coverage_that_answers_depends_on_what_was_found():
+    from index.relevance import Floor, Relevance
+
+    floor = Floor(0.24, {"e5": 0.91}, lenient=0.1)
+    plan_measure = Relevance(0.2, 0.88)
+    assert not floor.admits(plan_measure, "e5:small")  # a plan's measure holds too little of the question
+    assert floor.admits(Relevance(0.2, 0.88, law=True), "e5:small")  # a law's article: everyday words
+    assert floor.admits(Relevance(0.2, 0.88, worded=False), "e5:small")  # found by its vector alone
+    assert floor.admits(Relevance(0.2, 0.92), "e5:small") and not floor.admits(Relevance(0.05, 0.88, law=True), None)
+    assert Floor(0.1).needed(Relevance(0.0, None, law=True)) == 0.1  # no lenient floor: the one floor
 
 
 def test_a_misspelt_department_name_gets_a_suggestion(store, encoder):
