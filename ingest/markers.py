@@ -65,7 +65,9 @@ _CLOSING_SENTENCE = re.compile(r"(?:^|(?<=[。;!?\n]))[ \t]*(?:(?:以上|上述|
 
 
 # 「区商务委：负责…」: a paragraph opening with a unit, a colon and a duty.
-_DUTY = re.compile(r"\s*(?P<unit>[^:,;。()\s]{2,25}?)(?:的?(?:主要|工作)?职责)?\s*(?P<colon>:|。|——|—)\s*"
+_DUTY_UNIT = r"[^:,;。()\s]{2,25}?"  # the unit a duty paragraph opens with, then optionally 「…（的主要）职责」
+_DUTY_OF = r"(?:的?(?:主要|工作)?职责)?"
+_DUTY = re.compile(rf"\s*(?P<unit>{_DUTY_UNIT}){_DUTY_OF}\s*(?P<colon>:|。|——|—)\s*"
                    r"(?=(?:负责|牵头|承担|配合|协助|协同|参与|支持|会同|组织|督促|"
                    r"指导|做好|加强|依法|严厉|开展|落实|抓好|统筹|加大|强化|主动|积极|按照|严格|全面|对|依据|根据|结合|"
                    r"及时|定期|加快|推进|推动|完善|建立|健全|联合|做|实施|制定|研究|督办|配齐|保障|提供|核查|查处|"
@@ -341,16 +343,17 @@ def _duty_markers(original: str, copy: str) -> list[Marker]:
 
 # Under a unit alone, the first line states a role (a salutation 「各区人民政府：」 is followed by prose).
 _ALONE_DUTY = re.compile(r"\s*(?:\d{1,2}[.、]|\(\d{1,2}\))?\s*(?:负责|牵头|配合|协助|参与|承担|会同)")
-_UNIT_ALONE = re.compile(r"\s*[^:,;。()\s]{2,25}?(?:的?(?:主要|工作)?职责)?\s*:\s*")
+_UNIT_ALONE = re.compile(rf"\s*{_DUTY_UNIT}{_DUTY_OF}\s*:\s*")
 
 
 def _duties_end(copy: str, start: int) -> int:
     """Where the duty lines under a unit standing alone end: before the next unit alone or duty line, a
     blank line, or the text's end."""
-    position = start
-    while (newline := copy.find("\n", position + 1)) != -1:
-        following = copy[newline + 1:copy.find("\n", newline + 1) if copy.find("\n", newline + 1) != -1 else len(copy)]
+    newline = copy.find("\n", start + 1)  # the line after the unit's is its first duty (`_ALONE_DUTY`)
+    while newline != -1:
+        after = copy.find("\n", newline + 1)
+        following = copy[newline + 1:after if after != -1 else len(copy)]
         if not following.strip() or _UNIT_ALONE.fullmatch(following) or _DUTY.match(following):
             return newline
-        position = newline
+        newline = after
     return len(copy)

@@ -332,11 +332,12 @@ def _roles(assignments: tuple[Assignment, ...], rule: str, locality: departments
 def _table_tasks(table: SourceTable, state: _Responsibilities) -> list[Task]:
     """One task per row of a task table, roles from the column headers (basis 「table:牵头单位」); a
     「责任单位」 column's first unit leads by the rule its header or the document states, if any."""
-    header_rule = next((match for row in table.rows[:2] for cell in row
-                        if (match := LEAD_FIRST_RULE.search(matching_copy(cell)))), None)
+    rows = task_rows(table)
+    header_rule = next((match for row in rows for _, _, header in row.units
+                        if (match := LEAD_FIRST_RULE.search(matching_copy(header)))), None)
     rule = header_rule.group("rule") if header_rule else state.lead_rule
     tasks = []
-    for row in task_rows(table):
+    for row in rows:
         assignments = tuple(Assignment(name, (), role, 0, f"table:{header}") for name, role, header in row.units)
         marker = "；".join(f"{header}：{name}" for name, _, header in row.units)
         tasks.append(Task(row.text, marker, _roles(assignments, rule, state.locality), "table", row.deadline))
